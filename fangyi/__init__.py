@@ -1,0 +1,1 @@
+"""Fangyi (防疫): community epidemic prevention and control."""

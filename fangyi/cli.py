@@ -1,0 +1,234 @@
+"""The `fangyi` command: serve, worker, demo, createuser, check, backup, and Django's own.
+
+fangyi run          migrate, load the demo city into an empty database, serve, print logins
+fangyi serve        serve with gunicorn (a production server, never runserver)
+fangyi worker       run background tasks (django-tasks database backend)
+fangyi demo         load the demo city (only into an empty database)
+fangyi createuser   create an account (the password is asked for, or read from stdin)
+fangyi otp-code     print the current two-factor code of a demo account
+fangyi backup FILE  copy the SQLite database safely while it is in use
+fangyi check        Django's system checks
+fangyi manage ...   any Django management command
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def _setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fangyi.settings")
+    import django
+
+    django.setup()
+
+
+def _manage(*args: str) -> None:
+    from django.core.management import call_command
+
+    call_command(*args)
+
+
+def cmd_demo(args) -> int:
+    from fangyi.core.models import Node
+    from fangyi.demo import DEMO_PASSWORD, build_demo
+
+    if Node.objects.exists():
+        if args.if_empty:
+            print("The database already holds data; the demo city is not loaded again.")
+            return 0
+        print(
+            "The database is not empty: the demo city loads only into an empty one.",
+            file=sys.stderr,
+        )
+        return 1
+    logins = build_demo()
+    from fangyi.demo import demo_counts
+
+    counts = demo_counts()
+    print(f"Demo city loaded: {counts['households']} households, {counts['persons']} persons.")
+    _print_logins(logins, DEMO_PASSWORD)
+    return 0
+
+
+def _print_logins(logins, password) -> None:
+    print(f"Demo logins (password for all: {password}):")
+    for login in logins:
+        extra = f"   2FA code: fangyi otp-code {login.username}" if login.otp else ""
+        print(f"  {login.role:<16} {login.username:<12} {login.where}{extra}")
+
+
+def _demo_logins_from_db():
+    from fangyi.core.models import User
+    from fangyi.core.services import otp_required
+    from fangyi.demo import DemoLogin
+
+    out = []
+    for u in User.objects.filter(is_active=True).prefetch_related("nodes").select_related("place"):
+        where = ", ".join(n.name for n in u.nodes.all()) or (u.place.name if u.place else "")
+        out.append(DemoLogin(u.username, u.role, where, otp_required(u)))
+    return out
+
+
+def cmd_run(args) -> int:
+    from django.contrib.auth import authenticate  # noqa: F401 - loads auth before serving
+
+    from fangyi.demo import DEMO_PASSWORD
+
+    _manage("migrate", "--no-input", verbosity=0)
+    _manage("collectstatic", "--no-input", verbosity=0)
+    args.if_empty = True
+    cmd_demo(args)
+    port = args.port or int(os.environ.get("PORT", "8000"))
+    url = f"http://{args.host}:{port}/"
+    print()
+    print(f"Fangyi is serving the demo city at {url}")
+    _print_logins(_demo_logins_from_db(), DEMO_PASSWORD)
+    print("Stop with Ctrl-C.")
+    sys.stdout.flush()
+    return cmd_serve(args)
+
+
+def cmd_serve(args) -> int:
+    from gunicorn.app.wsgiapp import run
+
+    port = args.port or int(os.environ.get("PORT", "8000"))
+    sys.argv = [
+        "gunicorn",
+        "fangyi.wsgi:application",
+        "--bind",
+        f"{args.host}:{port}",
+        "--workers",
+        str(args.workers),
+        "--threads",
+        str(args.threads),
+        "--access-logfile",
+        "-" if args.access_log else "/dev/null",
+        "--timeout",
+        "60",
+    ]
+    run()
+    return 0
+
+
+def cmd_worker(args) -> int:
+    _manage("db_worker")
+    return 0
+
+
+def cmd_createuser(args) -> int:
+    import getpass
+
+    from fangyi.core.errors import DomainError
+    from fangyi.core.models import Node
+    from fangyi.core.services import user_create
+    from fangyi.people.models import Place
+
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass()
+    nodes = list(Node.objects.filter(pk__in=args.node))
+    place = Place.objects.filter(pk=args.place).first() if args.place else None
+    try:
+        user = user_create(
+            actor=None,
+            username=args.username,
+            password=password,
+            role=args.role,
+            nodes=nodes,
+            place=place,
+        )
+    except DomainError as exc:
+        print(f"{exc.message} ({', '.join(exc.errors)})", file=sys.stderr)
+        return 1
+    print(f"Created {user.username} ({user.role}).")
+    return 0
+
+
+def cmd_otp_code(args) -> int:
+    from django_otp.oath import TOTP
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user__username=args.username, confirmed=True).first()
+    if device is None:
+        print(f"{args.username} has no two-factor device.", file=sys.stderr)
+        return 1
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    print(f"{totp.token():0{device.digits}d}")
+    return 0
+
+
+def cmd_backup(args) -> int:
+    import sqlite3
+
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] != "django.db.backends.sqlite3":
+        print(
+            "backup copies the embedded SQLite database; use pg_dump on PostgreSQL.",
+            file=sys.stderr,
+        )
+        return 1
+    src = sqlite3.connect(str(db["NAME"]))
+    dst = sqlite3.connect(args.file)
+    with dst:
+        src.backup(dst)  # SQLite's online backup: consistent while the server writes
+    dst.close()
+    src.close()
+    print(f"Backed up {db['NAME']} to {args.file}.")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "manage":
+        _setup()
+        from django.core.management import execute_from_command_line
+
+        execute_from_command_line(["fangyi manage", *argv[1:]])
+        return 0
+    parser = argparse.ArgumentParser(
+        prog="fangyi", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    for name in ("run", "serve"):
+        p = sub.add_parser(name)
+        p.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+        p.add_argument("--port", type=int, default=None)
+        p.add_argument("--workers", type=int, default=int(os.environ.get("FANGYI_WORKERS", "2")))
+        p.add_argument("--threads", type=int, default=int(os.environ.get("FANGYI_THREADS", "4")))
+        p.add_argument("--access-log", action="store_true")
+    sub.add_parser("worker")
+    p = sub.add_parser("demo")
+    p.add_argument("--if-empty", action="store_true", help="do nothing when data exists")
+    p = sub.add_parser("createuser")
+    p.add_argument("username")
+    p.add_argument("--role", required=True)
+    p.add_argument("--node", type=int, action="append", default=[], help="jurisdiction id")
+    p.add_argument("--place", type=int, help="place id (hotel and site staff)")
+    p.add_argument("--password-stdin", action="store_true")
+    p = sub.add_parser("otp-code")
+    p.add_argument("username")
+    p = sub.add_parser("backup")
+    p.add_argument("file")
+    sub.add_parser("check")
+    args = parser.parse_args(argv)
+    _setup()
+    if args.cmd == "check":
+        _manage("check")
+        return 0
+    handler = {
+        "run": cmd_run,
+        "serve": cmd_serve,
+        "worker": cmd_worker,
+        "demo": cmd_demo,
+        "createuser": cmd_createuser,
+        "otp-code": cmd_otp_code,
+        "backup": cmd_backup,
+    }[args.cmd]
+    return handler(args) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

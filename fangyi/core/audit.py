@@ -1,0 +1,107 @@
+"""Writing the audit trail and the access log.
+
+Services call `audit_record` inside their transaction, so a change and its audit row commit
+together or not at all. Sensitive values are masked before they are stored.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import models
+
+from .models import AccessLog, AuditEntry, User
+from .validators import mask_tail
+
+# Set by RequestContextMiddleware; services do not take the request.
+current_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("current_ip", default=None)
+
+MASKED_FIELDS = {"id_number", "phone", "id_number_rev", "phone_rev"}
+HIDDEN_FIELDS = {"password", "digest", "name_pinyin", "name_initials", "name_norm"}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, list | tuple | set):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _mask(field: str, value: Any) -> Any:
+    if field in MASKED_FIELDS and isinstance(value, str):
+        return mask_tail(value)
+    return value
+
+
+def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:
+    out = {}
+    for f in fields:
+        field = obj._meta.get_field(f)
+        out[f] = _plain(getattr(obj, field.attname))
+    return out
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """{field: [old, new]} for the fields that changed, masked."""
+    out = {}
+    for key in sorted(set(before) | set(after)):
+        if key in HIDDEN_FIELDS:
+            continue
+        old, new = before.get(key), after.get(key)
+        if old != new:
+            out[key] = [_mask(key, old), _mask(key, new)]
+    return out
+
+
+def created(values: dict[str, Any]) -> dict[str, list[Any]]:
+    return diff({}, values)
+
+
+def audit_entry(
+    actor: User | None,
+    action: str,
+    obj: models.Model | None,
+    *,
+    changes: dict | None = None,
+    node_path: str = "",
+    object_type: str | None = None,
+    object_id: int | None = None,
+    object_repr: str | None = None,
+) -> AuditEntry:
+    """An unsaved AuditEntry, for callers that write many with bulk_create."""
+    return AuditEntry(
+        actor=actor if actor and actor.pk else None,
+        actor_name=(actor.username if actor and actor.pk else "system"),
+        action=action,
+        object_type=object_type or (obj._meta.model_name if obj is not None else ""),
+        object_id=object_id if object_id is not None else (obj.pk if obj is not None else None),
+        object_repr=(object_repr if object_repr is not None else str(obj or ""))[:200],
+        node_path=node_path,
+        changes=changes or {},
+        ip=current_ip.get(),
+    )
+
+
+def audit_record(actor: User | None, action: str, obj: models.Model | None, **kwargs) -> AuditEntry:
+    entry = audit_entry(actor, action, obj, **kwargs)
+    entry.save()
+    return entry
+
+
+def access_record(user: User, obj: models.Model, *, node_path: str, via: str) -> None:
+    AccessLog.objects.create(
+        user=user,
+        user_name=user.username,
+        object_type=obj._meta.model_name,
+        object_id=obj.pk,
+        object_repr=str(obj)[:200],
+        node_path=node_path,
+        via=via,
+        ip=current_ip.get(),
+    )

@@ -1,0 +1,9 @@
+from fangyi.core import access
+
+
+def fangyi(request):
+    """`can.person_view`, `can.audit_view`, ...: what the user's role may do, for templates."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {"can": {action.replace(".", "_"): access.can(user, action) for action in access.POLICY}}

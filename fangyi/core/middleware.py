@@ -1,0 +1,89 @@
+"""Session timeouts, the two-factor requirement, and the request's address for the audit trail."""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from .audit import current_ip
+from .services import otp_required
+
+SESSION_STARTED = "fangyi_login_at"
+
+# Paths a user who still owes a second factor may open.
+OTP_EXEMPT_PREFIXES = (
+    "/login",
+    "/logout",
+    "/account/2fa",
+    "/static/",
+    "/i18n/",
+    "/report",
+    "/api/",
+)
+
+
+def client_ip(request) -> str | None:
+    # Behind a proxy, the deployment sets FANGYI_TRUST_X_FORWARDED_FOR (docs/operations.md).
+    if getattr(settings, "FANGYI_TRUST_X_FORWARDED_FOR", False):
+        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        if forwarded:
+            return forwarded.split(",")[0].strip()
+    return request.META.get("REMOTE_ADDR") or None
+
+
+class SessionTimeoutMiddleware:
+    """Ends a session a fixed time after login, however active it has been.
+
+    The inactivity timeout is the session cookie's age, renewed on every request."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = current_ip.set(client_ip(request))
+        try:
+            user = getattr(request, "user", None)
+            if user is not None and user.is_authenticated:
+                started = request.session.get(SESSION_STARTED)
+                now = time.time()
+                if started is None:
+                    request.session[SESSION_STARTED] = now
+                elif now - started > settings.FANGYI_SESSION_ABSOLUTE_SECONDS:
+                    logout(request)
+                    return redirect(f"{reverse('login')}?expired=1")
+            return self.get_response(request)
+        finally:
+            current_ip.reset(token)
+
+
+OTP_PENDING = "fangyi_otp_pending"
+
+
+def needs_second_factor(request) -> str | None:
+    """ "verify" when the user has a device and has not used it in this session, "setup" when
+    the role requires a device and the user has none yet, else None."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or user.is_verified():
+        return None
+    if request.session.get(OTP_PENDING):
+        return "verify"
+    if otp_required(user):
+        return "setup"
+    return None
+
+
+class TwoFactorRequiredMiddleware:
+    """Until the second factor is done, a user reaches nothing but the 2FA pages."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        step = needs_second_factor(request)
+        if step and not request.path.startswith(OTP_EXEMPT_PREFIXES):
+            return redirect(reverse("otp_verify" if step == "verify" else "otp_setup"))
+        return self.get_response(request)

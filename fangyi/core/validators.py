@@ -1,0 +1,170 @@
+"""Validators for the identifiers people give us: ID numbers, phones, dates.
+
+Each returns a normalised value or raises DomainError naming the field, with a translated message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .errors import DomainError
+
+ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+ID_CHECK = "10X98765432"
+# GB/T 2260 province-level prefixes (first two digits of the administrative division code).
+PROVINCES = {
+    "11",
+    "12",
+    "13",
+    "14",
+    "15",
+    "21",
+    "22",
+    "23",
+    "31",
+    "32",
+    "33",
+    "34",
+    "35",
+    "36",
+    "37",
+    "41",
+    "42",
+    "43",
+    "44",
+    "45",
+    "46",
+    "50",
+    "51",
+    "52",
+    "53",
+    "54",
+    "61",
+    "62",
+    "63",
+    "64",
+    "65",
+    "71",
+    "81",
+    "82",
+    "83",
+    "91",
+}
+
+
+def id_check_digit(first17: str) -> str:
+    total = sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS, strict=True))
+    return ID_CHECK[total % 11]
+
+
+@dataclass(frozen=True)
+class ResidentId:
+    number: str  # always the 18-character form
+    birth_date: dt.date
+    sex: str  # "M" or "F"
+    region: str
+    upgraded_from_15: bool = False
+
+
+def parse_resident_id(raw: str, field: str = "id_number") -> ResidentId:
+    """Validate a mainland resident ID number (GB 11643-1999).
+
+    18 characters: 6-digit region, 8-digit birth date, 3-digit sequence (odd for men), check
+    character (0-9 or X). Old 15-digit numbers (region, YYMMDD born in 19YY, sequence) are
+    accepted and upgraded to the 18-character form by inserting "19" and computing the check
+    character, which is how the issuing authority converted them; the stored value is always 18.
+    """
+    value = re.sub(r"\s", "", raw or "").upper()
+    upgraded = False
+    if re.fullmatch(r"\d{15}", value):
+        first17 = value[:6] + "19" + value[6:]
+        value = first17 + id_check_digit(first17)
+        upgraded = True
+    if not re.fullmatch(r"\d{17}[\dX]", value):
+        raise DomainError(
+            _("An ID number has 18 characters: 17 digits, then a digit or X."), field=field
+        )
+    if value[:2] not in PROVINCES:
+        raise DomainError(_("The ID number starts with an unknown region code."), field=field)
+    try:
+        birth = dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+    except ValueError:
+        raise DomainError(
+            _("The birth date inside the ID number is not a real date."), field=field
+        ) from None
+    if birth > timezone.localdate() or birth.year < 1890:
+        raise DomainError(_("The birth date inside the ID number is impossible."), field=field)
+    if id_check_digit(value[:17]) != value[17]:
+        raise DomainError(
+            _("The check digit of this ID number is wrong: please check each digit."), field=field
+        )
+    sex = "M" if int(value[16]) % 2 else "F"
+    return ResidentId(value, birth, sex, value[:6], upgraded)
+
+
+PHONE_MOBILE = re.compile(r"1[3-9]\d{9}")
+PHONE_LANDLINE = re.compile(r"0\d{2,3}-?\d{7,8}(-\d{1,6})?")
+PHONE_INTL = re.compile(r"\+\d{6,15}")
+
+
+def normalize_phone(raw: str, field: str = "phone") -> str:
+    """A mainland mobile (11 digits), a landline with area code, or +country and digits."""
+    value = re.sub(r"[\s()]", "", raw or "")
+    if not value:
+        return ""
+    if value.startswith("+86"):
+        value = value[3:]
+    elif value.startswith("0086"):
+        value = value[4:]
+    if PHONE_MOBILE.fullmatch(value) or PHONE_LANDLINE.fullmatch(value):
+        return value
+    if PHONE_INTL.fullmatch(value):
+        return value
+    raise DomainError(
+        _(
+            "Enter a mobile number of 11 digits, a landline with its area code, "
+            "or + and the country code."
+        ),
+        field=field,
+    )
+
+
+def check_past_date(value: dt.date | None, field: str, *, allow_none: bool = True) -> None:
+    if value is None:
+        if not allow_none:
+            raise DomainError(_("This date is required."), field=field)
+        return
+    if value > timezone.localdate():
+        raise DomainError(_("This date is in the future."), field=field)
+    if value.year < 1890:
+        raise DomainError(_("This date is too far in the past."), field=field)
+
+
+def check_length(value: str, field: str, maximum: int, *, required: bool = False) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise DomainError(_("This field is required."), field=field)
+    if len(value) > maximum:
+        raise DomainError(
+            _("Keep this under %(max)d characters (it has %(n)d).")
+            % {"max": maximum, "n": len(value)},
+            field=field,
+        )
+    return value
+
+
+def mask_tail(value: str) -> str:
+    """Keep the first three and last four characters, for ID numbers and phones in the audit trail."""
+    if not value:
+        return value
+    if len(value) <= 7:
+        return (
+            "*" * (len(value) - min(4, len(value) // 2))
+            + value[len(value) - min(4, len(value) // 2) :]
+        )
+    return value[:3] + "*" * (len(value) - 7) + value[-4:]

@@ -1,0 +1,44 @@
+"""Shared view helpers: domain errors to forms and status pages, node choices."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponseForbidden
+from django.template.loader import render_to_string
+
+from .errors import DomainError, Forbidden, NotFound
+
+
+def form_add_domain_error(form: forms.Form, exc: DomainError, aliases: dict | None = None) -> None:
+    """Show a service's errors on the form's fields; unknown fields go to the top."""
+    aliases = aliases or {}
+    for field, messages in exc.errors.items():
+        name = aliases.get(field, field)
+        for message in messages:
+            form.add_error(name if name in form.fields else None, message)
+
+
+def staff_view(view):
+    """Login required; a NotFound from a selector is a 404, a Forbidden a 403."""
+
+    @login_required
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except NotFound:
+            raise Http404 from None
+        except Forbidden as exc:
+            return HttpResponseForbidden(
+                render_to_string("403.html", {"message": exc.message}, request=request)
+            )
+
+    return wrapped
+
+
+class NodeChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return "\u3000" * max(0, obj.depth - 1) + obj.name

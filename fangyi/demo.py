@@ -1,0 +1,230 @@
+"""The demo city: Nanning's Xixiangtang district and Wuliting station from the seed, with
+several hundred households of realistic residents and one user per role.
+
+Everything is built through the services, so the demo carries the same audit trail and the
+same validation as real data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from fangyi.core.models import Node, Role
+from fangyi.core.services import node_create, user_create
+from fangyi.core.validators import id_check_digit
+from fangyi.people.models import IdType, Person, PlaceKind
+from fangyi.people.services import (
+    PersonInput,
+    households_bulk_create,
+    persons_bulk_create,
+    place_create,
+)
+from fangyi.people.synth import Synth
+
+DEMO_PASSWORD = "fangyi-demo-2020"  # noqa: S105 - printed for the demo; never a real account
+
+
+@dataclass
+class DemoLogin:
+    username: str
+    role: str
+    where: str
+    otp: bool
+
+
+def _tree() -> dict[str, Node]:
+    n: dict[str, Node] = {}
+
+    def add(key, kind, name, parent=None, code=""):
+        n[key] = node_create(actor=None, kind=kind, name=name, parent=n.get(parent), code=code)
+
+    add("city", "city", "南寧市", code="4501")
+    add("xxt", "district", "西鄉塘區", "city", code="450107")
+    add("wlt", "station", "五里亭派出所", "xxt")
+    add("jiwu", "community", "機務社區", "wlt")
+    add("jiwu_g1", "grid", "機務第一網格", "jiwu")
+    add("jiwu_g2", "grid", "機務第二網格", "jiwu")
+    add("jiwu_xq", "compound", "機務小區", "jiwu_g1")
+    add("jiwu_xq2", "compound", "機務新村", "jiwu_g2")
+    add("nantie", "community", "南鐵社區", "wlt")
+    add("nantie_g1", "grid", "南鐵第一網格", "nantie")
+    add("nb4", "compound", "南鐵北四區", "nantie_g1")
+    add("nb3", "compound", "南鐵北三區", "nantie_g1")
+    add("beida", "community", "北大社區", "wlt")
+    add("beida_g1", "grid", "北大路網格", "beida")
+    add("beida_st", "compound", "北大路沿街", "beida_g1")
+    add("beihu", "station", "北湖派出所", "xxt")
+    add("beihu_c", "community", "北湖社區", "beihu")
+    add("beihu_g1", "grid", "北湖第一網格", "beihu_c")
+    add("beihu_xq", "compound", "北湖小區", "beihu_g1")
+    add("qx", "district", "青秀區", "city", code="450103")
+    add("zz", "station", "中山派出所", "qx")
+    add("zz_c", "community", "中山社區", "zz")
+    add("zz_g1", "grid", "中山第一網格", "zz_c")
+    add("zz_xq", "compound", "中山小區", "zz_g1")
+    return n
+
+
+# compound key, street prefix for addresses, households
+HOUSEHOLDS = [
+    ("jiwu_xq", "機務小區", 180),
+    ("jiwu_xq2", "機務新村", 80),
+    ("nb4", "南鐵北四區", 120),
+    ("nb3", "南鐵北三區", 60),
+    ("beida_st", "北大路", 40),
+    ("beihu_xq", "北湖小區", 60),
+    ("zz_xq", "中山小區", 60),
+]
+
+
+@transaction.atomic
+def build_demo(seed: int = 2020) -> list[DemoLogin]:
+    if Node.objects.exists():
+        raise RuntimeError("the database is not empty; the demo city loads only into an empty one")
+    n = _tree()
+    synth = Synth(seed)
+
+    hotel = place_create(
+        actor=None,
+        scoped=False,
+        data={
+            "kind": PlaceKind.HOTEL,
+            "name": "北大路賓館",
+            "node": n["beida_st"],
+            "address": "北大路88號",
+            "phone": "0771-3125888",
+        },
+    )
+    place_create(
+        actor=None,
+        scoped=False,
+        data={
+            "kind": PlaceKind.DESIGNATED_HOTEL,
+            "name": "湖北籍旅客定點酒店",
+            "node": n["xxt"],
+            "address": "西鄉塘區明秀西路18號",
+            "phone": "0771-3888666",
+            "capacity": 60,
+            "notes": "政府為湖北籍旅客設置的定點酒店",
+        },
+    )
+    place_create(
+        actor=None,
+        scoped=False,
+        data={
+            "kind": PlaceKind.QUARANTINE_SITE,
+            "name": "西鄉塘區集中隔離點",
+            "node": n["xxt"],
+            "address": "西鄉塘區大學東路100號",
+            "phone": "0771-3999120",
+            "capacity": 120,
+        },
+    )
+    place_create(
+        actor=None,
+        scoped=False,
+        data={
+            "kind": PlaceKind.FEVER_CLINIC,
+            "name": "西鄉塘區人民醫院發熱門診",
+            "node": n["xxt"],
+            "address": "西鄉塘區北湖路20號",
+            "phone": "0771-3120120",
+        },
+    )
+
+    rows = []
+    for key, street, count in HOUSEHOLDS:
+        addresses = synth.address(street)
+        rows.extend((n[key], next(addresses)) for _ in range(count))
+    households = households_bulk_create(actor=None, rows=rows)
+
+    people = []
+    for household in households:
+        for m in synth.household():
+            people.append(
+                PersonInput(
+                    name=m.name,
+                    sex=m.sex,
+                    birth_date=m.birth_date,
+                    id_type=IdType.RESIDENT,
+                    id_number=m.id_number,
+                    phone=m.phone,
+                    household=household,
+                    relation=m.relation,
+                )
+            )
+    # The people the seed names, so scenarios and searches find them.
+    first = households[0]
+    people.append(
+        PersonInput(
+            name="徐紅心",
+            sex="M",
+            birth_date=dt.date(1978, 6, 12),
+            id_number=synth.id_number(dt.date(1978, 6, 12), "M"),
+            phone=synth.phone(),
+            household=first,
+            relation="親屬",
+            notes="五里亭派出所社區民警",
+        )
+    )
+    # The two travellers from Wuhan at the hotel on 北大路 have no household here.
+    for name, sex, born in (
+        ("陳志強", "M", dt.date(1988, 3, 9)),
+        ("劉麗", "F", dt.date(1990, 11, 2)),
+    ):
+        first17 = f"420106{born:%Y%m%d}{'015' if sex == 'M' else '026'}"
+        people.append(
+            PersonInput(
+                name=name,
+                sex=sex,
+                birth_date=born,
+                id_number=first17 + id_check_digit(first17),
+                phone=synth.phone(),
+                node=n["beida_st"],
+                notes="武漢籍旅客,越南旅遊後滯留廣西",
+            )
+        )
+    result = persons_bulk_create(actor=None, rows=people, scoped=False)
+    if result.errors:
+        raise RuntimeError(f"demo persons rejected: {result.errors[:3]}")
+
+    logins: list[DemoLogin] = []
+
+    def user(username, role, first, last, nodes=(), place=None, otp=False):
+        u = user_create(
+            actor=None,
+            username=username,
+            password=DEMO_PASSWORD,
+            role=role,
+            nodes=[n[k] for k in nodes],
+            place=place,
+            first_name=first,
+            last_name=last,
+            check_password=False,
+        )
+        if otp:
+            TOTPDevice.objects.create(user=u, name="demo", confirmed=True)
+        where = ", ".join(n[k].name for k in nodes) or (place.name if place else "")
+        logins.append(DemoLogin(username, role, where, otp))
+        return u
+
+    user("xuhongxin", Role.POLICE, "紅心", "徐", ["wlt"])
+    user("fujing", Role.AUXILIARY, "明", "黃", ["wlt"])
+    user("wanggeyuan", Role.GRID_WORKER, "芳", "韋", ["jiwu_g1"])
+    user("shequ", Role.COMMUNITY_STAFF, "麗", "李", ["jiwu"])
+    user("weijian", Role.HEALTH_STAFF, "敏", "覃", ["xxt"])
+    user("jiudian", Role.SITE_STAFF, "婷", "莫", place=hotel)
+    user("suozhang", Role.SUPERVISOR, "建國", "梁", ["wlt"], otp=True)
+    user("admin", Role.ADMIN, "", "管理員", ["city"], otp=True)
+    user("beihu", Role.POLICE, "偉", "張", ["beihu"])
+    return logins
+
+
+def demo_counts() -> dict[str, int]:
+    from fangyi.people.models import Household
+
+    return {"households": Household.objects.count(), "persons": Person.objects.count()}
