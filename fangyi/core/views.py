@@ -32,10 +32,8 @@ def lockout(request, credentials=None, *args, **kwargs):
 
     minutes = int(settings.AXES_COOLOFF_TIME * 60)
     form = LoginForm(initial={"username": (credentials or {}).get("username", "")})
-    form.add_error(
-        None, _("Too many failed logins. Try again in %(minutes)d minutes.") % {"minutes": minutes}
-    )
-    return render(request, "core/login.html", {"form": form}, status=429)
+    message = _("Too many failed logins. Try again in %(minutes)d minutes.") % {"minutes": minutes}
+    return render(request, "core/login.html", {"form": form, "lockout": message}, status=429)
 
 
 class LoginForm(forms.Form):

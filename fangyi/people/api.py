@@ -150,11 +150,12 @@ def _node(request, pk: int | None, field: str = "node_id") -> Node | None:
 
 
 def _person_input(request, payload: PersonIn) -> services.PersonInput:
-    household = (
-        selectors.household_get(request.user, payload.household_id)
-        if payload.household_id
-        else None
-    )
+    household = None
+    if payload.household_id:
+        try:
+            household = selectors.household_get(request.user, payload.household_id)
+        except NotFound:
+            raise NotFound(_("No such household."), field="household_id") from None
     return services.PersonInput(
         name=payload.name,
         id_type=payload.id_type,

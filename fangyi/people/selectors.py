@@ -130,7 +130,14 @@ def place_get(user: User, pk: int) -> Place:
 
 def record_history(user: User, obj) -> QuerySet[AuditEntry]:
     """The audit trail of one record, for a user who may already see the record."""
-    return AuditEntry.objects.filter(object_type=obj._meta.model_name, object_id=obj.pk)
+    ids = {obj.pk}
+    if obj._meta.model_name == "person":
+        # A merged duplicate's history continues on the person it was folded into.
+        merges = AuditEntry.objects.filter(
+            object_type="person", object_id=obj.pk, action="fangyi.person.merged"
+        ).values_list("changes", flat=True)
+        ids |= {c["merged_from"][0] for c in merges if c.get("merged_from")}
+    return AuditEntry.objects.filter(object_type=obj._meta.model_name, object_id__in=ids)
 
 
 def registry_counts(user: User, nodes: list[Node]) -> dict[int, dict[str, int]]:

@@ -46,9 +46,12 @@ def person_list(request):
 
 def _person_input(request, form: PersonForm) -> services.PersonInput:
     cd = form.cleaned_data
-    household = (
-        selectors.household_get(request.user, cd["household"]) if cd.get("household") else None
-    )
+    household = None
+    if cd.get("household"):
+        try:
+            household = selectors.household_get(request.user, cd["household"])
+        except NotFound:
+            raise DomainError(_("This household is not one of yours."), field="node") from None
     return services.PersonInput(
         name=cd["name"],
         id_type=cd["id_type"],
@@ -69,8 +72,12 @@ def _person_input(request, form: PersonForm) -> services.PersonInput:
 def person_create(request):
     access.require(request.user, "person.edit")
     household = None
-    if hid := request.GET.get("household") or request.POST.get("household"):
-        household = selectors.household_get(request.user, int(hid))
+    hid = request.GET.get("household") or request.POST.get("household") or ""
+    if hid.isdigit():
+        try:
+            household = selectors.household_get(request.user, int(hid))
+        except NotFound:
+            household = None  # the form then says so on the field
     duplicates = []
     if request.method == "POST":
         form = PersonForm(request.POST, user=request.user)
