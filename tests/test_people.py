@@ -366,3 +366,16 @@ def test_every_household_and_person_change_is_audited(officer, jiwu):
         ("household", "fangyi.household.deleted"),
     ]
     assert not Household.objects.filter(pk=ids[0]).exists()
+
+
+def test_polyphonic_surnames_use_their_surname_reading(officer, jiwu_household):
+    services.person_create(
+        actor=officer,
+        data=PersonInput(name="覃秀英", id_type="none", household=jiwu_household),
+    )
+    services.person_create(
+        actor=officer,
+        data=PersonInput(name="單田芳", id_type="none", household=jiwu_household),
+    )
+    assert selectors.person_list(officer, q="qxy").filter(name="覃秀英").exists()
+    assert selectors.person_list(officer, q="shantianfang").filter(name="單田芳").exists()

@@ -69,7 +69,8 @@ def person_get(user: User, pk: int, *, via: str | None = None) -> Person:
     """One person the user may see, else NotFound, exactly as for one that does not exist.
 
     With `via` ("ui" or "api") the read is written to the access log."""
-    person = person_list(user).filter(pk=pk).first() if access.can(user, "person.view") else None
+    access.require(user, "person.view")
+    person = person_list(user).filter(pk=pk).first()
     if person is None:
         raise NotFound(_("No such person."))
     if via:
@@ -101,6 +102,7 @@ def household_list(user: User, *, q: str = "", node: Node | None = None) -> Quer
 
 
 def household_get(user: User, pk: int, *, via: str | None = None) -> Household:
+    access.require(user, "household.view")
     household = household_list(user).filter(pk=pk).first()
     if household is None:
         raise NotFound(_("No such household."))
@@ -122,6 +124,7 @@ def place_list(user: User, *, kind: str = "") -> QuerySet[Place]:
 
 
 def place_get(user: User, pk: int) -> Place:
+    access.require(user, "place.view")
     place = place_list(user).filter(pk=pk).first()
     if place is None:
         raise NotFound(_("No such place."))

@@ -37,9 +37,50 @@ def normalize_name(name: str) -> str:
     return zhconv.convert(re.sub(r"\s+", "", name), "zh-hans").lower()
 
 
+# Surnames read differently from the same character in ordinary words (覃 is Qín in 覃秀英, not
+# tán). Two-character compound surnames first.
+SURNAME_READINGS = {
+    "万俟": ["mo", "qi"],
+    "尉迟": ["yu", "chi"],
+    "单于": ["chan", "yu"],
+    "覃": ["qin"],
+    "单": ["shan"],
+    "曾": ["zeng"],
+    "解": ["xie"],
+    "查": ["zha"],
+    "仇": ["qiu"],
+    "区": ["ou"],
+    "朴": ["piao"],
+    "乐": ["yue"],
+    "缪": ["miao"],
+    "盖": ["ge"],
+    "秘": ["bi"],
+    "种": ["chong"],
+    "繁": ["po"],
+    "员": ["yun"],
+    "牟": ["mu"],
+    "翟": ["zhai"],
+    "祭": ["zhai"],
+    "召": ["shao"],
+    "谌": ["chen"],
+    "冼": ["xian"],
+    "折": ["she"],
+    "句": ["gou"],
+    "纪": ["ji"],
+}
+
+
 def name_keys(name: str) -> tuple[str, str, str]:
     norm = normalize_name(name)
-    syllables = [s.lower() for s in lazy_pinyin(norm, errors="default") if s.strip()]
+    head: list[str] = []
+    for surname in (norm[:2], norm[:1]):
+        if surname in SURNAME_READINGS:
+            head, norm_rest = SURNAME_READINGS[surname], norm[len(surname) :]
+            break
+    else:
+        norm_rest = norm
+    rest = [s.lower() for s in lazy_pinyin(norm_rest, errors="default") if s.strip()]
+    syllables = head + rest
     initials = [s[0] for s in syllables if s]
     # Latin letters in the name stay as they are (foreign names).
     return norm, "".join(syllables)[:200], "".join(initials)[:50]
