@@ -25,10 +25,10 @@ def _setup() -> None:
     django.setup()
 
 
-def _manage(*args: str) -> None:
+def _manage(*args: str, **options) -> None:
     from django.core.management import call_command
 
-    call_command(*args)
+    call_command(*args, **options)
 
 
 def cmd_demo(args) -> int:
@@ -49,7 +49,8 @@ def cmd_demo(args) -> int:
 
     counts = demo_counts()
     print(f"Demo city loaded: {counts['households']} households, {counts['persons']} persons.")
-    _print_logins(logins, DEMO_PASSWORD)
+    if not args.quiet:
+        _print_logins(logins, DEMO_PASSWORD)
     return 0
 
 
@@ -79,7 +80,7 @@ def cmd_run(args) -> int:
 
     _manage("migrate", "--no-input", verbosity=0)
     _manage("collectstatic", "--no-input", verbosity=0)
-    args.if_empty = True
+    args.if_empty, args.quiet = True, True
     cmd_demo(args)
     port = args.port or int(os.environ.get("PORT", "8000"))
     url = f"http://{args.host}:{port}/"
@@ -202,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("worker")
     p = sub.add_parser("demo")
     p.add_argument("--if-empty", action="store_true", help="do nothing when data exists")
+    p.add_argument("--quiet", action="store_true", help="do not print the logins")
     p = sub.add_parser("createuser")
     p.add_argument("username")
     p.add_argument("--role", required=True)

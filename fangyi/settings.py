@@ -208,6 +208,7 @@ TIME_ZONE = os.environ.get("FANGYI_TIME_ZONE", "Asia/Shanghai")
 
 # --- static ---------------------------------------------------------------------------------
 STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing folder
 STORAGES = {
