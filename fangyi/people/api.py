@@ -11,11 +11,11 @@ from ninja import Field, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from fangyi.core import access
-from fangyi.core.errors import Conflict, NotFound
+from fangyi.core.errors import NotFound
 from fangyi.core.models import Node
 
 from . import selectors, services
-from .models import IdType, Person, PlaceKind
+from .models import IdType, PlaceKind
 
 router = Router(tags=["people"])
 
@@ -185,20 +185,11 @@ def person_list(request, q: str = "", node_id: int | None = None, household_id: 
 
 @router.post("/persons", response={201: PersonOut, **ERRORS})
 def person_create(request, payload: PersonIn):
-    data = _person_input(request, payload)
-    if not payload.allow_duplicates and not (
-        payload.client_id and Person.objects.filter(client_id=payload.client_id).exists()
-    ):
-        dups = services.person_duplicates(
-            request.user, name=payload.name, birth_date=data.birth_date, phone=payload.phone
-        )
-        if dups:
-            raise Conflict(
-                _("Likely duplicates exist; check them, or send allow_duplicates."),
-                field="name",
-                details={"duplicates": [DuplicateOut.from_orm(p).dict() for p in dups]},
-            )
-    return 201, services.person_create(actor=request.user, data=data)
+    return 201, services.person_create(
+        actor=request.user,
+        data=_person_input(request, payload),
+        allow_duplicates=payload.allow_duplicates,
+    )
 
 
 @router.post("/persons/duplicates", response=list[DuplicateOut])

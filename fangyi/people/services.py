@@ -256,8 +256,33 @@ def person_duplicates(
     return list(qs[:limit])
 
 
+class DuplicatesFound(Conflict):
+    """Likely duplicates exist; the caller shows them and asks before saving."""
+
+    def __init__(self, persons: list[Person]):
+        self.persons = persons
+        super().__init__(
+            _("Likely duplicates exist: check them before saving a new person."),
+            field="name",
+            details={
+                "duplicates": [
+                    {
+                        "id": p.pk,
+                        "name": p.name,
+                        "birth_date": p.birth_date.isoformat() if p.birth_date else None,
+                        "phone": p.phone,
+                        "household_id": p.household_id,
+                    }
+                    for p in persons
+                ]
+            },
+        )
+
+
 @transaction.atomic
-def person_create(*, actor: User, data: PersonInput) -> Person:
+def person_create(*, actor: User, data: PersonInput, allow_duplicates: bool = True) -> Person:
+    """Register a person. With allow_duplicates=False, likely duplicates (same name and birth
+    date, or same phone) raise DuplicatesFound instead of saving."""
     access.require(actor, "person.edit")
     if data.client_id:
         # A retry of a submission that already landed: hand back what was stored.
@@ -269,6 +294,12 @@ def person_create(*, actor: User, data: PersonInput) -> Person:
     person_clean(data, actor=actor)
     if existing := _existing_document(data):
         raise _document_conflict(actor, existing)
+    if not allow_duplicates:
+        dups = person_duplicates(
+            actor, name=data.name, birth_date=data.birth_date, phone=data.phone
+        )
+        if dups:
+            raise DuplicatesFound(dups)
     person = Person(client_id=data.client_id, **{f: getattr(data, f) for f in PERSON_FIELDS})
     _apply_keys(person)
     try:

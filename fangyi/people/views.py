@@ -83,15 +83,15 @@ def person_create(request):
         form = PersonForm(request.POST, user=request.user)
         if form.is_valid():
             try:
-                data = _person_input(request, form)
-                if not form.cleaned_data["confirm_new"]:
-                    duplicates = services.person_duplicates(
-                        request.user, name=data.name, birth_date=data.birth_date, phone=data.phone
-                    )
-                if not duplicates:
-                    person = services.person_create(actor=request.user, data=data)
-                    messages.success(request, _("Saved %(name)s.") % {"name": person.name})
-                    return redirect("person_detail", pk=person.pk)
+                person = services.person_create(
+                    actor=request.user,
+                    data=_person_input(request, form),
+                    allow_duplicates=form.cleaned_data["confirm_new"],
+                )
+                messages.success(request, _("Saved %(name)s.") % {"name": person.name})
+                return redirect("person_detail", pk=person.pk)
+            except services.DuplicatesFound as exc:
+                duplicates = exc.persons
             except DomainError as exc:
                 form_add_domain_error(form, exc)
                 if existing := exc.details.get("person_id"):
