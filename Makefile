@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export FANGYI_DATA_DIR ?= $(CURDIR)/data
 
-.PHONY: run test setup setup-dev lint check-migrations messages compilemessages pytest bench lock clean
+.PHONY: test-postgres run test setup setup-dev lint check-migrations messages compilemessages pytest bench lock clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -62,3 +62,7 @@ lock:
 
 clean:
 	rm -rf $(VENV) data staticfiles
+
+# The suite on a throwaway PostgreSQL cluster, as CI runs it.
+test-postgres: setup-dev compilemessages
+	scripts/with-postgres $(MAKE) pytest PYTEST_ARGS="$(PYTEST_ARGS)"

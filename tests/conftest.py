@@ -138,3 +138,12 @@ def login(user: User) -> Client:
 @pytest.fixture
 def as_user():
     return login
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    """Service-level messages are asserted in English; pages follow the request's language."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
