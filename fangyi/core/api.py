@@ -172,12 +172,14 @@ def token_revoke(request, token_id: int):
 @paginate(LimitOffsetPagination)
 def node_list(request, parent_id: int | None = None, kind: str = ""):
     """The jurisdictions the caller may see, in tree order."""
+    access.require(request.user, "node.view")
     parent = access.node_get(request.user, parent_id) if parent_id else None
     return selectors.node_list(request.user, parent=parent, kind=kind)
 
 
 @router.get("/nodes/{node_id}", response={200: NodeOut, **ERRORS})
 def node_get(request, node_id: int):
+    access.require(request.user, "node.view")
     return access.node_get(request.user, node_id)
 
 

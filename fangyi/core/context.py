@@ -6,4 +6,8 @@ def fangyi(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
+    from fangyi.core.middleware import needs_second_factor
+
+    if needs_second_factor(request):
+        return {"otp_pending": True}
     return {"can": {action.replace(".", "_"): access.can(user, action) for action in access.POLICY}}

@@ -136,10 +136,14 @@ class User(AbstractUser):
         verbose_name_plural = _("users")
 
     def __str__(self) -> str:
-        return self.get_full_name() or self.username
+        return self.display_name
 
     @property
     def display_name(self) -> str:
+        """Chinese names read family name first with no space: 徐紅心, not 紅心 徐."""
+        first, last = self.first_name.strip(), self.last_name.strip()
+        if any("\u3400" <= ch <= "\u9fff" for ch in first + last):
+            return (last + first) or self.username
         return self.get_full_name() or self.username
 
 

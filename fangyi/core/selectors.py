@@ -15,8 +15,7 @@ def token_list(user: User) -> QuerySet[ApiToken]:
 
 
 def node_list(user: User, *, parent: Node | None = None, kind: str = "") -> QuerySet[Node]:
-    if not access.can(user, "node.view"):
-        return Node.objects.none()
+    access.require(user, "node.view")
     qs = access.nodes_visible(user)
     if parent is not None:
         qs = qs.filter(parent=parent)

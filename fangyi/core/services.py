@@ -30,7 +30,7 @@ def _check_child_kind(parent: Node | None, kind: str) -> None:
         return
     if kind not in NODE_CHILD_KINDS[NodeKind(parent.kind)]:
         raise DomainError(
-            _("A %(parent)s cannot hold a %(child)s.")
+            _("A jurisdiction of kind “%(parent)s” cannot hold one of kind “%(child)s”.")
             % {"parent": NodeKind(parent.kind).label, "child": NodeKind(kind).label},
             field="kind",
         )

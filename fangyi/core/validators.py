@@ -151,7 +151,7 @@ def check_length(value: str, field: str, maximum: int, *, required: bool = False
         raise DomainError(_("This field is required."), field=field)
     if len(value) > maximum:
         raise DomainError(
-            _("Keep this under %(max)d characters (it has %(n)d).")
+            _("Use at most %(max)d characters (this has %(n)d).")
             % {"max": maximum, "n": len(value)},
             field=field,
         )

@@ -13,7 +13,7 @@ from django.db.models import Count
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import devices_for_user
 from django_otp import login as otp_login
@@ -32,7 +32,11 @@ def lockout(request, credentials=None, *args, **kwargs):
 
     minutes = int(settings.AXES_COOLOFF_TIME * 60)
     form = LoginForm(initial={"username": (credentials or {}).get("username", "")})
-    message = _("Too many failed logins. Try again in %(minutes)d minutes.") % {"minutes": minutes}
+    message = ngettext(
+        "Too many failed logins. Try again in %(minutes)d minute.",
+        "Too many failed logins. Try again in %(minutes)d minutes.",
+        minutes,
+    ) % {"minutes": minutes}
     return render(request, "core/login.html", {"form": form, "lockout": message}, status=429)
 
 

@@ -178,6 +178,7 @@ def _person_input(request, payload: PersonIn) -> services.PersonInput:
 @paginate(LimitOffsetPagination)
 def person_list(request, q: str = "", node_id: int | None = None, household_id: int | None = None):
     """Search persons by name, pinyin or initials, ID number or its last digits, phone."""
+    access.require(request.user, "person.view")
     node = access.node_get(request.user, node_id) if node_id else None
     household = selectors.household_get(request.user, household_id) if household_id else None
     return selectors.person_list(request.user, q=q, node=node, household=household)
@@ -243,6 +244,7 @@ def person_history(request, person_id: int):
 @router.get("/households", response=list[HouseholdOut])
 @paginate(LimitOffsetPagination)
 def household_list(request, q: str = "", node_id: int | None = None):
+    access.require(request.user, "household.view")
     node = access.node_get(request.user, node_id) if node_id else None
     return selectors.household_list(request.user, q=q, node=node)
 

@@ -20,7 +20,7 @@ def _nodes(user, kinds=None):
 
 
 class PersonForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=50)
+    name = forms.CharField(label=_("Full name"), max_length=50)
     id_type = forms.ChoiceField(
         label=_("Document type"), choices=IdType.choices, initial=IdType.RESIDENT
     )
@@ -101,5 +101,5 @@ class PlaceForm(forms.Form):
 
 
 class MergeForm(forms.Form):
-    other = forms.IntegerField(label=_("Person to fold into this one (number)"), min_value=1)
+    other = forms.IntegerField(label=_("Record number of the duplicate"), min_value=1)
     confirm = forms.BooleanField(label=_("I have checked that both records are the same person."))

@@ -49,7 +49,7 @@ class IdType(models.TextChoices):
 
 
 class Person(models.Model):
-    name = models.CharField(_("name"), max_length=50)
+    name = models.CharField(_("full name"), max_length=50)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, blank=True)
     birth_date = models.DateField(_("date of birth"), null=True, blank=True)
     id_type = models.CharField(

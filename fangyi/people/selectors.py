@@ -52,8 +52,7 @@ def person_search_q(q: str) -> Q | None:
 def person_list(
     user: User, *, q: str = "", node: Node | None = None, household: Household | None = None
 ) -> QuerySet[Person]:
-    if not access.can(user, "person.view"):
-        return Person.objects.none()
+    access.require(user, "person.view")
     qs = Person.objects.filter(access.node_q(user)).select_related("household", "node")
     if node is not None:
         qs = qs.filter(subtree_q(node.path, "node__path"))
@@ -87,8 +86,7 @@ def person_by_document(user: User, number: str) -> Person | None:
 
 
 def household_list(user: User, *, q: str = "", node: Node | None = None) -> QuerySet[Household]:
-    if not access.can(user, "household.view"):
-        return Household.objects.none()
+    access.require(user, "household.view")
     qs = (
         Household.objects.filter(access.node_q(user))
         .select_related("node")
@@ -112,8 +110,7 @@ def household_get(user: User, pk: int, *, via: str | None = None) -> Household:
 
 
 def place_list(user: User, *, kind: str = "") -> QuerySet[Place]:
-    if not access.can(user, "place.view"):
-        return Place.objects.none()
+    access.require(user, "place.view")
     if user.role == Role.SITE_STAFF:
         qs = Place.objects.filter(pk=user.place_id)
     else:

@@ -99,6 +99,12 @@ class _Errors:
 
     def __init__(self) -> None:
         self.errors: dict[str, list[str]] = {}
+        self.status = 400
+
+    def not_yours(self, field_name: str) -> None:
+        """A node outside the user's jurisdiction: answered as 404, like one that is not there."""
+        self.add(field_name, _("This jurisdiction is not one of yours."))
+        self.status = 404
 
     def run(self, fn: Callable[..., Any], *args, **kwargs) -> Any:
         try:
@@ -114,7 +120,7 @@ class _Errors:
     def raise_if_any(self) -> None:
         if self.errors:
             first = next(iter(self.errors.values()))[0]
-            raise DomainError(first, errors=self.errors)
+            raise DomainError(first, errors=self.errors, status=self.status)
 
 
 @dataclass
@@ -194,9 +200,7 @@ def person_clean(data: PersonInput, *, actor: User | None, scoped: bool = True) 
     if data.node is None:
         e.add("node", _("Choose the household or the jurisdiction this person belongs to."))
     elif scoped and actor is not None and not access.path_visible(actor, data.node.path):
-        e.add(
-            "household" if data.household else "node", _("This jurisdiction is not one of yours.")
-        )
+        e.not_yours("household" if data.household else "node")
     e.raise_if_any()
     return data
 
@@ -239,6 +243,7 @@ def person_duplicates(
     limit: int = 10,
 ) -> list[Person]:
     """Likely duplicates the user may see: same name and birth date, or same phone."""
+    access.require(actor, "person.view")
     from django.db.models import Q
 
     q = Q(pk__in=[])
@@ -537,7 +542,7 @@ def _household_clean(
     elif node.kind not in ("compound", "grid"):
         e.add("node", _("A household hangs on a compound or a grid."))
     elif scoped and actor is not None and not access.path_visible(actor, node.path):
-        e.add("node", _("This jurisdiction is not one of yours."))
+        e.not_yours("node")
     e.raise_if_any()
     return node, address, notes  # type: ignore[return-value]
 
@@ -683,7 +688,7 @@ def _place_apply(actor: User | None, place: Place, data: dict[str, Any]) -> None
     if node is None:
         e.add("node", _("Choose the jurisdiction."))
     elif actor is not None and not access.path_visible(actor, node.path):
-        e.add("node", _("This jurisdiction is not one of yours."))
+        e.not_yours("node")
     else:
         place.node = node
     e.raise_if_any()

@@ -15,6 +15,7 @@ from fangyi.core.web import form_add_domain_error, staff_view
 
 from . import selectors, services
 from .forms import HouseholdForm, MergeForm, PersonForm, PlaceForm
+from .models import Sex
 from .selectors import person_search_q
 
 PAGE_SIZE = 30
@@ -119,6 +120,7 @@ def person_check_id(request):
         try:
             rid = parse_resident_id(number)
             context["rid"] = rid
+            context["sex_label"] = Sex(rid.sex).label
             context["existing"] = selectors.person_by_document(request.user, rid.number)
         except DomainError as exc:
             context["error"] = exc.message
