@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from . import access, selectors, services
@@ -159,13 +159,13 @@ def token_list(request):
 @router.post("/tokens", response={201: TokenCreated, **ERRORS})
 def token_create(request, payload: TokenIn):
     token, secret = services.token_create(actor=request.user, name=payload.name)
-    return 201, {**TokenOut.from_orm(token).dict(), "token": secret}
+    return Status(201, {**TokenOut.from_orm(token).dict(), "token": secret})
 
 
 @router.delete("/tokens/{token_id}", response={204: None, **ERRORS})
 def token_revoke(request, token_id: int):
     services.token_revoke(actor=request.user, pk=token_id)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/nodes", response=list[NodeOut])
@@ -194,8 +194,15 @@ def _node_for_edit(request, pk: int, field: str = "parent_id") -> Node:
 @router.post("/nodes", response={201: NodeOut, **ERRORS})
 def node_create(request, payload: NodeIn):
     parent = _node_for_edit(request, payload.parent_id)
-    return 201, services.node_create(
-        actor=request.user, kind=payload.kind, name=payload.name, code=payload.code, parent=parent
+    return Status(
+        201,
+        services.node_create(
+            actor=request.user,
+            kind=payload.kind,
+            name=payload.name,
+            code=payload.code,
+            parent=parent,
+        ),
     )
 
 
@@ -237,17 +244,20 @@ def user_list(request, q: str = ""):
 def user_create(request, payload: UserIn):
     access.require(request.user, "user.manage")
     nodes, place = _user_refs(request, payload.node_ids, payload.place_id)
-    return 201, services.user_create(
-        actor=request.user,
-        username=payload.username,
-        password=payload.password,
-        role=payload.role,
-        nodes=nodes,
-        place=place,
-        first_name=payload.first_name,
-        last_name=payload.last_name,
-        email=payload.email,
-        phone=payload.phone,
+    return Status(
+        201,
+        services.user_create(
+            actor=request.user,
+            username=payload.username,
+            password=payload.password,
+            role=payload.role,
+            nodes=nodes,
+            place=place,
+            first_name=payload.first_name,
+            last_name=payload.last_name,
+            email=payload.email,
+            phone=payload.phone,
+        ),
     )
 
 

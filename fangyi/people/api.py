@@ -7,7 +7,7 @@ import uuid
 from typing import Literal
 
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from fangyi.core import access
@@ -186,10 +186,13 @@ def person_list(request, q: str = "", node_id: int | None = None, household_id: 
 
 @router.post("/persons", response={201: PersonOut, **ERRORS})
 def person_create(request, payload: PersonIn):
-    return 201, services.person_create(
-        actor=request.user,
-        data=_person_input(request, payload),
-        allow_duplicates=payload.allow_duplicates,
+    return Status(
+        201,
+        services.person_create(
+            actor=request.user,
+            data=_person_input(request, payload),
+            allow_duplicates=payload.allow_duplicates,
+        ),
     )
 
 
@@ -222,7 +225,7 @@ def person_update(request, person_id: int, payload: PersonIn):
 def person_delete(request, person_id: int):
     person = selectors.person_get(request.user, person_id)
     services.person_delete(actor=request.user, person=person)
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/persons/{person_id}/merge", response={200: PersonOut, **ERRORS})
@@ -258,7 +261,7 @@ def household_create(request, payload: HouseholdIn):
         notes=payload.notes,
         client_id=payload.client_id,
     )
-    return 201, selectors.household_get(request.user, household.pk)
+    return Status(201, selectors.household_get(request.user, household.pk))
 
 
 @router.get("/households/{household_id}", response={200: HouseholdOut, **ERRORS})
@@ -283,7 +286,7 @@ def household_update(request, household_id: int, payload: HouseholdIn):
 def household_delete(request, household_id: int):
     household = selectors.household_get(request.user, household_id)
     services.household_delete(actor=request.user, household=household)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/households/{household_id}/members", response={200: list[PersonOut], **ERRORS})
@@ -305,7 +308,7 @@ def place_list(request, kind: str = ""):
 def place_create(request, payload: PlaceIn):
     data = payload.dict()
     data["node"] = _node(request, data.pop("node_id"))
-    return 201, services.place_create(actor=request.user, data=data)
+    return Status(201, services.place_create(actor=request.user, data=data))
 
 
 @router.get("/places/{place_id}", response={200: PlaceOut, **ERRORS})
