@@ -54,6 +54,8 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
         if key in HIDDEN_FIELDS:
             continue
         old, new = before.get(key), after.get(key)
+        if old in (None, "") and new in (None, ""):
+            continue  # blank before and after: nothing a reader needs to see
         if old != new:
             out[key] = [_mask(key, old), _mask(key, new)]
     return out
