@@ -11,6 +11,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from fangyi.core import access
+from fangyi.core.api import ERRORS, AuditOut
 from fangyi.core.errors import NotFound
 from fangyi.core.models import Node
 
@@ -115,26 +116,6 @@ class PlaceIn(Schema):
     capacity: int | None = None
     notes: str = ""
     is_active: bool = True
-
-
-class AuditOut(Schema):
-    id: int
-    at: dt.datetime
-    actor_name: str
-    action: str
-    object_type: str
-    object_id: int | None
-    object_repr: str
-    changes: dict
-
-
-class ErrorOut(Schema):
-    detail: str
-    errors: list[dict] = []
-    details: dict = {}
-
-
-ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 # --- helpers ---------------------------------------------------------------------------------
