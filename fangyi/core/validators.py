@@ -71,7 +71,9 @@ class ResidentId:
     upgraded_from_15: bool = False
 
 
-def parse_resident_id(raw: str, field: str = "id_number") -> ResidentId:
+def parse_resident_id(
+    raw: str, field: str = "id_number", *, today: dt.date | None = None
+) -> ResidentId:
     """Validate a mainland resident ID number (GB 11643-1999).
 
     18 characters: 6-digit region, 8-digit birth date, 3-digit sequence (odd for men), check
@@ -97,7 +99,7 @@ def parse_resident_id(raw: str, field: str = "id_number") -> ResidentId:
         raise DomainError(
             _("The birth date inside the ID number is not a real date."), field=field
         ) from None
-    if birth > timezone.localdate() or birth.year < 1890:
+    if birth > (today or timezone.localdate()) or birth.year < 1890:
         raise DomainError(_("The birth date inside the ID number is impossible."), field=field)
     if id_check_digit(value[:17]) != value[17]:
         raise DomainError(
@@ -134,12 +136,14 @@ def normalize_phone(raw: str, field: str = "phone") -> str:
     )
 
 
-def check_past_date(value: dt.date | None, field: str, *, allow_none: bool = True) -> None:
+def check_past_date(
+    value: dt.date | None, field: str, *, allow_none: bool = True, today: dt.date | None = None
+) -> None:
     if value is None:
         if not allow_none:
             raise DomainError(_("This date is required."), field=field)
         return
-    if value > timezone.localdate():
+    if value > (today or timezone.localdate()):
         raise DomainError(_("This date is in the future."), field=field)
     if value.year < 1890:
         raise DomainError(_("This date is too far in the past."), field=field)

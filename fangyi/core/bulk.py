@@ -1,0 +1,81 @@
+"""Many rows into one table with one prepared INSERT, for the registry's bulk path.
+
+Django's bulk_create builds a model instance per row and compiles every value through the SQL
+compiler: measured at about 400 µs a person on the benchmark city, more than ten times the
+database's own insert. Here the caller hands plain values (already validated by the services)
+and each column gets its database adapter once; the statement runs with the DB-API
+`executemany`. Rows still go through the same transaction, constraints and indexes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from django.db import DEFAULT_DB_ALIAS, connections, models
+
+_PLAIN = {
+    "AutoField",
+    "BigAutoField",
+    "BigIntegerField",
+    "BooleanField",
+    "CharField",
+    "ForeignKey",
+    "IntegerField",
+    "PositiveIntegerField",
+    "PositiveSmallIntegerField",
+    "SmallIntegerField",
+    "TextField",
+}
+
+
+def _adapter(field: models.Field, conn) -> Callable[[Any], Any] | None:
+    kind = field.get_internal_type()
+    if kind in _PLAIN:
+        return None
+    if kind == "UUIDField" and conn.vendor != "postgresql":
+        return lambda value: value.hex if value is not None else None
+    if kind in ("DateField", "DateTimeField"):
+        # Rows of one batch share timestamps and many birth dates: adapt each value once.
+        memo: dict[Any, Any] = {}
+
+        def adapt(value, f=field):
+            if value not in memo:
+                memo[value] = f.get_db_prep_save(value, conn)
+            return memo[value]
+
+        return adapt
+    return lambda value, f=field: f.get_db_prep_save(value, conn)
+
+
+def insert_many(
+    model: type[models.Model], fields: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """INSERT `rows` (tuples in the order of `fields`, foreign keys as ids) into `model`'s table.
+
+    Call it inside the caller's transaction; it returns nothing, so callers that need the new
+    ids read them back by a unique key (our rows carry a client id)."""
+    if not rows:
+        return
+    conn = connections[DEFAULT_DB_ALIAS]
+    opts = model._meta
+    cols = [opts.get_field(f) for f in fields]
+    qn = conn.ops.quote_name
+    # Table and column names come from the model's own metadata, quoted; values are parameters.
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608
+        qn(opts.db_table),
+        ", ".join(qn(c.column) for c in cols),
+        ", ".join(["%s"] * len(cols)),
+    )
+    adapters = [(i, a) for i, c in enumerate(cols) if (a := _adapter(c, conn)) is not None]
+    if adapters:
+        prepared = []
+        for row in rows:
+            row = list(row)
+            for i, adapt in adapters:
+                row[i] = adapt(row[i])
+            prepared.append(row)
+    else:
+        prepared = list(rows)
+    with conn.cursor() as cursor:
+        cursor.executemany(sql, prepared)
