@@ -1,0 +1,75 @@
+"""python -m bench NAME [--n N] | python -m bench all [--n N]"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import subprocess
+import sys
+
+BENCHES = {
+    "registry_load": "bench.registry_load",
+    "person_search": "bench.person_search",
+}
+# `all` runs every benchmark at a size a 2-core machine finishes in a few minutes.
+DEFAULT_N = 20_000
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("name", choices=[*BENCHES, "all"])
+    parser.add_argument("--n", type=int, default=DEFAULT_N, help="households in the city")
+    parser.add_argument("--seed", type=int, default=2020)
+    parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="registry_load: write cProfile stats of the bulk path to FILE",
+    )
+    parser.add_argument(
+        "--analyze",
+        action="store_true",
+        help="person_search on SQLite: run ANALYZE after the load (PostgreSQL always is)",
+    )
+    args = parser.parse_args(argv)
+    if args.n < 1:
+        parser.error("--n must be at least 1")
+
+    if args.name == "all":
+        # One process per benchmark: a fresh database and its own peak memory figure.
+        rc = 0
+        for name in BENCHES:
+            cmd = [
+                sys.executable,
+                "-m",
+                "bench",
+                name,
+                "--n",
+                str(args.n),
+                "--seed",
+                str(args.seed),
+            ]
+            rc = subprocess.run(cmd, check=False).returncode or rc  # noqa: S603
+        return rc
+
+    from bench.env import emit, peak_rss_mb, throwaway_database
+
+    with throwaway_database() as vendor:
+        module = importlib.import_module(BENCHES[args.name])
+        figures = module.run(n=args.n, seed=args.seed, profile=args.profile, analyze=args.analyze)
+    # The 1-minute load average: on a shared machine, wall-clock figures need it to be read.
+    emit(
+        {
+            "bench": args.name,
+            "n": args.n,
+            **figures,
+            "db": vendor,
+            "peak_rss_mb": peak_rss_mb(),
+            "loadavg": round(os.getloadavg()[0], 2),
+        }
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
