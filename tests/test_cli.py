@@ -1,0 +1,54 @@
+import io
+import sys
+
+import pytest
+
+from fangyi.cli import main
+from fangyi.core.models import AuditEntry, User
+
+pytestmark = pytest.mark.django_db
+
+
+def test_createuser_reads_the_password_from_stdin_and_audits(monkeypatch, capsys):
+    from tests.conftest import node
+
+    station = node("五里亭派出所")
+    monkeypatch.setattr(sys, "stdin", io.StringIO("a-strong-passphrase-2020\n"))
+    assert (
+        main(
+            [
+                "createuser",
+                "newofficer",
+                "--role",
+                "police",
+                "--node",
+                str(station.pk),
+                "--password-stdin",
+            ]
+        )
+        == 0
+    )
+    user = User.objects.get(username="newofficer")
+    assert user.check_password("a-strong-passphrase-2020")
+    assert list(user.nodes.all()) == [station]
+    assert AuditEntry.objects.filter(action="fangyi.user.created", object_id=user.pk).exists()
+
+
+def test_createuser_refuses_a_weak_password_and_says_why(monkeypatch, capsys):
+    monkeypatch.setattr(sys, "stdin", io.StringIO("123\n"))
+    assert main(["createuser", "weak", "--role", "admin", "--node", "1", "--password-stdin"]) == 1
+    assert "password" in capsys.readouterr().err
+    assert not User.objects.filter(username="weak").exists()
+
+
+def test_otp_code_prints_six_digits_for_a_demo_supervisor(capsys):
+    assert main(["otp-code", "suozhang"]) == 0
+    code = capsys.readouterr().out.strip()
+    assert len(code) == 6 and code.isdigit()
+    assert main(["otp-code", "xuhongxin"]) == 1
+
+
+def test_the_demo_loads_only_into_an_empty_database(capsys):
+    assert main(["demo", "--if-empty"]) == 0
+    assert "not loaded again" in capsys.readouterr().out
+    assert main(["demo"]) == 1
