@@ -43,8 +43,9 @@ def throwaway_database() -> Iterator[str]:
             call_command("migrate", verbosity=0, interactive=False)
         else:
             connection.settings_dict.setdefault("TEST", {})["NAME"] = f"fangyi_bench_{os.getpid()}"
-            old_name = connection.settings_dict["NAME"]
+            name = connection.settings_dict["NAME"]
             connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+            old_name = name  # created: drop it at the end
         yield connection.vendor
     finally:
         if old_name is not None:

@@ -6,6 +6,7 @@ Each returns a normalised value or raises DomainError naming the field, with a t
 from __future__ import annotations
 
 import datetime as dt
+import operator
 import re
 from dataclasses import dataclass
 
@@ -58,7 +59,7 @@ PROVINCES = {
 
 
 def id_check_digit(first17: str) -> str:
-    total = sum(int(d) * w for d, w in zip(first17, ID_WEIGHTS, strict=True))
+    total = sum(map(operator.mul, map(int, first17), ID_WEIGHTS))
     return ID_CHECK[total % 11]
 
 

@@ -97,6 +97,7 @@ class Person(models.Model):
             models.Index(fields=["name_norm"], name="person_name_idx"),
             models.Index(fields=["name_pinyin"], name="person_pinyin_idx"),
             models.Index(fields=["name_initials"], name="person_initials_idx"),
+            models.Index(fields=["id_number"], name="person_idnum_idx"),
             models.Index(fields=["id_number_rev"], name="person_idrev_idx"),
             models.Index(fields=["phone_rev"], name="person_phonerev_idx"),
             models.Index(fields=["phone"], name="person_phone_idx"),

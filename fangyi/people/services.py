@@ -560,14 +560,19 @@ def persons_bulk_create(
             return
         now = timezone.now()
         with transaction.atomic():
-            numbers = [d.id_number for _i, d in batch if d.id_number]
-            taken = (
-                set(
-                    Person.objects.filter(id_number__in=numbers).values_list("id_type", "id_number")
+            # Documents already registered, per type so that the unique (id_type, id_number)
+            # index answers: a filter on id_number alone scans the table, batch after batch.
+            by_type: dict[str, list[str]] = {}
+            for _i, d in batch:
+                if d.id_number:
+                    by_type.setdefault(d.id_type, []).append(d.id_number)
+            taken: set[tuple[str, str]] = set()
+            for id_type, numbers in by_type.items():
+                taken.update(
+                    Person.objects.filter(id_type=id_type, id_number__in=numbers)
+                    .order_by()
+                    .values_list("id_type", "id_number")
                 )
-                if numbers
-                else set()
-            )
             fresh = []
             for i, d in batch:
                 if d.id_number and (d.id_type, d.id_number) in taken:
@@ -585,9 +590,9 @@ def persons_bulk_create(
                     fresh.append(d)
             insert_many(Person, _BULK_PERSON_COLUMNS, [_bulk_person_row(d, now) for d in fresh])
             ids = dict(
-                Person.objects.filter(client_id__in=[d.client_id for d in fresh]).values_list(
-                    "client_id", "pk"
-                )
+                Person.objects.filter(client_id__in=[d.client_id for d in fresh])
+                .order_by()
+                .values_list("client_id", "pk")
             )
             insert_many(
                 AuditEntry,
