@@ -379,3 +379,33 @@ def test_polyphonic_surnames_use_their_surname_reading(officer, jiwu_household):
     )
     assert selectors.person_list(officer, q="qxy").filter(name="覃秀英").exists()
     assert selectors.person_list(officer, q="shantianfang").filter(name="單田芳").exists()
+
+
+def test_the_bulk_path_keeps_good_rows_and_reports_bad_ones_by_row(officer, jiwu_household):
+    rows = [
+        PersonInput(name="批量甲", id_number=valid_id(seq="901"), household=jiwu_household),
+        PersonInput(
+            name="批量乙", id_number=valid_id(seq="901")[:-1] + "0", household=jiwu_household
+        ),
+        PersonInput(name="批量丙", id_number=valid_id(seq="901"), household=jiwu_household),
+        PersonInput(name="批量丁", id_type="none", phone="abc", household=jiwu_household),
+        PersonInput(name="批量戊", id_type="none", household=jiwu_household),
+    ]
+    if rows[1].id_number == rows[0].id_number:
+        rows[1].id_number = rows[0].id_number[:-1] + "1"
+    result = services.persons_bulk_create(actor=officer, rows=rows)
+    assert result.created == 2
+    assert [(row, sorted(errors)) for row, errors in result.errors] == [
+        (2, ["id_number"]),
+        (3, ["id_number"]),
+        (4, ["phone"]),
+    ]
+    stored = Person.objects.get(name="批量甲")
+    assert (stored.name_pinyin, stored.name_initials) == ("piliangjia", "plj")
+    assert stored.birth_date == dt.date(1985, 3, 15)
+    entry = AuditEntry.objects.get(action="fangyi.person.created", object_id=stored.pk)
+    assert entry.actor == officer
+    assert entry.node_path == jiwu_household.node.path
+    assert entry.changes["household"] == [None, jiwu_household.pk]
+    assert entry.changes["id_number"][1].endswith(stored.id_number[-4:])
+    assert "*" in entry.changes["id_number"][1]

@@ -474,16 +474,7 @@ class BulkResult:
 
 # Columns written by the bulk path, in order.
 _BULK_PERSON_COLUMNS = (
-    "name",
-    "sex",
-    "birth_date",
-    "id_type",
-    "id_number",
-    "phone",
-    "household",
-    "relation",
-    "node",
-    "notes",
+    *PERSON_FIELDS,
     "name_norm",
     "name_pinyin",
     "name_initials",
@@ -507,22 +498,18 @@ _BULK_AUDIT_COLUMNS = (
 )
 
 
-def _bulk_person_row(data: PersonInput, now) -> tuple:
-    norm, pinyin, initials = name_keys(data.name)
+def _person_values(data: PersonInput) -> dict[str, Any]:
+    """PERSON_FIELDS of a cleaned input, in order, links as ids."""
+    values = {f: getattr(data, f) for f in PERSON_FIELDS}
+    values["household"] = data.household.pk if data.household else None
+    values["node"] = data.node.pk  # type: ignore[union-attr]
+    return values
+
+
+def _bulk_person_row(values: dict[str, Any], data: PersonInput, now) -> tuple:
     return (
-        data.name,
-        data.sex,
-        data.birth_date,
-        data.id_type,
-        data.id_number,
-        data.phone,
-        data.household.pk if data.household else None,
-        data.relation,
-        data.node.pk,  # type: ignore[union-attr]
-        data.notes,
-        norm,
-        pinyin,
-        initials,
+        *values.values(),
+        *name_keys(data.name),
         _digits_rev(data.id_number),
         _digits_rev(re.sub(r"\D", "", data.phone)),
         data.client_id,
@@ -531,12 +518,9 @@ def _bulk_person_row(data: PersonInput, now) -> tuple:
     )
 
 
-def _bulk_changes(data: PersonInput) -> dict:
-    values = {f: getattr(data, f) for f in PERSON_FIELDS}
-    values["household"] = data.household.pk if data.household else None
-    values["node"] = data.node.pk  # type: ignore[union-attr]
-    values["birth_date"] = data.birth_date.isoformat() if data.birth_date else None
-    return created(values)
+def _bulk_changes(values: dict[str, Any]) -> dict:
+    birth = values["birth_date"]
+    return created({**values, "birth_date": birth.isoformat() if birth else None})
 
 
 def persons_bulk_create(
@@ -588,7 +572,12 @@ def persons_bulk_create(
                     )
                 else:
                     fresh.append(d)
-            insert_many(Person, _BULK_PERSON_COLUMNS, [_bulk_person_row(d, now) for d in fresh])
+            values = [_person_values(d) for d in fresh]
+            insert_many(
+                Person,
+                _BULK_PERSON_COLUMNS,
+                [_bulk_person_row(v, d, now) for v, d in zip(values, fresh, strict=True)],
+            )
             ids = dict(
                 Person.objects.filter(client_id__in=[d.client_id for d in fresh])
                 .order_by()
@@ -607,10 +596,10 @@ def persons_bulk_create(
                         ids[d.client_id],
                         d.name,
                         d.node.path,
-                        _bulk_changes(d),
+                        _bulk_changes(v),
                         ip,
                     )  # type: ignore[union-attr]
-                    for d in fresh
+                    for v, d in zip(values, fresh, strict=True)
                 ],
             )
             result.created += len(fresh)
