@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 
 from fangyi.core.models import Node
 from fangyi.core.services import node_create
-from fangyi.people.models import Household, IdType
+from fangyi.people.models import Household
 from fangyi.people.services import PersonInput
-from fangyi.people.synth import Synth
+from fangyi.people.synth import Synth, resident_rows
 
 # Fan-out of each level: compounds per grid, grids per community, communities per station,
 # stations per district. 100 000 households make 333 compounds, 111 grids, 37 communities,
@@ -158,15 +158,4 @@ def household_rows(city: City, synth: Synth | None = None) -> list[tuple[Node, s
 
 def person_rows(households: list[Household], synth: Synth) -> Iterator[PersonInput]:
     """The residents of each household, as the registry's bulk path takes them."""
-    for household in households:
-        for m in synth.household():
-            yield PersonInput(
-                name=m.name,
-                sex=m.sex,
-                birth_date=m.birth_date,
-                id_type=IdType.RESIDENT,
-                id_number=m.id_number,
-                phone=m.phone,
-                household=household,
-                relation=m.relation,
-            )
+    return resident_rows(households, synth)

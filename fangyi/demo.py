@@ -16,14 +16,14 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from fangyi.core.models import Node, Role
 from fangyi.core.services import node_create, user_create
 from fangyi.core.validators import id_check_digit
-from fangyi.people.models import IdType, Person, PlaceKind
+from fangyi.people.models import Person, PlaceKind
 from fangyi.people.services import (
     PersonInput,
     households_bulk_create,
     persons_bulk_create,
     place_create,
 )
-from fangyi.people.synth import Synth
+from fangyi.people.synth import Synth, resident_rows
 
 DEMO_PASSWORD = "fangyi-demo-2020"  # noqa: S105 - printed for the demo; never a real account
 
@@ -142,21 +142,7 @@ def build_demo(seed: int = 2020) -> list[DemoLogin]:
         rows.extend((n[key], next(addresses)) for _ in range(count))
     households = households_bulk_create(actor=None, rows=rows)
 
-    people = []
-    for household in households:
-        for m in synth.household():
-            people.append(
-                PersonInput(
-                    name=m.name,
-                    sex=m.sex,
-                    birth_date=m.birth_date,
-                    id_type=IdType.RESIDENT,
-                    id_number=m.id_number,
-                    phone=m.phone,
-                    household=household,
-                    relation=m.relation,
-                )
-            )
+    people = list(resident_rows(households, synth))
     # The people the seed names, so scenarios and searches find them.
     first = households[0]
     people.append(

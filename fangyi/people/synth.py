@@ -211,3 +211,24 @@ class Synth:
                 for floor in range(1, 8):
                     for flat in (1, 2):
                         yield f"{street}{building}栋{unit}单元{floor}0{flat}室"
+
+
+def resident_rows(households, synth: Synth):
+    """The synthetic residents of each household, as the registry's bulk path takes them.
+
+    Used by the demo city and the benchmark city alike."""
+    from .models import IdType
+    from .services import PersonInput
+
+    for household in households:
+        for m in synth.household():
+            yield PersonInput(
+                name=m.name,
+                sex=m.sex,
+                birth_date=m.birth_date,
+                id_type=IdType.RESIDENT,
+                id_number=m.id_number,
+                phone=m.phone,
+                household=household,
+                relation=m.relation,
+            )
