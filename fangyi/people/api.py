@@ -124,7 +124,8 @@ class PlaceIn(Schema):
 def _node(request, pk: int | None, field: str = "node_id") -> Node | None:
     if pk is None:
         return None
-    node = Node.objects.filter(pk=pk).first()
+    # Scoped like every read: a node outside the user's jurisdiction is "not there".
+    node = access.nodes_visible(request.user).filter(pk=pk).first()
     if node is None:
         raise NotFound(_("No such jurisdiction."), field=field)
     return node
@@ -167,6 +168,8 @@ def person_list(request, q: str = "", node_id: int | None = None, household_id: 
 
 @router.post("/persons", response={201: PersonOut, **ERRORS})
 def person_create(request, payload: PersonIn):
+    # The role is checked before any lookup, so a refused role gets 403, not 404.
+    access.require(request.user, "person.edit")
     return Status(
         201,
         services.person_create(
@@ -196,6 +199,7 @@ def person_get(request, person_id: int):
 
 @router.put("/persons/{person_id}", response={200: PersonOut, **ERRORS})
 def person_update(request, person_id: int, payload: PersonIn):
+    access.require(request.user, "person.edit")
     person = selectors.person_get(request.user, person_id)
     return services.person_update(
         actor=request.user, person=person, data=_person_input(request, payload)
@@ -235,6 +239,7 @@ def household_list(request, q: str = "", node_id: int | None = None):
 
 @router.post("/households", response={201: HouseholdOut, **ERRORS})
 def household_create(request, payload: HouseholdIn):
+    access.require(request.user, "household.edit")
     household = services.household_create(
         actor=request.user,
         node=_node(request, payload.node_id),
@@ -252,6 +257,7 @@ def household_get(request, household_id: int):
 
 @router.put("/households/{household_id}", response={200: HouseholdOut, **ERRORS})
 def household_update(request, household_id: int, payload: HouseholdIn):
+    access.require(request.user, "household.edit")
     household = selectors.household_get(request.user, household_id)
     services.household_update(
         actor=request.user,
@@ -287,6 +293,7 @@ def place_list(request, kind: str = ""):
 
 @router.post("/places", response={201: PlaceOut, **ERRORS})
 def place_create(request, payload: PlaceIn):
+    access.require(request.user, "place.edit")
     data = payload.dict()
     data["node"] = _node(request, data.pop("node_id"))
     return Status(201, services.place_create(actor=request.user, data=data))
@@ -299,6 +306,7 @@ def place_get(request, place_id: int):
 
 @router.put("/places/{place_id}", response={200: PlaceOut, **ERRORS})
 def place_update(request, place_id: int, payload: PlaceIn):
+    access.require(request.user, "place.edit")
     place = selectors.place_get(request.user, place_id)
     data = payload.dict()
     data["node"] = _node(request, data.pop("node_id"))
