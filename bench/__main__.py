@@ -2,6 +2,10 @@
 
     registry_load   households and persons through the bulk path, against the raw insert speed
     person_search   the search box on the loaded city, against the same SQL run raw
+    declarations_store   declarations through the service path (rules evaluated), against
+                    the raw insert of the same rows
+    followups_generate   today's follow-ups for everyone under observation
+    daylist         server time of a worker's day list in a big station
 
 Each runs on a throwaway database (SQLite in a temporary folder, or PostgreSQL when
 DATABASE_URL is set) and prints one JSON line last. `all` runs each in its own process at
@@ -19,6 +23,9 @@ import sys
 BENCHES = {
     "registry_load": "bench.registry_load",
     "person_search": "bench.person_search",
+    "declarations_store": "bench.declarations_store",
+    "followups_generate": "bench.followups_generate",
+    "daylist": "bench.daylist",
 }
 # `all` runs every benchmark at a size a 2-core machine finishes in a few minutes.
 DEFAULT_N = 20_000

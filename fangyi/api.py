@@ -85,7 +85,15 @@ def http_error(request, exc: HttpError):
 
 
 from fangyi.core.api import router as core_router  # noqa: E402
+from fangyi.health.api import router as health_router  # noqa: E402
+from fangyi.observation.api import router as observation_router  # noqa: E402
 from fangyi.people.api import router as people_router  # noqa: E402
+from fangyi.screening.api import router as screening_router  # noqa: E402
+from fangyi.transfer.api import router as transfer_router  # noqa: E402
 
 api.add_router("/", core_router)
 api.add_router("/", people_router)
+api.add_router("/", health_router)
+api.add_router("/", screening_router)
+api.add_router("/", observation_router)
+api.add_router("/", transfer_router)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from fangyi.core.models import Node, Role
+from fangyi.core.models import Node, Role, User
 from fangyi.core.services import node_create, user_create
 from fangyi.core.validators import id_check_digit
 from fangyi.people.models import Person, PlaceKind
@@ -207,6 +207,15 @@ def build_demo(seed: int = 2020) -> list[DemoLogin]:
     user("suozhang", Role.SUPERVISOR, "建國", "梁", ["wlt"], otp=True)
     user("admin", Role.ADMIN, "", "管理員", ["city"], otp=True)
     user("beihu", Role.POLICE, "偉", "張", ["beihu"])
+
+    # The daily rounds: risk rules, a sweep under way, people under observation.
+    from fangyi.health import demo as health_demo
+    from fangyi.observation import demo as observation_demo
+    from fangyi.screening import demo as screening_demo
+
+    users = {u.username: u for u in User.objects.all()}
+    for part in (health_demo, screening_demo, observation_demo):
+        part.build(n, users)
     return logins
 
 

@@ -81,6 +81,10 @@ INSTALLED_APPS = [
     "axes",
     "fangyi.core",
     "fangyi.people",
+    "fangyi.health",
+    "fangyi.screening",
+    "fangyi.observation",
+    "fangyi.transfer",
 ]
 
 MIDDLEWARE = [

@@ -37,4 +37,8 @@ urlpatterns = [
     path("places/new/", people.place_form, name="place_create"),
     path("places/<int:pk>/", people.place_detail, name="place_detail"),
     path("places/<int:pk>/edit/", people.place_form, name="place_edit"),
+    path("", include("fangyi.health.urls")),
+    path("", include("fangyi.screening.urls")),
+    path("", include("fangyi.observation.urls")),
+    path("", include("fangyi.transfer.urls")),
 ]

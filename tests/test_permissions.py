@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -31,7 +30,9 @@ from fangyi.core.models import AccessLog, AuditEntry, Node, User
 from fangyi.core.services import node_create, token_create
 from fangyi.people.models import Household, Person, Place
 from fangyi.people.services import name_keys
+from tests import permtables
 from tests.conftest import login
+from tests.permtables import ANY, PUBLIC, Endpoint
 
 ANON = "anonymous"
 ROLES = [
@@ -75,6 +76,22 @@ SPEC: dict[str, set[str]] = {
     "node.edit": {"admin"},
     "user.manage": {"admin"},
     "audit.view": {"supervisor", "admin"},
+    "sweep.view": FIELD | {"supervisor"},
+    "sweep.manage": {"supervisor"},
+    "visit.record": FIELD | {"supervisor"},
+    "declaration.view": FIELD | {"supervisor"},
+    "declaration.record": FIELD | {"supervisor"},
+    "decision.make": {"health"},
+    "selfreport.issue": FIELD | {"supervisor"},
+    "risk.view": FIELD | {"supervisor", "admin"},
+    "risk.configure": {"admin"},
+    "observation.view": FIELD | {"supervisor"},
+    "observation.manage": {"health", "supervisor"},
+    "followup.record": FIELD | {"supervisor"},
+    "board.view": {"health", "supervisor"},
+    "alert.handle": {"health", "supervisor"},
+    "import.run": FIELD | {"supervisor"},
+    "export.run": FIELD | {"supervisor"},
 }
 
 # --- jurisdictions: the compound whose records are "inside" / "outside" for each role --------
@@ -144,7 +161,12 @@ class Refs(dict):
         self.compound_name = None if self.missing else SCOPE[role][where]
 
     def __missing__(self, key: str) -> int:
-        value = MISSING if self.missing else getattr(self, f"_{key}")()
+        if self.missing:
+            value = MISSING
+        elif key in EXTRA_REFS:
+            value = EXTRA_REFS[key](self)
+        else:
+            value = getattr(self, f"_{key}")()
         self[key] = value
         return value
 
@@ -195,36 +217,6 @@ class Refs(dict):
 
 
 # --- endpoints ---------------------------------------------------------------------------------
-
-PUBLIC = "public"  # anyone, logged in or not
-ANY = "any"  # anyone logged in
-
-
-@dataclass
-class Endpoint:
-    method: str
-    path: str  # a template: {person}, {household}, ... are filled from Refs
-    who: str  # a POLICY action, ANY or PUBLIC
-    ok: int = 200
-    body: Any = None  # a dict, or a function of Refs (and the role) giving one
-    ok_for: dict[str, int] = field(default_factory=dict)
-    anon: int | None = None  # what an anonymous caller gets, where not the default
-    elsewhere: int = 404  # what an allowed role gets for a record outside or missing
-    reads_only: bool = False  # a POST that asks, and changes nothing
-
-    @property
-    def writes(self) -> bool:
-        return self.method != "GET" and self.who != PUBLIC and not self.reads_only
-
-    @property
-    def api(self) -> bool:
-        return self.path.startswith("/api/")
-
-    @property
-    def scoped(self) -> bool:
-        """Does the request name a record (in the URL or the body)?"""
-        return "{" in self.path or callable(self.body)
-
 
 PAGES = [
     Endpoint("GET", "/", ANY, ok_for={"hotel_clerk": 302}),  # site staff land on their place
@@ -367,6 +359,15 @@ API = [
 ]
 
 
+# Each later app writes its rows (and the ids they name) in tests/permtables/<app>.py.
+EXTRA_REFS: dict = {}
+ALL_PAGES, ALL_API = list(PAGES), list(API)
+for _module in permtables.MODULES:
+    ALL_PAGES += _module.PAGES
+    ALL_API += _module.API
+    EXTRA_REFS.update(_module.REFS)
+
+
 def expected(role: str, ep: Endpoint, where: str | None) -> set[int]:
     if role == ANON:
         return {ep.anon if ep.anon is not None else (401 if ep.api else 302)}
@@ -389,7 +390,7 @@ def wheres(role: str, ep: Endpoint) -> list[str | None]:
 TABLE = [
     (role, ep, where, expected(role, ep, where))
     for role in [*ROLES, ANON]
-    for ep in PAGES + API
+    for ep in ALL_PAGES + ALL_API
     for where in wheres(role, ep)
 ]
 
@@ -472,7 +473,7 @@ def test_the_table_covers_every_page_and_api_operation():
     from fangyi.api import api
 
     # Every named page of fangyi/urls.py (the API and the i18n include counted apart).
-    table_pages = {re.sub(r"\?.*", "", ep.path) for ep in PAGES}
+    table_pages = {re.sub(r"\?.*", "", ep.path) for ep in ALL_PAGES}
     for pattern in get_resolver().url_patterns:
         route = str(pattern.pattern)
         if route.startswith(("api/", "i18n/")):
@@ -482,7 +483,9 @@ def test_the_table_covers_every_page_and_api_operation():
     # Every operation of the API schema.
     schema = api.get_openapi_schema()
     ops = {(m.upper(), p) for p, item in schema["paths"].items() for m in item}
-    table_ops = {(ep.method, re.sub(r"\{\w+\}", "{}", re.sub(r"\?.*", "", ep.path))) for ep in API}
+    table_ops = {
+        (ep.method, re.sub(r"\{\w+\}", "{}", re.sub(r"\?.*", "", ep.path))) for ep in ALL_API
+    }
     for method, path in ops:
         assert (method, re.sub(r"\{\w+\}", "{}", path)) in table_ops, (method, path)
 

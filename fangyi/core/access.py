@@ -34,6 +34,26 @@ POLICY: dict[str, set[str]] = {
     "node.edit": {R.ADMIN},
     "user.manage": {R.ADMIN},
     "audit.view": {R.SUPERVISOR, R.ADMIN},
+    # screening sweeps: supervisors open, assign and close; field roles knock on doors
+    "sweep.view": FIELD_ROLES | {R.SUPERVISOR},
+    "sweep.manage": {R.SUPERVISOR},
+    "visit.record": FIELD_ROLES | {R.SUPERVISOR},
+    # declarations, the rules' proposal, and health staff's decision
+    "declaration.view": FIELD_ROLES | {R.SUPERVISOR},
+    "declaration.record": FIELD_ROLES | {R.SUPERVISOR},
+    "decision.make": {R.HEALTH_STAFF},
+    "selfreport.issue": FIELD_ROLES | {R.SUPERVISOR},
+    "risk.view": FIELD_ROLES | {R.SUPERVISOR, R.ADMIN},
+    "risk.configure": {R.ADMIN},
+    # medical observation
+    "observation.view": FIELD_ROLES | {R.SUPERVISOR},
+    "observation.manage": {R.HEALTH_STAFF, R.SUPERVISOR},
+    "followup.record": FIELD_ROLES | {R.SUPERVISOR},
+    "board.view": {R.HEALTH_STAFF, R.SUPERVISOR},
+    "alert.handle": {R.HEALTH_STAFF, R.SUPERVISOR},
+    # sheets in and out
+    "import.run": FIELD_ROLES | {R.SUPERVISOR},
+    "export.run": FIELD_ROLES | {R.SUPERVISOR},
 }
 
 

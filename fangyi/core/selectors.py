@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.db import models
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -69,3 +70,30 @@ def access_log_list(user: User) -> QuerySet[AccessLog]:
     if not access.can(user, "audit.view"):
         return AccessLog.objects.none()
     return AccessLog.objects.filter(access.node_q(user, "node_path")).order_by("-at", "-id")
+
+
+def ancestor_paths(path: str) -> list[str]:
+    """The paths of a node and of every node above it, nearest first."""
+    from .models import PATH_STEP
+
+    return [path[:i] for i in range(len(path), 0, -PATH_STEP)]
+
+
+def nearest_workers(node: Node, roles: list[str] | tuple[str, ...]) -> list[User]:
+    """Active users of the given roles whose jurisdiction holds `node`, the nearest first.
+
+    "Nearest" is the user whose own node is deepest above (or at) `node`: the grid worker of
+    the grid before the officer of the station. Within a depth, the order of `roles` decides,
+    then the username. One query."""
+    paths = ancestor_paths(node.path)
+    rows = (
+        User.objects.filter(is_active=True, role__in=roles, nodes__path__in=paths)
+        .annotate(_p=models.F("nodes__path"))
+        .order_by("username")
+    )
+    best: dict[int, tuple[int, int, str, User]] = {}
+    for u in rows:
+        key = (-len(u._p), list(roles).index(u.role), u.username)
+        if u.pk not in best or key < best[u.pk][:3]:
+            best[u.pk] = (*key, u)
+    return [entry[3] for entry in sorted(best.values(), key=lambda e: e[:3])]

@@ -1,0 +1,7 @@
+"""The REST API of fangyi.observation."""
+
+from __future__ import annotations
+
+from ninja import Router
+
+router = Router(tags=["observation"])
