@@ -89,7 +89,28 @@ def cmd_run(args) -> int:
     _print_logins(_demo_logins_from_db(), DEMO_PASSWORD)
     print("Stop with Ctrl-C.")
     sys.stdout.flush()
+    if not args.no_worker:
+        _start_worker()
     return cmd_serve(args)
+
+
+def _start_worker() -> None:
+    """Background tasks (imports, the daily follow-ups) run in a second process beside the
+    web server, stopped with it."""
+    import atexit
+    import subprocess
+
+    worker = subprocess.Popen([sys.executable, "-m", "fangyi.cli", "worker"])  # noqa: S603
+
+    def stop() -> None:
+        if worker.poll() is None:
+            worker.terminate()
+            try:
+                worker.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+
+    atexit.register(stop)
 
 
 def cmd_serve(args) -> int:
@@ -200,6 +221,12 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--workers", type=int, default=int(os.environ.get("FANGYI_WORKERS", "2")))
         p.add_argument("--threads", type=int, default=int(os.environ.get("FANGYI_THREADS", "4")))
         p.add_argument("--access-log", action="store_true")
+        if name == "run":
+            p.add_argument(
+                "--no-worker",
+                action="store_true",
+                help="do not start the background worker beside the server",
+            )
     sub.add_parser("worker")
     p = sub.add_parser("demo")
     p.add_argument("--if-empty", action="store_true", help="do nothing when data exists")
