@@ -1,4 +1,4 @@
-"""Reads of declarations and decisions, scoped to the acting user."""
+"""Reads of declarations, decisions and the rules' configuration, scoped to the acting user."""
 
 from __future__ import annotations
 
@@ -6,22 +6,63 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext as _
 
 from fangyi.core import access
+from fangyi.core.audit import access_record
 from fangyi.core.errors import NotFound
 from fangyi.core.models import User
+from fangyi.people.models import Person, Place
 
-from .models import Decision, Declaration, DeclarationStatus, Outcome
+from .models import Decision, Declaration, DeclarationStatus, Outcome, RiskArea, Symptom
+from .services import CENTRAL_PLACE_KINDS
 
 
-def declaration_list(user: User) -> QuerySet[Declaration]:
+def declaration_list(
+    user: User,
+    *,
+    status: str = "",
+    person: Person | int | None = None,
+    awaiting: str = "",
+    proposal: str = "",
+    source: str = "",
+) -> QuerySet[Declaration]:
+    """Declarations in the user's jurisdiction, newest first. `awaiting` is "decision" (health
+    staff's to-do) or "confirmation" (self-reports to confirm)."""
     access.require(user, "declaration.view")
-    return Declaration.objects.filter(access.node_q(user)).select_related("person", "node")
+    qs = Declaration.objects.filter(access.node_q(user)).select_related("person", "node")
+    if awaiting == "decision":
+        qs = _awaiting_decision(qs)
+    elif awaiting == "confirmation":
+        qs = qs.filter(status=DeclarationStatus.PENDING)
+    if status:
+        qs = qs.filter(status=status)
+    if person is not None:
+        qs = qs.filter(person=person)
+    if proposal:
+        qs = qs.filter(proposal=proposal)
+    if source:
+        qs = qs.filter(source=source)
+    return qs
 
 
-def declaration_get(user: User, pk: int) -> Declaration:
-    declaration = declaration_list(user).filter(pk=pk).first()
+def declaration_get(user: User, pk: int, *, via: str | None = None) -> Declaration:
+    """One declaration the user may see, else NotFound. With `via` the read of the person's
+    health record goes to the access log."""
+    declaration = (
+        declaration_list(user).select_related("recorded_by", "confirmed_by").filter(pk=pk).first()
+    )
     if declaration is None:
         raise NotFound(_("No such declaration."))
+    if via:
+        access_record(user, declaration.person, node_path=declaration.node.path, via=via)
     return declaration
+
+
+def _awaiting_decision(qs: QuerySet[Declaration]) -> QuerySet[Declaration]:
+    decided = Decision.objects.filter(declaration=OuterRef("pk"))
+    return (
+        qs.filter(status=DeclarationStatus.CONFIRMED)
+        .exclude(proposal=Outcome.CLEARED)
+        .exclude(Exists(decided))
+    )
 
 
 def awaiting_confirmation(user: User) -> QuerySet[Declaration]:
@@ -32,15 +73,51 @@ def awaiting_confirmation(user: User) -> QuerySet[Declaration]:
 def awaiting_decision(user: User) -> QuerySet[Declaration]:
     """Confirmed declarations whose proposal is not "cleared" and that no decision answers yet:
     health staff's to-do."""
-    decided = Decision.objects.filter(declaration=OuterRef("pk"))
+    return _awaiting_decision(declaration_list(user))
+
+
+def decision_list(
+    user: User, *, person: Person | int | None = None, declaration: Declaration | int | None = None
+) -> QuerySet[Decision]:
+    access.require(user, "declaration.view")
+    qs = Decision.objects.filter(access.node_q(user)).select_related(
+        "person", "decided_by", "place", "declaration"
+    )
+    if person is not None:
+        qs = qs.filter(person=person)
+    if declaration is not None:
+        qs = qs.filter(declaration=declaration)
+    return qs
+
+
+def central_places(user: User) -> QuerySet[Place]:
+    """Quarantine points and designated hotels in use that the user may send someone to."""
     return (
-        declaration_list(user)
-        .filter(status=DeclarationStatus.CONFIRMED)
-        .exclude(proposal=Outcome.CLEARED)
-        .exclude(Exists(decided))
+        Place.objects.filter(access.node_q(user), kind__in=CENTRAL_PLACE_KINDS, is_active=True)
+        .select_related("node")
+        .order_by("name")
     )
 
 
-def decision_list(user: User) -> QuerySet[Decision]:
-    access.require(user, "declaration.view")
-    return Decision.objects.filter(access.node_q(user)).select_related("person", "decided_by")
+def risk_area_list(user: User) -> QuerySet[RiskArea]:
+    access.require(user, "risk.view")
+    return RiskArea.objects.order_by("-is_active", "name")
+
+
+def risk_area_get(user: User, pk: int) -> RiskArea:
+    area = risk_area_list(user).filter(pk=pk).first()
+    if area is None:
+        raise NotFound(_("No such risk area."))
+    return area
+
+
+def symptom_list(user: User) -> QuerySet[Symptom]:
+    access.require(user, "risk.view")
+    return Symptom.objects.order_by("order", "code")
+
+
+def symptom_get(user: User, pk: int) -> Symptom:
+    symptom = symptom_list(user).filter(pk=pk).first()
+    if symptom is None:
+        raise NotFound(_("No such symptom."))
+    return symptom
