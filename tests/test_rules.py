@@ -83,7 +83,16 @@ CASES = [
         D(2020, 2, 1),
         ["2020-02-01"],
     ),
-    ("day 15 does not", T, [], [trip("武汉", D(2020, 1, 25), D(2020, 1, 31))], [], "cleared", None, []),
+    (
+        "day 15 does not",
+        T,
+        [],
+        [trip("武汉", D(2020, 1, 25), D(2020, 1, 31))],
+        [],
+        "cleared",
+        None,
+        [],
+    ),
     (
         "a stay that ends before counts_from",
         T,
@@ -285,14 +294,24 @@ def test_the_numbers_are_configuration():
     """Observation days and the fever threshold come from the configuration, not the code."""
     travel = [trip("武漢", D(2020, 2, 1))]
     short = config(observation_days=10)
-    assert rules_evaluate(
-        declared_on=DAY, temperature=T, symptoms=[], travel=travel, contacts=[], config=short
-    ).outcome == "cleared"
+    assert (
+        rules_evaluate(
+            declared_on=DAY, temperature=T, symptoms=[], travel=travel, contacts=[], config=short
+        ).outcome
+        == "cleared"
+    )
     hot = config(fever_threshold=Decimal("36.5"))
-    p = rules_evaluate(declared_on=DAY, temperature=T, symptoms=[], travel=[], contacts=[], config=hot)
+    p = rules_evaluate(
+        declared_on=DAY, temperature=T, symptoms=[], travel=[], contacts=[], config=hot
+    )
     assert p.outcome == "fever_clinic"
     p = rules_evaluate(
-        declared_on=DAY, temperature=T, symptoms=[], travel=travel, contacts=[], config=config(areas=())
+        declared_on=DAY,
+        temperature=T,
+        symptoms=[],
+        travel=travel,
+        contacts=[],
+        config=config(areas=()),
     )
     assert p.outcome == "cleared"
 
@@ -314,7 +333,8 @@ def test_area_keys_split_on_any_separator_and_fold_scripts():
 @pytest.mark.django_db
 def test_rules_config_reads_active_areas_and_symptoms():
     RiskArea.objects.update_or_create(
-        name="湖北省", defaults={"aliases": "武漢", "counts_from": D(2020, 1, 10), "is_active": True}
+        name="湖北省",
+        defaults={"aliases": "武漢", "counts_from": D(2020, 1, 10), "is_active": True},
     )
     RiskArea.objects.create(name="舊區", counts_from=D(2020, 1, 1), is_active=False)
     Symptom.objects.filter(code="fatigue").update(is_active=False)

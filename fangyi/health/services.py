@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangyi.core import access
-from fangyi.core.audit import audit_entry, audit_record, created, current_ip, diff, snapshot
+from fangyi.core.audit import audit_record, created, current_ip, diff, snapshot
 from fangyi.core.bulk import insert_many
 from fangyi.core.errors import Conflict, DomainError, NotFound
 from fangyi.core.models import AuditEntry, User
@@ -283,7 +283,9 @@ def _temperature(value: Any) -> Decimal | None:
     try:
         number = Decimal(str(value).strip().replace(",", "."))
     except InvalidOperation:
-        raise DomainError(_("Enter the temperature as a number, e.g. 36.5."), field="temperature") from None
+        raise DomainError(
+            _("Enter the temperature as a number, e.g. 36.5."), field="temperature"
+        ) from None
     if not number.is_finite() or not (TEMP_MIN <= number <= TEMP_MAX):
         raise DomainError(
             _("A body temperature is between %(min)s and %(max)s °C: %(value)s is not one.")
@@ -466,7 +468,9 @@ def _visible_person(actor: User, person: Person) -> None:
 
 
 def _check_visit(person: Person, visit) -> None:
-    if visit is not None and (person.household_id is None or person.household_id != visit.household_id):
+    if visit is not None and (
+        person.household_id is None or person.household_id != visit.household_id
+    ):
         raise DomainError(
             _("%(name)s is not a member of the visited household.") % {"name": person.name},
             field="person",
@@ -771,7 +775,11 @@ def declarations_bulk_record(
         try:
             if row.person is None:
                 raise DomainError(_("No such person."), field="person")
-            if scoped and actor is not None and not access.path_visible(actor, row.person.node.path):
+            if (
+                scoped
+                and actor is not None
+                and not access.path_visible(actor, row.person.node.path)
+            ):
                 raise NotFound(_("No such person."), field="person")
             _check_visit(row.person, row.visit)
             declaration_clean(row.data, today=today, config=config)
@@ -949,7 +957,9 @@ def selfreport_resolve(token: str) -> SelfReportLink:
         )
     if link is None:
         raise NotFound(
-            _("This link is not valid: it has expired, was replaced by a newer one, or never existed.")
+            _(
+                "This link is not valid: it has expired, was replaced by a newer one, or never existed."
+            )
         )
     now = timezone.now()
     if link.last_used is None or (now - link.last_used).total_seconds() > 60:

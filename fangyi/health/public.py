@@ -1,0 +1,39 @@
+"""What the public self-report pages and endpoints share: the link's URL, the given name."""
+
+from __future__ import annotations
+
+import re
+
+from django.urls import reverse
+
+# Two-character surnames: the given name starts after them.
+COMPOUND_SURNAMES = {
+    "欧阳", "歐陽", "司马", "司馬", "诸葛", "諸葛", "上官", "东方", "東方", "皇甫", "尉迟",
+    "尉遲", "公孙", "公孫", "慕容", "令狐", "夏侯", "长孙", "長孫", "宇文", "司徒", "端木",
+    "万俟", "單于", "单于", "独孤", "獨孤", "轩辕", "軒轅",
+}  # fmt: skip
+_HAN = re.compile(r"^[\u3400-\u9fff]+$")
+
+
+def given_name(full: str) -> str:
+    """The given name alone, the only personal data a public page shows: 徐紅心 → 紅心,
+    歐陽小明 → 小明, "Anna Smith" → Anna."""
+    name = (full or "").strip()
+    if _HAN.match(name):
+        if len(name) >= 3 and name[:2] in COMPOUND_SURNAMES:
+            return name[2:]
+        return name[1:] if len(name) >= 2 else name
+    return name.split()[0] if name.split() else ""
+
+
+def link_path(token: str) -> str:
+    return reverse("selfreport", args=[token])
+
+
+def link_url(request, token: str) -> str:
+    return request.build_absolute_uri(link_path(token))
+
+
+def daily_path(token: str) -> str:
+    """The observation app's daily check for the same link."""
+    return f"/r/{token}/daily/"
