@@ -1,0 +1,531 @@
+"""Every write of sweeps, assignments and door visits. Each validates everything first, then
+writes and audits in one transaction; the pages and the API both call these."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterable, Sequence
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fangyi.core import access
+from fangyi.core.audit import audit_entry, audit_record, created, snapshot
+from fangyi.core.bulk import insert_many
+from fangyi.core.errors import Conflict, DomainError, NotFound
+from fangyi.core.models import AuditEntry, Node, NodeKind, Role, User, subtree_q
+from fangyi.core.selectors import nearest_workers
+from fangyi.core.validators import check_length
+from fangyi.people.models import Household, Person
+
+from .models import DONE_STATUSES, Assignment, DoorStatus, DoorVisit, Sweep, SweepStatus
+
+# Who takes a grid's doors when a sweep opens: the grid worker, else police.
+ASSIGNEE_ROLES = (Role.GRID_WORKER, Role.POLICE, Role.AUXILIARY)
+# Who may be given doors by hand: any field role that records visits.
+FIELD_ROLES = (
+    Role.GRID_WORKER,
+    Role.POLICE,
+    Role.AUXILIARY,
+    Role.COMMUNITY_STAFF,
+    Role.HEALTH_STAFF,
+)
+OUTCOMES = frozenset(DoorStatus.values) - {DoorStatus.PENDING}
+# A device's clock may run a little ahead of the server's.
+CLOCK_SKEW = dt.timedelta(minutes=5)
+# How far back a sweep may start, and how long it may run.
+MAX_START_BACK = dt.timedelta(days=30)
+MAX_LENGTH = dt.timedelta(days=92)
+
+SWEEP_FIELDS = ["node", "purpose", "starts", "ends", "status"]
+VISIT_FIELDS = [
+    "assignment",
+    "household",
+    "outcome",
+    "at",
+    "by",
+    "latitude",
+    "longitude",
+    "accuracy",
+    "notes",
+]
+
+
+class _Errors:
+    """Collects every field error of one submission, so the user fixes them all at once."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str, list[str]] = {}
+
+    def add(self, field: str, message: str) -> None:
+        self.errors.setdefault(field, []).append(str(message))
+
+    def run(self, fn, *args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except DomainError as exc:
+            for f, msgs in exc.errors.items():
+                self.errors.setdefault(f, []).extend(msgs)
+            return None
+
+    def merge(self, exc: DomainError, prefix: str) -> None:
+        for f, msgs in exc.errors.items():
+            name = prefix if f == "__all__" else f"{prefix}.{f}"
+            self.errors.setdefault(name, []).extend(msgs)
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            first = next(iter(self.errors.values()))[0]
+            raise DomainError(first, errors=self.errors)
+
+
+# ---------------------------------------------------------------------------------------------
+# sweeps
+
+
+def grid_of(node: Node, parents: dict[int, Node]) -> Node:
+    """The grid a household's node belongs to: itself if a grid, else its parent grid.
+
+    A household hangs on a compound (whose parent is a grid) or on a grid. Anything else falls
+    back to the node itself, so every assignment has a grid to be counted under."""
+    if node.kind == NodeKind.GRID:
+        return node
+    parent = parents.get(node.parent_id) if node.parent_id else None
+    if parent is not None and parent.kind == NodeKind.GRID:
+        return parent
+    return node
+
+
+def sweep_open(
+    *,
+    actor: User | None,
+    node: Node,
+    purpose: str,
+    starts: dt.date | None,
+    ends: dt.date | None,
+    scoped: bool = True,
+) -> Sweep:
+    """Open a sweep over `node`: one assignment per household under it, each given to the
+    nearest grid worker of its grid (else the officer or auxiliary police there).
+
+    `scoped=False` with `actor=None` is the system's path (the demo city, test fixtures)."""
+    if scoped or actor is not None:
+        access.require(actor, "sweep.manage")
+    today = timezone.localdate()
+    e = _Errors()
+    if node is None:
+        e.add("node", _("Choose the jurisdiction to sweep."))
+    elif scoped and not access.path_visible(actor, node.path):
+        raise NotFound(_("This jurisdiction is not one of yours."), field="node")
+    purpose = e.run(check_length, purpose, "purpose", 200, required=True) or ""
+    if starts is None:
+        e.add("starts", _("This date is required."))
+    if ends is None:
+        e.add("ends", _("This date is required."))
+    if starts is not None and ends is not None:
+        if starts < today - MAX_START_BACK:
+            e.add(
+                "starts",
+                _("A sweep may start at most %(days)d days ago.") % {"days": MAX_START_BACK.days},
+            )
+        if ends < starts:
+            e.add("ends", _("The sweep cannot end before it starts."))
+        elif ends < today:
+            e.add("ends", _("This sweep would already be over: choose an end date from today."))
+        elif ends - starts > MAX_LENGTH:
+            e.add(
+                "ends",
+                _("A sweep runs at most %(days)d days.") % {"days": MAX_LENGTH.days},
+            )
+    e.raise_if_any()
+
+    households = list(
+        Household.objects.filter(subtree_q(node.path, "node__path"))
+        .order_by("id")
+        .values_list("id", "node_id")
+    )
+    if not households:
+        raise DomainError(_("There are no households under this jurisdiction."), field="node")
+
+    # The households' nodes and their parents, then each grid's worker: one query per grid.
+    node_ids = {nid for _hid, nid in households}
+    nodes = {n.pk: n for n in Node.objects.filter(pk__in=node_ids)}
+    parents = {
+        p.pk: p
+        for p in Node.objects.filter(pk__in={n.parent_id for n in nodes.values() if n.parent_id})
+    }
+    grid_by_node = {nid: grid_of(n, parents) for nid, n in nodes.items()}
+    assignee_by_grid: dict[int, int | None] = {}
+    for grid in {g.pk: g for g in grid_by_node.values()}.values():
+        workers = nearest_workers(grid, ASSIGNEE_ROLES)
+        assignee_by_grid[grid.pk] = workers[0].pk if workers else None
+
+    with transaction.atomic():
+        sweep = Sweep.objects.create(
+            node=node,
+            purpose=purpose,
+            starts=starts,
+            ends=ends,
+            created_by=actor if actor is not None and actor.pk else None,
+        )
+        rows = []
+        for hid, nid in households:
+            gid = grid_by_node[nid].pk
+            rows.append(
+                (sweep.pk, hid, nid, gid, assignee_by_grid[gid], DoorStatus.PENDING, 0, False)
+            )
+        insert_many(
+            Assignment,
+            [
+                "sweep",
+                "household",
+                "node",
+                "grid",
+                "assignee",
+                "status",
+                "attempts",
+                "needs_police",
+            ],
+            rows,
+        )
+        changes = created(snapshot(sweep, SWEEP_FIELDS))
+        changes["households"] = [None, len(rows)]
+        changes["unassigned"] = [
+            None,
+            sum(1 for r in rows if r[4] is None),
+        ]
+        audit_record(actor, "fangyi.sweep.opened", sweep, changes=changes, node_path=node.path)
+    sweep.household_count = len(rows)
+    return sweep
+
+
+def sweep_close(*, actor: User, sweep: Sweep) -> Sweep:
+    access.require(actor, "sweep.manage")
+    if not access.path_visible(actor, sweep.node.path):
+        raise NotFound(_("No such sweep."))
+    if sweep.status == SweepStatus.CLOSED:
+        raise Conflict(_("This sweep is already closed."))
+    before = snapshot(sweep, ["status", "closed"])
+    with transaction.atomic():
+        sweep.status = SweepStatus.CLOSED
+        sweep.closed = timezone.now()
+        sweep.save(update_fields=["status", "closed"])
+        left = Assignment.objects.filter(sweep=sweep).exclude(status__in=DONE_STATUSES).count()
+        audit_record(
+            actor,
+            "fangyi.sweep.closed",
+            sweep,
+            changes={
+                "status": [before["status"], sweep.status],
+                "closed": [None, sweep.closed.isoformat()],
+                "not_done": [None, left],
+            },
+            node_path=sweep.node.path,
+        )
+    return sweep
+
+
+# ---------------------------------------------------------------------------------------------
+# assignments
+
+
+def _holds(user: User, path: str) -> bool:
+    return access.path_visible(user, path)
+
+
+def assignments_reassign(
+    *,
+    actor: User,
+    assignee: User | None,
+    assignments: Iterable[Assignment] | None = None,
+    sweep: Sweep | None = None,
+    grid: Node | None = None,
+) -> int:
+    """Give households of an open sweep to `assignee`: the `assignments` given, or every
+    household of `grid` in `sweep` that the actor may see. Returns how many changed hands.
+
+    The assignee must be an active field user whose jurisdiction holds every household."""
+    access.require(actor, "sweep.manage")
+    if assignments is not None:
+        ids = [a.pk for a in assignments]
+        qs = Assignment.objects.filter(pk__in=ids)
+    elif sweep is not None and grid is not None:
+        qs = Assignment.objects.filter(sweep=sweep, grid=grid)
+    else:
+        raise DomainError(_("Choose the households or the grid to reassign."))
+    rows = list(
+        qs.filter(access.node_q(actor))
+        .select_related("sweep", "node")
+        .only("pk", "assignee_id", "sweep__status", "sweep__purpose", "node__path", "node_id")
+    )
+    if assignments is not None and len(rows) != len(set(ids)):
+        raise NotFound(_("No such household in this sweep."), field="assignments")
+    if not rows:
+        raise DomainError(_("There are no households to reassign."), field="grid")
+    if any(a.sweep.status != SweepStatus.OPEN for a in rows):
+        raise Conflict(_("This sweep is closed: its households can no longer be reassigned."))
+    if assignee is None:
+        raise DomainError(_("Choose who takes these households."), field="assignee")
+    if not assignee.is_active or assignee.role not in FIELD_ROLES:
+        raise DomainError(
+            _("%(name)s cannot knock on doors: choose an active field worker.")
+            % {"name": assignee.display_name},
+            field="assignee",
+        )
+    outside = [a for a in rows if not _holds(assignee, a.node.path)]
+    if outside:
+        raise DomainError(
+            _("%(name)s's jurisdiction does not hold %(n)d of these households.")
+            % {"name": assignee.display_name, "n": len(outside)},
+            field="assignee",
+        )
+    moving = [a for a in rows if a.assignee_id != assignee.pk]
+    with transaction.atomic():
+        Assignment.objects.filter(pk__in=[a.pk for a in moving]).update(assignee=assignee)
+        AuditEntry.objects.bulk_create(
+            [
+                audit_entry(
+                    actor,
+                    "fangyi.assignment.reassigned",
+                    a,
+                    object_repr=f"{a.sweep.purpose} #{a.pk}",
+                    changes={"assignee": [a.assignee_id, assignee.pk]},
+                    node_path=a.node.path,
+                )
+                for a in moving
+            ],
+            batch_size=1000,
+        )
+    return len(moving)
+
+
+# ---------------------------------------------------------------------------------------------
+# door visits
+
+
+def visit_changes(visit: DoorVisit) -> dict[str, list[Any]]:
+    """The audit changes of a new visit; coordinates as text (JSON has no decimals)."""
+    values = snapshot(visit, VISIT_FIELDS)
+    for key in ("latitude", "longitude"):
+        if values[key] is not None:
+            values[key] = str(values[key])
+    return created(values)
+
+
+def _coordinate(value: Any, field: str, limit: int, e: _Errors) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        e.add(field, _("Enter a number."))
+        return None
+    if not number.is_finite() or not -limit <= number <= limit:
+        e.add(
+            field,
+            _("Must lie between -%(limit)d and %(limit)d degrees.") % {"limit": limit},
+        )
+        return None
+    return number.quantize(Decimal("0.000001"))
+
+
+def _declaration_key(client_id: uuid.UUID | None, person: Person) -> uuid.UUID | None:
+    """A retried visit re-sends its declarations: each gets an id derived from the visit's."""
+    if client_id is None:
+        return None
+    return uuid.uuid5(client_id, f"declaration:{person.pk}")
+
+
+def door_visit_record(
+    *,
+    actor: User,
+    assignment: Assignment,
+    outcome: str,
+    at: dt.datetime | None = None,
+    latitude: Any = None,
+    longitude: Any = None,
+    accuracy: Any = None,
+    notes: str = "",
+    declarations: Sequence[tuple[Person, Any]] = (),
+    client_id: uuid.UUID | None = None,
+) -> DoorVisit:
+    """One attempt at a door, whatever its outcome; the household's status follows the latest.
+
+    nobody home: another visit is due the next day; refused: police support is needed, and a
+    revisit the next day; visited or moved away: done. Declarations taken at a visited door
+    (a list of (Person, DeclarationInput)) are stored with it in the same transaction: if one
+    is wrong, nothing is stored. The same client_id twice stores one visit."""
+    access.require(actor, "visit.record")
+    if not access.path_visible(actor, assignment.node.path):
+        raise NotFound(_("No such household in this sweep."))
+    if client_id is not None:
+        done = DoorVisit.objects.filter(client_id=client_id).first()
+        if done is not None:
+            if done.assignment_id != assignment.pk:
+                raise Conflict(
+                    _("This submission was already stored for another household."),
+                    field="client_id",
+                )
+            return done
+    sweep = assignment.sweep
+    if sweep.status != SweepStatus.OPEN:
+        raise Conflict(_("This sweep is closed: no more visits can be recorded."))
+
+    now = timezone.now()
+    e = _Errors()
+    if outcome not in OUTCOMES:
+        e.add(
+            "outcome",
+            _("Choose one of: %(choices)s.")
+            % {"choices": ", ".join(str(label) for value, label in DoorStatus.choices[1:])},
+        )
+    if at is None:
+        at = now
+    elif timezone.is_naive(at):
+        at = timezone.make_aware(at)
+    if at > now + CLOCK_SKEW:
+        e.add("at", _("The time of the visit is in the future."))
+    elif timezone.localtime(at).date() < sweep.starts:
+        e.add(
+            "at",
+            _("The sweep starts on %(date)s: a visit cannot be earlier.")
+            % {"date": sweep.starts.isoformat()},
+        )
+    lat = _coordinate(latitude, "latitude", 90, e)
+    lon = _coordinate(longitude, "longitude", 180, e)
+    if (
+        (lat is None) != (lon is None)
+        and "latitude" not in e.errors
+        and ("longitude" not in e.errors)
+    ):
+        e.add("latitude" if lat is None else "longitude", _("Give both latitude and longitude."))
+    acc = None
+    if accuracy not in (None, ""):
+        try:
+            acc = round(float(accuracy))
+            if not 0 <= acc <= 100_000:
+                raise ValueError
+        except (TypeError, ValueError):
+            e.add("accuracy", _("The accuracy is a number of metres from 0 to 100000."))
+            acc = None
+    notes = e.run(check_length, notes, "notes", 2000) or ""
+
+    declarations = list(declarations or ())
+    if declarations:
+        if outcome != DoorStatus.VISITED:
+            e.add("declarations", _("Declarations are taken only at a door that was visited."))
+        else:
+            from fangyi.health.services import declaration_clean
+
+            today = timezone.localtime(at).date() if "at" not in e.errors else now.date()
+            seen: set[int] = set()
+            for i, (person, data) in enumerate(declarations):
+                field = f"declarations[{i}]"
+                if person.household_id != assignment.household_id:
+                    e.add(
+                        f"{field}.person",
+                        _("%(name)s is not a member of this household.") % {"name": person.name},
+                    )
+                    continue
+                if person.pk in seen:
+                    e.add(
+                        f"{field}.person",
+                        _("%(name)s is declared twice.") % {"name": person.name},
+                    )
+                    continue
+                seen.add(person.pk)
+                try:
+                    declaration_clean(data, today=today)
+                except DomainError as exc:
+                    e.merge(exc, field)
+    e.raise_if_any()
+
+    try:
+        with transaction.atomic():
+            visit = DoorVisit.objects.create(
+                assignment=assignment,
+                household_id=assignment.household_id,
+                node_id=assignment.node_id,
+                outcome=outcome,
+                at=at,
+                by=actor,
+                latitude=lat,
+                longitude=lon,
+                accuracy=acc,
+                notes=notes,
+                client_id=client_id,
+            )
+            before = snapshot(assignment, ["status", "revisit_due", "needs_police"])
+            # A visit recorded late (an offline phone) counts, but does not overrule a later one.
+            latest = assignment.last_attempt is None or at >= assignment.last_attempt
+            update: dict[str, Any] = {"attempts": F("attempts") + 1}
+            if latest:
+                update["status"] = outcome
+                update["last_attempt"] = at
+                next_day = timezone.localtime(at).date() + dt.timedelta(days=1)
+                if outcome == DoorStatus.NOBODY_HOME:
+                    update["revisit_due"] = next_day
+                elif outcome == DoorStatus.REFUSED:
+                    update["revisit_due"] = next_day
+                    update["needs_police"] = True
+                else:
+                    update["revisit_due"] = None
+                    update["needs_police"] = False
+            Assignment.objects.filter(pk=assignment.pk).update(**update)
+            assignment.refresh_from_db(
+                fields=["status", "attempts", "last_attempt", "revisit_due", "needs_police"]
+            )
+            if declarations:
+                from fangyi.health.services import declaration_record
+
+                for i, (person, data) in enumerate(declarations):
+                    try:
+                        declaration_record(
+                            actor=actor,
+                            person=person,
+                            data=data,
+                            visit=visit,
+                            client_id=_declaration_key(client_id, person),
+                        )
+                    except DomainError as exc:
+                        e.merge(exc, f"declarations[{i}]")
+                        e.raise_if_any()
+            changes = visit_changes(visit)
+            after = snapshot(assignment, ["status", "revisit_due", "needs_police"])
+            for key in after:
+                if before[key] != after[key]:
+                    changes[f"door_{key}"] = [before[key], after[key]]
+            if declarations:
+                changes["declarations"] = [None, len(declarations)]
+            audit_record(
+                actor,
+                "fangyi.doorvisit.created",
+                visit,
+                changes=changes,
+                node_path=visit_path(assignment),
+            )
+    except IntegrityError:
+        # The same client_id sent twice at once: the first one won.
+        if client_id is not None:
+            done = DoorVisit.objects.filter(client_id=client_id, assignment=assignment).first()
+            if done is not None:
+                return done
+        raise
+    return visit
+
+
+def visit_path(assignment: Assignment) -> str:
+    return assignment.node.path
+
+
+def doors_for(actor: User, sweep: Sweep, pks: list[int]) -> list[Assignment]:
+    """Assignments of `sweep` by id, those the actor may see; NotFound if any is missing."""
+    rows = list(Assignment.objects.filter(sweep=sweep, pk__in=pks).filter(access.node_q(actor)))
+    if len(rows) != len(set(pks)):
+        raise NotFound(_("No such household in this sweep."), field="assignment_ids")
+    return rows
