@@ -151,6 +151,11 @@ def home(request):
     user = request.user
     if user.role == Role.SITE_STAFF:
         return redirect("place_list")
+    if user.role in access.FIELD_ROLES:
+        # Field roles start their day with the day list (fangyi.observation).
+        from fangyi.observation.views import daylist_page
+
+        return daylist_page(request)
     nodes = list(user.nodes.order_by("path"))
     children = []
     if access.can(user, "household.view"):
@@ -159,7 +164,9 @@ def home(request):
         kids = list(Node.objects.filter(parent__in=nodes).order_by("path"))
         counts = registry_counts(user, kids)
         children = [{"node": k, **counts[k.pk]} for k in kids]
-    return render(request, "core/home.html", {"nodes": nodes, "children": children})
+    # Those who watch the observation board get a link to it above the registry counts.
+    template = "observation/home.html" if access.can(user, "board.view") else "core/home.html"
+    return render(request, template, {"nodes": nodes, "children": children})
 
 
 # --- the jurisdiction tree -------------------------------------------------------------------

@@ -9,20 +9,35 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Exists, F, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangyi.core import access
-from fangyi.core.audit import audit_record, snapshot
-from fangyi.core.errors import Conflict, DomainError
+from fangyi.core.audit import audit_record, diff, snapshot
+from fangyi.core.bulk import insert_many
+from fangyi.core.errors import Conflict, DomainError, NotFound
 from fangyi.core.models import Role, User
 from fangyi.core.selectors import nearest_workers
-from fangyi.health.models import Decision, RiskSettings
-from fangyi.people.models import Person, Place
+from fangyi.health.models import Decision, Outcome, RiskSettings, SelfReportLink, Symptom
+from fangyi.people.models import Person, Place, PlaceKind
 
-from .models import Observation, ObservationKind, ObservationStatus
+from .models import (
+    RECORDED_STATUSES,
+    Alert,
+    AlertKind,
+    FollowUp,
+    FollowUpStatus,
+    Observation,
+    ObservationKind,
+    ObservationStatus,
+)
 
 OBSERVATION_FIELDS = [
     "person",
@@ -83,6 +98,8 @@ def observation_start(
         raise DomainError(_("Choose where the observation happens."), field="kind")
     if kind == ObservationKind.PLACE and place is None:
         raise DomainError(_("Choose the quarantine point or designated hotel."), field="place")
+    if kind == ObservationKind.PLACE and place.kind not in END_PLACE_KINDS:
+        raise DomainError(_("Choose a quarantine point or designated hotel."), field="place")
     if kind == ObservationKind.HOME:
         place = None
     today = timezone.localdate()
@@ -159,3 +176,640 @@ def observation_extend(
             node_path=observation.node.path,
         )
     return observation
+
+
+# ---------------------------------------------------------------------------------------------
+# ending an observation
+
+FOLLOWUP_FIELDS = ["status", "temperature", "symptoms", "notes", "recorded_by", "recorded_at"]
+CLEAN_STATUSES = {FollowUpStatus.SEEN_WELL, FollowUpStatus.SELF_REPORTED}
+# What a worker may record; a self-report is the person's own, through their link.
+WORKER_STATUSES = [s for s in RECORDED_STATUSES if s != FollowUpStatus.SELF_REPORTED]
+OPEN_FOLLOWUP_STATUSES = [FollowUpStatus.DUE, FollowUpStatus.MISSED]
+TEMPERATURE_MIN, TEMPERATURE_MAX = Decimal("35.0"), Decimal("42.0")
+END_PLACE_KINDS = (PlaceKind.QUARANTINE_SITE, PlaceKind.DESIGNATED_HOTEL)
+
+
+def _require_scope(actor: User, observation: Observation) -> None:
+    if not access.path_visible(actor, observation.node.path):
+        raise NotFound(_("No such observation."))
+
+
+def _require_active(observation: Observation, field: str = "__all__") -> None:
+    if observation.status != ObservationStatus.ACTIVE:
+        raise DomainError(
+            _("This observation has already ended (%(status)s).")
+            % {"status": observation.get_status_display()},
+            field=field,
+        )
+
+
+def _note(value: str, field: str = "note", required: bool = False) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise DomainError(_("Say why, in a few words."), field=field)
+    if len(value) > 2000:
+        raise DomainError(_("At most 2000 characters."), field=field)
+    return value
+
+
+def _close_open_followups(observation: Observation, today: dt.date) -> dict[str, int]:
+    """An ended observation keeps no open follow-up: those of past days become missed, those of
+    today and later are removed."""
+    open_ = observation.followups.filter(status=FollowUpStatus.DUE)
+    missed = open_.filter(due__lt=today).update(status=FollowUpStatus.MISSED)
+    removed, _detail = open_.filter(due__gte=today).delete()
+    return {"missed": missed, "removed": removed}
+
+
+def last_recorded_followup(observation: Observation) -> FollowUp | None:
+    return (
+        observation.followups.exclude(status__in=OPEN_FOLLOWUP_STATUSES)
+        .order_by("-due", "-slot", "-id")
+        .first()
+    )
+
+
+def followup_is_clean(followup: FollowUp | None, settings: RiskSettings | None = None) -> bool:
+    if followup is None or followup.status not in CLEAN_STATUSES:
+        return False
+    threshold = (settings or RiskSettings.current()).fever_threshold
+    if followup.temperature is not None and followup.temperature >= threshold:
+        return False
+    return not followup.symptoms
+
+
+def _end(
+    actor: User, observation: Observation, status: str, note: str, verb: str, **extra
+) -> Observation:
+    before = snapshot(observation, [*OBSERVATION_FIELDS, "end_note"])
+    today = timezone.localdate()
+    observation.status = status
+    observation.ended_at = timezone.now()
+    observation.ended_by = actor
+    observation.end_note = note
+    observation.save(update_fields=["status", "ended_at", "ended_by", "end_note"])
+    closed = _close_open_followups(observation, today)
+    after = snapshot(observation, [*OBSERVATION_FIELDS, "end_note"])
+    changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+    changes["ended_by"] = [None, actor.pk]
+    if any(closed.values()):
+        changes["followups_closed"] = [None, closed]
+    for key, value in extra.items():
+        changes[key] = [None, value]
+    audit_record(
+        actor,
+        f"fangyi.observation.{verb}",
+        observation,
+        changes=changes,
+        node_path=observation.node.path,
+    )
+    return observation
+
+
+def observation_release(*, actor: User, observation: Observation, note: str = "") -> Observation:
+    """Release: only on or after the end date, and only when the last recorded follow-up was
+    clean (seen well or self-reported, no fever, no symptom)."""
+    access.require(actor, "observation.manage")
+    _require_scope(actor, observation)
+    _require_active(observation)
+    note = _note(note)
+    today = timezone.localdate()
+    if today < observation.ends:
+        raise DomainError(
+            _("Observation runs until %(date)s: release it on that day or later.")
+            % {"date": observation.ends.isoformat()},
+            field="ends",
+        )
+    last = last_recorded_followup(observation)
+    if not followup_is_clean(last):
+        if last is None:
+            message = _("No follow-up has been recorded: record a clean one before release.")
+        else:
+            message = _(
+                "The last follow-up (%(date)s, %(status)s) is not clean: record a clean one "
+                "before release."
+            ) % {"date": last.due.isoformat(), "status": last.get_status_display()}
+        raise DomainError(message, field="followups")
+    with transaction.atomic():
+        return _end(
+            actor,
+            observation,
+            ObservationStatus.RELEASED,
+            note,
+            "released",
+            last_followup=last.pk,
+        )
+
+
+def observation_refer(
+    *, actor: User, observation: Observation, note: str, place: Place | None = None
+) -> Observation:
+    """Refer to the fever clinic or a hospital (with a note, and the place when known)."""
+    access.require(actor, "observation.manage")
+    _require_scope(actor, observation)
+    _require_active(observation)
+    note = _note(note, required=True)
+    if place is not None and place.kind != PlaceKind.FEVER_CLINIC:
+        raise DomainError(_("Choose a fever clinic."), field="place")
+    with transaction.atomic():
+        return _end(
+            actor,
+            observation,
+            ObservationStatus.REFERRED,
+            note,
+            "referred",
+            place=place.pk if place else None,
+        )
+
+
+def observation_transfer(
+    *,
+    actor: User,
+    observation: Observation,
+    kind: str,
+    place: Place | None = None,
+    note: str = "",
+    client_id: uuid.UUID | None = None,
+) -> Observation:
+    """Home ↔ a quarantine point or designated hotel (or one place to another): this
+    observation ends as transferred and the next starts today with the same last exposure.
+    Returns the new observation."""
+    access.require(actor, "observation.manage")
+    _require_scope(actor, observation)
+    if client_id:
+        existing = Observation.objects.filter(client_id=client_id).first()
+        if existing is not None:
+            return existing
+    _require_active(observation)
+    note = _note(note)
+    if kind not in ObservationKind.values:
+        raise DomainError(_("Choose where the observation continues."), field="kind")
+    if kind == ObservationKind.PLACE:
+        if place is None:
+            raise DomainError(_("Choose the quarantine point or designated hotel."), field="place")
+        if place.kind not in END_PLACE_KINDS or not place.is_active:
+            raise DomainError(
+                _("Choose a quarantine point or designated hotel in use."), field="place"
+            )
+        if observation.kind == ObservationKind.PLACE and observation.place_id == place.pk:
+            raise DomainError(_("The person is already observed there."), field="place")
+    else:
+        place = None
+        if observation.kind == ObservationKind.HOME:
+            raise DomainError(_("The person is already observed at home."), field="kind")
+    with transaction.atomic():
+        _end(actor, observation, ObservationStatus.TRANSFERRED, note, "transferred")
+        nxt = observation_start(
+            actor=actor,
+            person=observation.person,
+            kind=kind,
+            place=place,
+            last_exposure=observation.last_exposure,
+            decision=observation.decision,
+            client_id=client_id,
+            check=False,
+        )
+        observation.transferred_to = nxt
+        observation.save(update_fields=["transferred_to"])
+        if nxt.starts <= timezone.localdate() <= nxt.ends:
+            followups_generate(timezone.localdate(), observations=[nxt.pk], audit=False)
+    return nxt
+
+
+# ---------------------------------------------------------------------------------------------
+# follow-ups: generated each day, recorded by a worker or self-reported
+
+
+def followups_generate(
+    day: dt.date, *, observations: Iterable[int] | None = None, audit: bool = True
+) -> int:
+    """Create the follow-ups due on `day` for every active observation running that day
+    (`per_day` of them, slots 1 and 2), assigned to the observation's responsible worker.
+
+    Idempotent: slots that exist already are skipped, so a second run creates nothing. Bulk:
+    two reads and one prepared INSERT, whatever the size. `observations` limits the run to
+    those ids (the day list makes sure a worker's own rows exist). One summary audit row when
+    anything was created (`audit=False` for callers that audit the change themselves)."""
+    running = Observation.objects.filter(
+        status=ObservationStatus.ACTIVE, starts__lte=day, ends__gte=day
+    )
+    existing_qs = FollowUp.objects.filter(due=day)
+    if observations is not None:
+        ids = list(observations)
+        if not ids:
+            return 0
+        running = running.filter(pk__in=ids)
+        existing_qs = existing_qs.filter(observation_id__in=ids)
+    wanted = running.values_list("pk", "node_id", "responsible_id", "per_day")
+    for attempt in range(3):
+        existing = set(existing_qs.values_list("observation_id", "slot"))
+        rows = [
+            (pk, node_id, day, slot, assignee, FollowUpStatus.DUE, [], "")
+            for pk, node_id, assignee, per_day in wanted.iterator(chunk_size=20_000)
+            for slot in range(1, max(1, min(per_day, 2)) + 1)
+            if (pk, slot) not in existing
+        ]
+        if not rows:
+            return 0
+        try:
+            with transaction.atomic():
+                insert_many(
+                    FollowUp,
+                    [
+                        "observation",
+                        "node",
+                        "due",
+                        "slot",
+                        "assignee",
+                        "status",
+                        "symptoms",
+                        "notes",
+                    ],
+                    rows,
+                )
+                if audit:
+                    audit_record(
+                        None,
+                        "fangyi.followup.generated",
+                        None,
+                        object_type="followup",
+                        object_repr=_("Follow-ups due %(date)s") % {"date": day.isoformat()},
+                        changes={"due": [None, day.isoformat()], "created": [None, len(rows)]},
+                    )
+            return len(rows)
+        except IntegrityError:
+            # Another run created some of the same rows in between: read again and retry.
+            if attempt == 2:
+                raise
+    return 0
+
+
+def followups_ensure(user: User, day: dt.date) -> int:
+    """Today's rows for the observations `user` is responsible for, in case the daily run has
+    not happened yet: cheap (one read when they exist) and idempotent."""
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    missing = (
+        Observation.objects.filter(
+            responsible=user, status=ObservationStatus.ACTIVE, starts__lte=day, ends__gte=day
+        )
+        .exclude(Exists(FollowUp.objects.filter(observation=OuterRef("pk"), due=day)))
+        .values_list("pk", flat=True)
+    )
+    ids = list(missing[:5000])
+    if not ids:
+        return 0
+    return followups_generate(day, observations=ids, audit=False)
+
+
+def followups_mark_missed(day: dt.date) -> dict[str, int]:
+    """Follow-ups still due before `day` become missed. Each observation counts its missed
+    follow-ups in a row (a recorded one resets the count); at RiskSettings.missed_escalation
+    in a row an alert goes to the supervisors and the observation is marked escalated.
+
+    Runs once a day, in bulk: a few statements whatever the size."""
+    settings = RiskSettings.current()
+    stale = FollowUp.objects.filter(status=FollowUpStatus.DUE, due__lt=day)
+    counts = (
+        stale.filter(observation=OuterRef("pk"))
+        .order_by()
+        .values("observation")
+        .annotate(c=Count("pk"))
+        .values("c")
+    )
+    with transaction.atomic():
+        Observation.objects.filter(Exists(stale.filter(observation=OuterRef("pk")))).update(
+            missed_streak=F("missed_streak") + Subquery(counts[:1])
+        )
+        missed = stale.update(status=FollowUpStatus.MISSED)
+        to_escalate = list(
+            Observation.objects.filter(
+                status=ObservationStatus.ACTIVE,
+                escalated=False,
+                missed_streak__gte=settings.missed_escalation,
+            ).select_related("person")
+        )
+        alerts = [
+            Alert(
+                observation=obs,
+                node_id=obs.node_id,
+                kind=AlertKind.MISSED,
+                message=(
+                    _("%(name)s: %(n)d follow-ups missed in a row (until %(date)s).")
+                    % {
+                        "name": obs.person.name,
+                        "n": obs.missed_streak,
+                        "date": (day - dt.timedelta(days=1)).isoformat(),
+                    }
+                )[:300],
+            )
+            for obs in to_escalate
+        ]
+        Alert.objects.bulk_create(alerts, batch_size=1000)
+        Observation.objects.filter(pk__in=[o.pk for o in to_escalate]).update(escalated=True)
+        if missed or alerts:
+            audit_record(
+                None,
+                "fangyi.followup.missed",
+                None,
+                object_type="followup",
+                object_repr=_("Follow-ups missed before %(date)s") % {"date": day.isoformat()},
+                changes={
+                    "before": [None, day.isoformat()],
+                    "missed": [None, missed],
+                    "escalated": [None, [o.pk for o in to_escalate][:1000]],
+                },
+            )
+    return {"missed": missed, "escalated": len(alerts)}
+
+
+def daily_rounds(day: dt.date | None = None) -> dict[str, int]:
+    """The daily job: yesterday's open follow-ups become missed, today's are generated."""
+    day = day or timezone.localdate()
+    result = followups_mark_missed(day)
+    result["generated"] = followups_generate(day)
+    return result
+
+
+def _streak(observation: Observation) -> int:
+    """Missed follow-ups in a row since the last recorded one."""
+    streak = 0
+    for status in (
+        observation.followups.exclude(status=FollowUpStatus.DUE)
+        .order_by("-due", "-slot", "-id")
+        .values_list("status", flat=True)[:60]
+    ):
+        if status != FollowUpStatus.MISSED:
+            break
+        streak += 1
+    return streak
+
+
+@dataclass
+class FollowUpInput:
+    status: str = ""
+    temperature: Any = None
+    symptoms: Iterable[str] = ()
+    notes: str = ""
+    client_id: uuid.UUID | None = None
+
+
+def _clean_temperature(value: Any, errors: dict[str, list[str]]) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        temp = Decimal(str(value).strip().replace(",", ".")).quantize(Decimal("0.1"))
+    except (InvalidOperation, ValueError):
+        errors.setdefault("temperature", []).append(_("Write the temperature like 36.5."))
+        return None
+    if not TEMPERATURE_MIN <= temp <= TEMPERATURE_MAX:
+        errors.setdefault("temperature", []).append(
+            _("A body temperature is between %(low)s and %(high)s °C; %(value)s is not one.")
+            % {"low": TEMPERATURE_MIN, "high": TEMPERATURE_MAX, "value": value}
+        )
+        return None
+    return temp
+
+
+def followup_clean(
+    data: FollowUpInput, *, statuses: Iterable[str], settings: RiskSettings
+) -> tuple[FollowUpInput, str | None]:
+    """Validate a follow-up; every field error at once. Returns the cleaned data and the alert
+    kind it raises (fever, symptoms or None). A fever or a symptom makes the status "seen,
+    unwell" (a self-report stays a self-report)."""
+    errors: dict[str, list[str]] = {}
+    statuses = list(statuses)
+    if data.status not in statuses:
+        errors["status"] = [_("Choose what happened.")]
+    data.temperature = _clean_temperature(data.temperature, errors)
+    codes = [str(c).strip() for c in (data.symptoms or ()) if str(c).strip()]
+    codes = list(dict.fromkeys(codes))
+    known = set(
+        Symptom.objects.filter(is_active=True, code__in=codes).values_list("code", flat=True)
+    )
+    unknown = [c for c in codes if c not in known]
+    if unknown:
+        errors["symptoms"] = [_("Unknown symptom: %(codes)s.") % {"codes": ", ".join(unknown[:5])}]
+    data.symptoms = codes
+    data.notes = (data.notes or "").strip()
+    if len(data.notes) > 2000:
+        errors["notes"] = [_("At most 2000 characters.")]
+    unreached = data.status in (FollowUpStatus.NOT_REACHED, FollowUpStatus.REFUSED)
+    if unreached and (data.temperature is not None or codes):
+        errors.setdefault("status", []).append(
+            _("A temperature or symptoms mean the person was seen: choose seen, well or unwell.")
+        )
+    if errors:
+        first = next(iter(errors.values()))[0]
+        raise DomainError(first, errors=errors)
+    alert = None
+    if data.temperature is not None and data.temperature >= settings.fever_threshold:
+        alert = AlertKind.FEVER
+    elif codes:
+        alert = AlertKind.SYMPTOMS
+    if alert and data.status == FollowUpStatus.SEEN_WELL:
+        data.status = FollowUpStatus.SEEN_UNWELL
+    return data, alert
+
+
+def _alert_message(followup: FollowUp, kind: str, names: dict[str, str]) -> str:
+    person = followup.observation.person.name
+    words = []
+    if followup.temperature is not None:
+        words.append(f"{followup.temperature} °C")
+    words += [names.get(c, c) for c in followup.symptoms]
+    return (
+        _("%(name)s on %(date)s: %(what)s. Proposed: the fever clinic.")
+        % {"name": person, "date": followup.due.isoformat(), "what": ", ".join(words)}
+    )[:300]
+
+
+def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
+    """Temperatures as text ("37.8") in the audit trail."""
+    return {k: str(v) if isinstance(v, Decimal) else v for k, v in values.items()}
+
+
+def _store_followup(
+    actor: User | None, followup: FollowUp, data: FollowUpInput, alert_kind: str | None, verb: str
+) -> FollowUp:
+    observation = followup.observation
+    before = snapshot(followup, FOLLOWUP_FIELDS)
+    followup.status = data.status
+    followup.temperature = data.temperature
+    followup.symptoms = list(data.symptoms)
+    followup.notes = data.notes
+    followup.recorded_by = actor
+    followup.recorded_at = timezone.now()
+    followup.client_id = data.client_id
+    followup.save()
+    streak = _streak(observation)
+    if streak != observation.missed_streak or (streak == 0 and observation.escalated):
+        observation.missed_streak = streak
+        if streak == 0:
+            observation.escalated = False
+        observation.save(update_fields=["missed_streak", "escalated"])
+    changes = diff(_jsonable(before), _jsonable(snapshot(followup, FOLLOWUP_FIELDS)))
+    if alert_kind:
+        names = dict(Symptom.objects.filter(code__in=followup.symptoms).values_list("code", "name"))
+        alert = Alert.objects.create(
+            observation=observation,
+            followup=followup,
+            node_id=followup.node_id,
+            kind=alert_kind,
+            message=_alert_message(followup, alert_kind, names),
+            proposal=Outcome.FEVER_CLINIC,
+        )
+        changes["alert"] = [None, alert.pk]
+    audit_record(
+        actor,
+        f"fangyi.followup.{verb}",
+        followup,
+        changes=changes,
+        node_path=observation.node.path,
+    )
+    return followup
+
+
+def followup_record(
+    *,
+    actor: User,
+    followup: FollowUp,
+    status: str,
+    temperature: Any = None,
+    symptoms: Iterable[str] = (),
+    notes: str = "",
+    client_id: uuid.UUID | None = None,
+) -> FollowUp:
+    """A worker records a follow-up: seen well or unwell, not reached, refused; temperature,
+    symptoms, notes. A fever (at or above the configured threshold) or a symptom raises an
+    alert for health staff proposing the fever clinic. The same client_id twice stores once."""
+    access.require(actor, "followup.record")
+    if client_id:
+        existing = FollowUp.objects.filter(client_id=client_id).first()
+        if existing is not None:
+            _require_scope(actor, existing.observation)
+            return existing
+    observation = followup.observation
+    _require_scope(actor, observation)
+    settings = RiskSettings.current()
+    data, alert_kind = followup_clean(
+        FollowUpInput(status, temperature, symptoms, notes, client_id),
+        statuses=WORKER_STATUSES,
+        settings=settings,
+    )
+    _require_active(observation, "status")
+    if followup.due > timezone.localdate():
+        raise DomainError(
+            _("This follow-up is due on %(date)s.") % {"date": followup.due.isoformat()},
+            field="due",
+        )
+    with transaction.atomic():
+        locked = (
+            FollowUp.objects.select_for_update()
+            .select_related("observation__person")
+            .get(pk=followup.pk)
+        )
+        if locked.status not in OPEN_FOLLOWUP_STATUSES:
+            raise Conflict(
+                _("This follow-up was already recorded (%(status)s).")
+                % {"status": locked.get_status_display()},
+                field="status",
+            )
+        result = _store_followup(actor, locked, data, alert_kind, "recorded")
+    followup.refresh_from_db()
+    return result
+
+
+def followup_self_report(*, link: SelfReportLink, data: FollowUpInput | dict) -> FollowUp:
+    """The observed person fills today's follow-up through their personal link (no account):
+    status self-reported, temperature, symptoms, notes; the same alerts as a worker's."""
+    if isinstance(data, dict):
+        data = FollowUpInput(
+            **{k: v for k, v in data.items() if k in FollowUpInput.__annotations__}
+        )
+    data.status = FollowUpStatus.SELF_REPORTED
+    if data.client_id:
+        existing = FollowUp.objects.filter(
+            client_id=data.client_id, observation__person_id=link.person_id
+        ).first()
+        if existing is not None:
+            return existing
+    today = timezone.localdate()
+    observation = (
+        Observation.objects.filter(
+            person_id=link.person_id, status=ObservationStatus.ACTIVE, starts__lte=today
+        )
+        .select_related("person", "node")
+        .first()
+    )
+    if observation is None:
+        raise NotFound(_("You are not under medical observation today."))
+    settings = RiskSettings.current()
+    data, alert_kind = followup_clean(
+        data, statuses=[FollowUpStatus.SELF_REPORTED], settings=settings
+    )
+    if data.temperature is None:
+        raise DomainError(_("Take your temperature and write it here."), field="temperature")
+    if today <= observation.ends:
+        followups_generate(today, observations=[observation.pk], audit=False)
+    with transaction.atomic():
+        followup = (
+            FollowUp.objects.select_for_update()
+            .select_related("observation__person")
+            .filter(observation=observation, due=today, status=FollowUpStatus.DUE)
+            .order_by("slot")
+            .first()
+        )
+        if followup is None:
+            raise Conflict(_("Today's check is already recorded. Thank you."), field="__all__")
+        result = _store_followup(None, followup, data, alert_kind, "self_reported")
+        SelfReportLink.objects.filter(pk=link.pk).update(last_used=timezone.now())
+    return result
+
+
+def today_selfreport_followup(person_id: int, day: dt.date) -> FollowUp | None:
+    return (
+        FollowUp.objects.filter(observation__person_id=person_id, due=day)
+        .exclude(status__in=OPEN_FOLLOWUP_STATUSES)
+        .order_by("-slot")
+        .first()
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# alerts
+
+
+def alert_resolve(
+    *, actor: User, alert: Alert, resolution: str, refer: bool = False, place: Place | None = None
+) -> Alert:
+    """Health staff (fever, symptoms) or a supervisor (missed) say what was done. With
+    `refer`, the observation ends as a referral to the fever clinic in the same step."""
+    access.require(actor, "alert.handle")
+    if not access.path_visible(actor, alert.node.path):
+        raise NotFound(_("No such alert."))
+    resolution = _note(resolution, field="resolution", required=True)
+    if alert.resolved_at is not None:
+        raise Conflict(
+            _("This alert was already handled on %(date)s.")
+            % {"date": timezone.localtime(alert.resolved_at).strftime("%Y-%m-%d %H:%M")},
+            field="resolution",
+        )
+    with transaction.atomic():
+        if refer:
+            observation_refer(
+                actor=actor, observation=alert.observation, note=resolution, place=place
+            )
+        alert.resolved_at = timezone.now()
+        alert.resolved_by = actor
+        alert.resolution = resolution
+        alert.save(update_fields=["resolved_at", "resolved_by", "resolution"])
+        audit_record(
+            actor,
+            "fangyi.alert.resolved",
+            alert,
+            changes={"resolution": [None, resolution], "referred": [None, refer]},
+            node_path=alert.node.path,
+        )
+    return alert

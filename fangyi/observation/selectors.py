@@ -1,0 +1,448 @@
+"""Reads of medical observation, always scoped to the acting user: observations, follow-ups,
+alerts, the day list of a field user and the observation board."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import (
+    Count,
+    Exists,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from fangyi.core import access
+from fangyi.core.audit import access_record
+from fangyi.core.errors import NotFound
+from fangyi.core.models import Node, Role, User, subtree_q
+from fangyi.people.models import Person
+
+from .models import (
+    Alert,
+    AlertKind,
+    FollowUp,
+    FollowUpStatus,
+    Observation,
+    ObservationStatus,
+)
+
+OPEN = [FollowUpStatus.DUE, FollowUpStatus.MISSED]
+HEALTH_ALERTS = [AlertKind.FEVER, AlertKind.SYMPTOMS]
+# How long a missed follow-up stays on a worker's day list, and a release on the board.
+OVERDUE_DAYS = 3
+RELEASED_DAYS = 7
+ENDING_SOON_DAYS = 2
+# Items per section of the day list; the rest are counted and one tap away.
+DAYLIST_LIMIT = 50
+
+
+# --- observations ----------------------------------------------------------------------------
+
+
+def observation_list(
+    user: User,
+    *,
+    status: str = "",
+    node: Node | None = None,
+    q: str = "",
+    kind: str = "",
+    person: Person | None = None,
+) -> QuerySet[Observation]:
+    access.require(user, "observation.view")
+    qs = Observation.objects.filter(access.node_q(user)).select_related(
+        "person", "node", "place", "responsible"
+    )
+    if status:
+        qs = qs.filter(status=status)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if node is not None:
+        qs = qs.filter(subtree_q(node.path, "node__path"))
+    if person is not None:
+        qs = qs.filter(person=person)
+    if q:
+        from fangyi.people.selectors import person_search_q
+
+        search = person_search_q(q)
+        if search is not None:
+            qs = qs.filter(person__in=Person.objects.filter(search).values("pk"))
+    return qs.order_by("status", "ends", "id")
+
+
+def observation_get(user: User, pk: int, *, via: str | None = None) -> Observation:
+    """One observation the user may see, else NotFound (as for one that does not exist).
+    With `via` ("ui" or "api") the read of the person's record goes to the access log."""
+    obs = observation_list(user).filter(pk=pk).first()
+    if obs is None:
+        raise NotFound(_("No such observation."))
+    if via:
+        access_record(user, obs, node_path=obs.node.path, via=via)
+    return obs
+
+
+# --- follow-ups ------------------------------------------------------------------------------
+
+
+def followup_list(
+    user: User,
+    *,
+    due: dt.date | None = None,
+    status: str = "",
+    mine: bool = False,
+    observation: Observation | None = None,
+) -> QuerySet[FollowUp]:
+    access.require(user, "observation.view")
+    qs = FollowUp.objects.filter(access.node_q(user)).select_related(
+        "observation__person", "assignee", "recorded_by"
+    )
+    if due is not None:
+        qs = qs.filter(due=due)
+    if status:
+        qs = qs.filter(status=status)
+    if mine:
+        qs = qs.filter(assignee=user)
+    if observation is not None:
+        qs = qs.filter(observation=observation)
+    return qs.order_by("due", "slot", "id")
+
+
+def followup_get(user: User, pk: int, *, via: str | None = None) -> FollowUp:
+    followup = followup_list(user).select_related("observation__node").filter(pk=pk).first()
+    if followup is None:
+        raise NotFound(_("No such follow-up."))
+    if via:
+        access_record(user, followup, node_path=followup.observation.node.path, via=via)
+    return followup
+
+
+# --- alerts ----------------------------------------------------------------------------------
+
+
+def alert_kinds_for(user: User) -> list[str]:
+    """Health staff act on fever and symptoms; supervisors on everything, missed included."""
+    if not access.can(user, "alert.handle"):
+        return []
+    if user.role == Role.SUPERVISOR:
+        return list(AlertKind.values)
+    return list(HEALTH_ALERTS)
+
+
+def alert_list(user: User, *, open_only: bool = True, kind: str = "") -> QuerySet[Alert]:
+    access.require(user, "alert.handle")
+    qs = Alert.objects.filter(access.node_q(user), kind__in=alert_kinds_for(user)).select_related(
+        "observation__person", "followup", "resolved_by"
+    )
+    if open_only:
+        qs = qs.filter(resolved_at__isnull=True)
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs.order_by("-created", "-id")
+
+
+def alert_get(user: User, pk: int) -> Alert:
+    access.require(user, "alert.handle")
+    alert = (
+        Alert.objects.filter(access.node_q(user), pk=pk)
+        .select_related("observation__person", "observation__node", "followup", "node")
+        .first()
+    )
+    if alert is None:
+        raise NotFound(_("No such alert."))
+    return alert
+
+
+# --- the day list ----------------------------------------------------------------------------
+
+
+@dataclass
+class DayItem:
+    """One thing to do today, one tap from its form."""
+
+    kind: str  # alert, door, overdue, followup, declaration, decision
+    urgency: int  # lower first
+    title: str
+    detail: str
+    url: str
+    badge: str = ""
+    pk: int = 0
+
+
+@dataclass
+class DayList:
+    day: dt.date
+    items: list[DayItem] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    more: dict[str, int] = field(default_factory=dict)
+
+
+URGENCY = {
+    "alert": 0,
+    "door_refused": 1,
+    "overdue": 2,
+    "followup": 3,
+    "decision": 4,
+    "declaration": 5,
+    "door": 6,
+}
+
+
+SECTION = {
+    "alert": "alerts",
+    "overdue": "overdue",
+    "followup": "followups",
+    "decision": "decisions",
+    "declaration": "declarations",
+    "door": "doors",
+}
+
+
+def _section(qs: QuerySet, limit: int = DAYLIST_LIMIT) -> list:
+    """Up to `limit` rows: one query."""
+    return list(qs[:limit])
+
+
+def daylist(user: User, day: dt.date | None = None) -> DayList:
+    """A field user's day: open alerts they act on, refused doors, overdue follow-ups,
+    follow-ups due today, decisions to make and self-reports to confirm, doors to knock on;
+    most urgent first. A fixed number of queries whatever the size (one per section and one
+    count per section)."""
+    day = day or timezone.localdate()
+    out = DayList(day=day)
+    items = out.items
+
+    if access.can(user, "alert.handle"):
+        alerts = alert_list(user)
+        out.counts["alerts"] = alerts.count()
+        for a in _section(alerts):
+            items.append(
+                DayItem(
+                    "alert",
+                    URGENCY["alert"],
+                    a.observation.person.name,
+                    a.message,
+                    reverse("alert_detail", args=[a.pk]),
+                    a.get_kind_display(),
+                    a.pk,
+                )
+            )
+
+    if access.can(user, "followup.record"):
+        mine = FollowUp.objects.filter(
+            access.node_q(user),
+            assignee=user,
+            observation__status=ObservationStatus.ACTIVE,
+        ).select_related("observation__person")
+        overdue = mine.filter(
+            status__in=OPEN, due__lt=day, due__gte=day - dt.timedelta(days=OVERDUE_DAYS)
+        ).order_by("due", "slot", "id")
+        due = mine.filter(status=FollowUpStatus.DUE, due=day).order_by("slot", "id")
+        out.counts["overdue"] = overdue.count()
+        out.counts["followups"] = due.count()
+        for f in _section(overdue):
+            items.append(
+                DayItem(
+                    "overdue",
+                    URGENCY["overdue"],
+                    f.observation.person.name,
+                    _("Due %(date)s") % {"date": f.due.isoformat()},
+                    reverse("followup_form", args=[f.pk]),
+                    f.get_status_display(),
+                    f.pk,
+                )
+            )
+        for f in _section(due):
+            detail = _("Follow-up, until %(date)s") % {"date": f.observation.ends.isoformat()}
+            if f.slot > 1:
+                detail = _("Second follow-up, until %(date)s") % {
+                    "date": f.observation.ends.isoformat()
+                }
+            items.append(
+                DayItem(
+                    "followup",
+                    URGENCY["followup"],
+                    f.observation.person.name,
+                    detail,
+                    reverse("followup_form", args=[f.pk]),
+                    _("Today"),
+                    f.pk,
+                )
+            )
+
+    if access.can(user, "decision.make"):
+        from fangyi.health.selectors import awaiting_decision
+
+        decisions = awaiting_decision(user).order_by("recorded_at", "id")
+        out.counts["decisions"] = decisions.count()
+        for d in _section(decisions):
+            items.append(
+                DayItem(
+                    "decision",
+                    URGENCY["decision"],
+                    d.person.name,
+                    d.proposal_reason or d.get_proposal_display(),
+                    f"/decisions/new/?declaration={d.pk}",
+                    d.get_proposal_display(),
+                    d.pk,
+                )
+            )
+
+    if access.can(user, "declaration.record"):
+        from fangyi.health.selectors import awaiting_confirmation
+
+        pending = awaiting_confirmation(user).order_by("recorded_at", "id")
+        out.counts["declarations"] = pending.count()
+        for d in _section(pending):
+            items.append(
+                DayItem(
+                    "declaration",
+                    URGENCY["declaration"],
+                    d.person.name,
+                    _("Self-report of %(date)s to confirm") % {"date": d.declared_on.isoformat()},
+                    f"/declarations/{d.pk}/",
+                    _("To confirm"),
+                    d.pk,
+                )
+            )
+
+    if access.can(user, "visit.record"):
+        from fangyi.screening.selectors import doors_due
+
+        doors = doors_due(user, day)
+        out.counts["doors"] = doors.count()
+        for a in _section(doors, DAYLIST_LIMIT * 2):
+            refused = a.status == "refused"
+            items.append(
+                DayItem(
+                    "door",
+                    URGENCY["door_refused"] if refused else URGENCY["door"],
+                    a.household.address,
+                    a.sweep.purpose,
+                    f"/doors/{a.pk}/",
+                    a.get_status_display(),
+                    a.pk,
+                )
+            )
+
+    # A stable sort keeps each section's own order inside its urgency.
+    items.sort(key=lambda i: i.urgency)
+    shown: dict[str, int] = {}
+    for i in items:
+        shown[SECTION[i.kind]] = shown.get(SECTION[i.kind], 0) + 1
+    out.more = {k: n - shown.get(k, 0) for k, n in out.counts.items() if n > shown.get(k, 0)}
+    return out
+
+
+# --- the board -------------------------------------------------------------------------------
+
+TABS = {
+    "symptomatic": gettext_lazy("Symptomatic"),
+    "not_reporting": gettext_lazy("Not reporting"),
+    "due_today": gettext_lazy("Due today"),
+    "ending_soon": gettext_lazy("Ending soon"),
+    "released": gettext_lazy("Released"),
+}
+
+
+def _last_recorded(field_name: str):
+    return Subquery(
+        FollowUp.objects.filter(observation=OuterRef("pk"))
+        .exclude(status__in=OPEN)
+        .order_by("-due", "-slot", "-id")
+        .values(field_name)[:1]
+    )
+
+
+def tab_q(tab: str, day: dt.date) -> Q:
+    active = Q(status=ObservationStatus.ACTIVE)
+    if tab == "symptomatic":
+        open_alert = Exists(
+            Alert.objects.filter(
+                observation=OuterRef("pk"), kind__in=HEALTH_ALERTS, resolved_at__isnull=True
+            )
+        )
+        return active & (Q(open_alert) | Q(last_status=FollowUpStatus.SEEN_UNWELL))
+    if tab == "not_reporting":
+        silent = Exists(
+            FollowUp.objects.filter(
+                observation=OuterRef("pk"), status__in=OPEN, due=day - dt.timedelta(days=1)
+            )
+        )
+        return active & (Q(missed_streak__gt=0) | Q(silent))
+    if tab == "due_today":
+        due = Exists(
+            FollowUp.objects.filter(observation=OuterRef("pk"), due=day, status=FollowUpStatus.DUE)
+        )
+        return active & Q(due)
+    if tab == "ending_soon":
+        return active & Q(ends__gte=day, ends__lte=day + dt.timedelta(days=ENDING_SOON_DAYS))
+    if tab == "released":
+        since = timezone.make_aware(
+            dt.datetime.combine(day - dt.timedelta(days=RELEASED_DAYS), dt.time.min)
+        )
+        return Q(status=ObservationStatus.RELEASED, ended_at__gte=since)
+    raise NotFound(_("No such tab."), field="tab")
+
+
+@dataclass
+class Board:
+    tab: str
+    day: dt.date
+    counts: dict[str, int]
+    rows: QuerySet[Observation]
+    node: Node | None = None
+    tabs: dict[str, Any] = field(default_factory=lambda: dict(TABS))
+
+
+def board(user: User, tab: str = "symptomatic", node: Node | None = None, day=None) -> Board:
+    """The observation board (health staff, supervisors): the count of each tab in one query
+    and the rows of the chosen tab (a lazy queryset: one query however it is sliced)."""
+    access.require(user, "board.view")
+    day = day or timezone.localdate()
+    if tab not in TABS:
+        raise NotFound(_("No such tab."), field="tab")
+    qs = Observation.objects.filter(access.node_q(user))
+    if node is not None:
+        qs = qs.filter(subtree_q(node.path, "node__path"))
+    qs = qs.annotate(
+        last_status=_last_recorded("status"),
+        last_temperature=_last_recorded("temperature"),
+        last_due=_last_recorded("due"),
+    )
+    counts = qs.aggregate(**{t: Count("pk", filter=tab_q(t, day)) for t in TABS})
+    rows = (
+        qs.filter(tab_q(tab, day))
+        .select_related("person", "node", "responsible", "place")
+        .annotate(
+            open_alerts=Subquery(
+                Alert.objects.filter(observation=OuterRef("pk"), resolved_at__isnull=True)
+                .order_by()
+                .values("observation")
+                .annotate(c=Count("pk"))
+                .values("c")[:1]
+            )
+        )
+        .order_by(*(("-ended_at", "id") if tab == "released" else ("ends", "id")))
+    )
+    return Board(tab=tab, day=day, counts=counts, rows=rows, node=node)
+
+
+def person_observations(user: User, person: Person) -> dict[str, Any]:
+    """The person page's panel: running and past observations, and today's follow-ups."""
+    day = timezone.localdate()
+    observations = list(observation_list(user, person=person).order_by("-starts", "-id")[:20])
+    running = [o for o in observations if o.status == ObservationStatus.ACTIVE]
+    today = (
+        list(followup_list(user, due=day).filter(observation__in=[o.pk for o in running]))
+        if running
+        else []
+    )
+    return {"observations": observations, "running": running, "today": today, "day": day}
