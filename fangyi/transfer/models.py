@@ -44,6 +44,10 @@ class ImportJob(models.Model):
     bad = models.PositiveIntegerField(_("with errors"), default=0)
     errors_file = models.CharField(max_length=300, blank=True, editable=False)
     message = models.TextField(blank=True)
+    # The uploader's language, so that the worker writes the errors in it; the encoding of a
+    # csv upload, so that the errors file is written in the same one (GBK from Chinese Excel).
+    language = models.CharField(max_length=10, blank=True)
+    encoding = models.CharField(max_length=20, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -53,6 +57,15 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+    @property
+    def fmt(self) -> str:
+        """The upload's format: "xlsx" or "csv"."""
+        return "csv" if self.stored.lower().endswith(".csv") else "xlsx"
+
+    @property
+    def finished_ok(self) -> bool:
+        return self.status == JobStatus.DONE
 
     @property
     def percent(self) -> int:

@@ -1,0 +1,333 @@
+"""Importing screening sheets (xlsx and csv) in the background, and the xlsx exports.
+
+The import's work (services.import_process) is called directly, or through the upload page and
+the API with django-tasks' immediate backend, so a test sees the finished job.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+import time_machine
+from openpyxl import Workbook
+
+from fangyi.core.models import AuditEntry
+from fangyi.core.validators import id_check_digit
+from fangyi.health.models import Declaration
+from fangyi.people.models import Household, Person
+from fangyi.transfer import services, sheets
+from fangyi.transfer.models import ImportJob, JobStatus
+
+pytestmark = pytest.mark.django_db
+
+IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+TODAY = dt.datetime(2020, 2, 5, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+HEADERS = sheets.template_headers("hant")
+
+
+@pytest.fixture(autouse=True)
+def _data_dir(settings, tmp_path):
+    """Uploads and error files go to a folder of the test's own."""
+    settings.DATA_DIR = tmp_path
+    return tmp_path
+
+
+@pytest.fixture(autouse=True)
+def _today():
+    with time_machine.travel(TODAY, tick=False):
+        yield
+
+
+def doc(n: int, birth: str = "19600101", region: str = "450107") -> str:
+    """A valid resident ID number, different for each n, that the demo city does not hold."""
+    first17 = f"{region}{birth}{n % 1000:03d}"
+    return first17 + id_check_digit(first17)
+
+
+def row(**values) -> list:
+    """A sheet row in the template's column order; the default is a clean visited row."""
+    base = {
+        "node": "機務小區",
+        "address": "機務小區88棟1單元101",
+        "name": "",
+        "id_type": "",
+        "id_number": "",
+        "phone": "",
+        "relation": "",
+        "date": "2020-02-03",
+        "outcome": "已排查",
+        "temperature": "36.5",
+        "temperature_method": "額溫",
+        "symptoms": "無",
+        "travel_place": "",
+        "travel_from": "",
+        "travel_to": "",
+        "transport": "",
+        "contact": "",
+        "contact_date": "",
+        "notes": "",
+    }
+    base.update(values)
+    return [base[c.key] for c in sheets.COLUMNS]
+
+
+def xlsx_bytes(rows: list[list], headers: list[str] = HEADERS) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    sheet.append(headers)
+    for r in rows:
+        sheet.append(r)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def csv_bytes(rows: list[list], headers: list[str] = HEADERS, encoding: str = "utf-8-sig") -> bytes:
+    out = io.StringIO(newline="")
+    writer = csv.writer(out)
+    writer.writerow(headers)
+    writer.writerows(rows)
+    return out.getvalue().encode(encoding)
+
+
+def run(user, data: bytes, name: str = "sheet.xlsx", sweep=None, **kw) -> ImportJob:
+    job = services.import_create(
+        actor=user, filename=name, data=data, sweep=sweep, language="en", enqueue=False
+    )
+    job = ImportJob.objects.select_related("created_by", "sweep", "node").get(pk=job.pk)
+    return services.import_process(job, **kw)
+
+
+def error_rows(job: ImportJob) -> tuple[list[str], list[list]]:
+    data = services.stored_path(job.errors_file).read_bytes()
+    return services._read_any(data, job.fmt)
+
+
+GOOD = [
+    row(name="韋秀英", id_number=doc(1), phone="13907710001", relation="戶主"),
+    row(name="梁大山", id_number=doc(3), relation="配偶", temperature="36.8"),
+    row(
+        name="陳小明",
+        id_number=doc(5),
+        address="機務小區88棟1單元102",
+        travel_place="武漢市",
+        travel_from="2020-01-18",
+        travel_to="2020-01-22",
+        transport="火車",
+        symptoms="乏力、干咳",
+    ),
+    row(name="黃麗", address="機務小區88棟1單元103", id_type="護照", id_number="E12345678"),
+    row(
+        name="蘇強",
+        id_number=doc(7),
+        address="機務小區88棟1單元104",
+        contact="確診:張某",
+        contact_date="2020-01-30",
+    ),
+]
+BAD = [
+    row(name="錯號碼", id_number=doc(9)[:-1] + ("0" if doc(9)[-1] != "0" else "1")),
+    row(
+        name="高燒者",
+        id_number=doc(11),
+        temperature="375",
+        travel_place="武漢市",
+        travel_from="2020-01-20",
+        travel_to="2020-02-04",
+    ),
+    row(name="無此網格", id_number=doc(13), node="不存在網格"),
+]
+
+
+def test_good_rows_are_stored_and_bad_rows_come_back_naming_the_column(officer):
+    persons, households = Person.objects.count(), Household.objects.count()
+    job = run(officer, xlsx_bytes(GOOD[:2] + BAD[:1] + GOOD[2:4] + BAD[1:] + GOOD[4:]))
+    assert job.status == JobStatus.DONE, job.message
+    assert (job.total, job.processed, job.good, job.bad) == (8, 8, 5, 3)
+
+    # the five good rows: persons, households, declarations from the import, audited
+    assert Person.objects.count() == persons + 5
+    assert Household.objects.count() == households + 4
+    made = Person.objects.filter(name__in=["韋秀英", "梁大山", "陳小明", "黃麗", "蘇強"])
+    assert made.count() == 5
+    assert {p.household.address for p in made} == {
+        "機務小區88棟1單元101",
+        "機務小區88棟1單元102",
+        "機務小區88棟1單元103",
+        "機務小區88棟1單元104",
+    }
+    assert Person.objects.get(name="黃麗").id_type == "passport"
+    decls = Declaration.objects.filter(person__in=made)
+    assert decls.count() == 5
+    assert set(decls.values_list("source", flat=True)) == {"import"}
+    chen = decls.get(person__name="陳小明")
+    assert chen.travel[0]["place"] == "武漢市" and chen.travel[0]["to"] == "2020-01-22"
+    assert set(chen.symptoms) == {"fatigue", "dry_cough"}
+    assert chen.proposal != "cleared"  # back from Wuhan within 14 days
+    su = decls.get(person__name="蘇強")
+    assert su.contacts[0]["kind"] == "confirmed" and su.contacts[0]["who"] == "張某"
+    assert AuditEntry.objects.filter(
+        action="fangyi.declaration.created", object_id__in=decls.values("pk")
+    ).count() == 5
+    assert AuditEntry.objects.filter(
+        action="fangyi.person.created", object_id__in=made.values("pk"), actor=officer
+    ).count() == 5
+    assert AuditEntry.objects.filter(action="fangyi.importjob.finished", object_id=job.pk).exists()
+    # nothing of the bad rows
+    assert not Person.objects.filter(name__in=["錯號碼", "高燒者", "無此網格"]).exists()
+
+    headers, rows = error_rows(job)
+    assert headers == [*HEADERS, "錯誤"]
+    assert [r[HEADERS.index("姓名")] for r in rows] == ["錯號碼", "高燒者", "無此網格"]
+    errors = [r[-1] for r in rows]
+    assert errors[0].startswith("證件號碼: ") and "check digit" in errors[0]
+    assert "體溫: " in errors[1] and "375" in errors[1]
+    assert "旅居結束: " in errors[1] and "after" in errors[1]
+    assert errors[2].startswith("網格/小區: ") and "不存在網格" in errors[2]
+    # the bad rows keep what was typed, cell for cell
+    assert rows[1][:-1] == [v if v != "" else None for v in BAD[1]]
+
+
+def test_a_gbk_csv_is_read(officer):
+    data = csv_bytes(GOOD[:2] + BAD[:1], encoding="gbk")
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")
+    job = run(officer, data, name="排查表.csv")
+    assert (job.status, job.good, job.bad) == (JobStatus.DONE, 2, 1)
+    assert job.encoding == "gbk"
+    assert Person.objects.filter(name="韋秀英").exists()
+    # the errors come back as csv in the same encoding, for Chinese Excel
+    raw = services.stored_path(job.errors_file).read_bytes()
+    text = raw.decode("gbk")
+    assert text.startswith(",".join(HEADERS) + ",錯誤".encode("gbk").decode("gbk"))
+    assert "錯號碼" in text
+
+
+def test_simplified_headers_and_a_utf8_csv_without_bom(officer):
+    headers = sheets.template_headers("hans")
+    job = run(officer, csv_bytes(GOOD[:1] + BAD[2:], headers, encoding="utf-8"), name="a.csv")
+    assert (job.good, job.bad) == (1, 1)
+    headers_back, rows = error_rows(job)
+    assert headers_back[-1] == "错误"
+    assert rows[0][-1].startswith("网格/小区: ")
+
+
+def test_a_row_outside_the_jurisdiction_is_a_bad_row(officer, beihu_household):
+    rows = [
+        row(name="北湖人", id_number=doc(21), node="北湖小區", address=beihu_household.address),
+        GOOD[0],
+    ]
+    before = Declaration.objects.filter(person__household=beihu_household).count()
+    job = run(officer, xlsx_bytes(rows))
+    assert (job.good, job.bad) == (1, 1)
+    assert not Person.objects.filter(name="北湖人").exists()
+    assert Declaration.objects.filter(person__household=beihu_household).count() == before
+    _headers, bad = error_rows(job)
+    assert bad[0][-1].startswith("網格/小區: ")
+    # "outside" reads exactly like "unknown"
+    assert "北湖小區" in bad[0][-1] and "jurisdiction" in bad[0][-1]
+
+
+def test_a_person_registered_outside_is_not_touched(officer, beihu_person):
+    rows = [row(name=beihu_person.name, id_number=beihu_person.id_number)]
+    job = run(officer, xlsx_bytes(rows))
+    assert job.bad == 1
+    assert not Declaration.objects.filter(person=beihu_person, source="import").exists()
+    _h, bad = error_rows(job)
+    assert bad[0][-1].startswith("證件號碼: ")
+
+
+def test_an_existing_household_and_member_are_found(officer, jiwu_household, jiwu_person):
+    rows = [
+        row(
+            address=jiwu_household.address,
+            name=jiwu_person.name,
+            id_number=jiwu_person.id_number,
+        )
+    ]
+    persons, households = Person.objects.count(), Household.objects.count()
+    job = run(officer, xlsx_bytes(rows))
+    assert job.good == 1, error_rows(job) if job.errors_file else job
+    assert (Person.objects.count(), Household.objects.count()) == (persons, households)
+    assert Declaration.objects.filter(person=jiwu_person, source="import").count() == 1
+
+
+def test_the_same_file_twice_stores_people_and_declarations_once(officer):
+    data = xlsx_bytes(GOOD + BAD)
+    first = run(officer, data)
+    persons, households = Person.objects.count(), Household.objects.count()
+    declarations = Declaration.objects.count()
+    second = run(officer, data, name="again.xlsx")
+    assert (second.good, second.bad) == (first.good, first.bad) == (5, 3)
+    assert Person.objects.count() == persons
+    assert Household.objects.count() == households
+    assert Declaration.objects.count() == declarations
+    for number in (doc(1), doc(3), doc(5), doc(7)):
+        assert Person.objects.filter(id_number=number).count() == 1
+
+
+def test_progress_is_saved_batch_by_batch(officer):
+    rows = [
+        row(
+            name=f"居民{i}",
+            id_number=doc(i, birth=f"19{50 + i // 1000:02d}0101"),
+            address=f"機務小區{100 + i // 4}棟{i % 4 + 1}號",
+        )
+        for i in range(2000)
+    ]
+    seen = []
+
+    def progress(job):
+        stored = ImportJob.objects.get(pk=job.pk)
+        seen.append((stored.processed, stored.total, stored.status))
+
+    job = run(officer, xlsx_bytes(rows), batch_size=500, progress=progress)
+    assert job.good == 2000, error_rows(job)[1][:3] if job.errors_file else job
+    processed = [p for p, _t, _s in seen]
+    assert len(processed) >= 4
+    assert processed == sorted(processed) and processed[0] < processed[-1] == 2000
+    assert all(t == 2000 and s == JobStatus.RUNNING for _p, t, s in seen)
+    assert ImportJob.objects.get(pk=job.pk).status == JobStatus.DONE
+
+
+@pytest.mark.parametrize(
+    "name,data,message",
+    [
+        ("sheet.pdf", b"%PDF-1.4 something", "neither"),
+        ("sheet.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1old excel", "neither"),
+        ("sheet.xlsx", b"name,address\n", "not an Excel workbook"),
+        ("sheet.csv", b"PK\x03\x04zipped", "not a CSV"),
+        ("sheet.csv", "姓名,電話\n張三,1\n".encode(), "missing"),
+        ("sheet.csv", b"", "empty"),
+    ],
+)
+def test_wrong_files_are_refused_and_nothing_is_stored(officer, _data_dir, name, data, message):
+    jobs = ImportJob.objects.count()
+    with pytest.raises(services.DomainError) as exc:
+        services.import_create(actor=officer, filename=name, data=data, enqueue=False)
+    assert message in exc.value.message
+    assert set(exc.value.errors) == {"file"}
+    assert ImportJob.objects.count() == jobs
+    assert not (_data_dir / "imports").exists() or not list((_data_dir / "imports").iterdir())
+
+
+def test_an_oversized_file_is_refused(officer, settings, _data_dir):
+    settings.FANGYI_IMPORT_MAX_BYTES = 1000
+    with pytest.raises(services.DomainError) as exc:
+        services.import_create(
+            actor=officer, filename="big.csv", data=b"x" * 1001, enqueue=False
+        )
+    assert "at most" in exc.value.message and exc.value.errors.keys() == {"file"}
+    assert ImportJob.objects.count() == 0
+
+
+def test_the_template_reads_back_as_a_sheet():
+    for fmt in ("xlsx", "csv"):
+        for script in ("hant", "hans"):
+            data = services.template_content(fmt, script)
+            sheet = sheets.read_sheet(data, fmt)
+            assert [k for k in sheet.keys] == [c.key for c in sheets.COLUMNS]
+            assert len(sheet.rows) == 2
