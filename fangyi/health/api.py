@@ -14,12 +14,12 @@ from ninja.pagination import LimitOffsetPagination, paginate
 
 from fangyi.core import access
 from fangyi.core.api import ERRORS
-from fangyi.core.errors import NotFound
+from fangyi.core.errors import DomainError, NotFound
 from fangyi.people import selectors as people
 from fangyi.people.models import Place
 
 from . import selectors, services
-from .models import Outcome, RiskSettings, TempMethod
+from .models import DeclarationStatus, Outcome, RiskSettings, TempMethod
 from .public import daily_path, given_name, link_url
 
 router = Router(tags=["health"])
@@ -279,14 +279,25 @@ def settings_update(request, payload: SettingsIn):
 @paginate(LimitOffsetPagination)
 def declaration_list(
     request,
-    status: Literal["", "pending", "confirmed"] = "",
+    status: str = "",
     person_id: int | None = None,
-    awaiting: Literal["", "decision", "confirmation"] = "",
+    awaiting: str = "",
     proposal: str = "",
 ):
-    """Declarations in the caller's jurisdiction, newest first. `awaiting=decision` is health
-    staff's to-do; `awaiting=confirmation` the self-reports to confirm."""
+    """Declarations in the caller's jurisdiction, newest first. `status` is pending or
+    confirmed; `awaiting=decision` is health staff's to-do, `awaiting=confirmation` the
+    self-reports to confirm; `proposal` one of the outcomes."""
     access.require(request.user, "declaration.view")
+    for name, value, allowed in (
+        ("status", status, DeclarationStatus.values),
+        ("awaiting", awaiting, ["decision", "confirmation"]),
+        ("proposal", proposal, Outcome.values),
+    ):
+        if value and value not in allowed:
+            raise DomainError(
+                _("Unknown value; one of: %(values)s.") % {"values": ", ".join(allowed)},
+                field=name,
+            )
     person = people.person_get(request.user, person_id) if person_id else None
     return selectors.declaration_list(
         request.user, status=status, person=person, awaiting=awaiting, proposal=proposal
