@@ -9,17 +9,21 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import os
+import time
 
 import pytest
 import time_machine
-from openpyxl import Workbook
+from django.test import override_settings
+from openpyxl import Workbook, load_workbook
 
-from fangyi.core.models import AuditEntry
+from fangyi.core.models import AuditEntry, Node
 from fangyi.core.validators import id_check_digit
 from fangyi.health.models import Declaration
 from fangyi.people.models import Household, Person
 from fangyi.transfer import services, sheets
 from fangyi.transfer.models import ImportJob, JobStatus
+from tests.conftest import login
 
 pytestmark = pytest.mark.django_db
 
@@ -169,12 +173,18 @@ def test_good_rows_are_stored_and_bad_rows_come_back_naming_the_column(officer):
     assert chen.proposal != "cleared"  # back from Wuhan within 14 days
     su = decls.get(person__name="蘇強")
     assert su.contacts[0]["kind"] == "confirmed" and su.contacts[0]["who"] == "張某"
-    assert AuditEntry.objects.filter(
-        action="fangyi.declaration.created", object_id__in=decls.values("pk")
-    ).count() == 5
-    assert AuditEntry.objects.filter(
-        action="fangyi.person.created", object_id__in=made.values("pk"), actor=officer
-    ).count() == 5
+    assert (
+        AuditEntry.objects.filter(
+            action="fangyi.declaration.created", object_id__in=decls.values("pk")
+        ).count()
+        == 5
+    )
+    assert (
+        AuditEntry.objects.filter(
+            action="fangyi.person.created", object_id__in=made.values("pk"), actor=officer
+        ).count()
+        == 5
+    )
     assert AuditEntry.objects.filter(action="fangyi.importjob.finished", object_id=job.pk).exists()
     # nothing of the bad rows
     assert not Person.objects.filter(name__in=["錯號碼", "高燒者", "無此網格"]).exists()
@@ -317,9 +327,7 @@ def test_wrong_files_are_refused_and_nothing_is_stored(officer, _data_dir, name,
 def test_an_oversized_file_is_refused(officer, settings, _data_dir):
     settings.FANGYI_IMPORT_MAX_BYTES = 1000
     with pytest.raises(services.DomainError) as exc:
-        services.import_create(
-            actor=officer, filename="big.csv", data=b"x" * 1001, enqueue=False
-        )
+        services.import_create(actor=officer, filename="big.csv", data=b"x" * 1001, enqueue=False)
     assert "at most" in exc.value.message and exc.value.errors.keys() == {"file"}
     assert ImportJob.objects.count() == 0
 
@@ -331,3 +339,216 @@ def test_the_template_reads_back_as_a_sheet():
             sheet = sheets.read_sheet(data, fmt)
             assert [k for k in sheet.keys] == [c.key for c in sheets.COLUMNS]
             assert len(sheet.rows) == 2
+
+
+# --- with a sweep: door visits too ------------------------------------------------------------
+
+
+@pytest.fixture
+def sweep(supervisor, jiwu):
+    from fangyi.screening.services import sweep_open
+
+    return sweep_open(
+        actor=supervisor,
+        node=jiwu,
+        purpose="全面入戶排查",
+        starts=dt.date(2020, 2, 1),
+        ends=dt.date(2020, 2, 10),
+    )
+
+
+def test_with_a_sweep_each_household_gets_its_door_visit(officer, sweep, jiwu, nantie4):
+    from fangyi.screening.models import Assignment, DoorVisit
+
+    homes = list(Household.objects.filter(node=jiwu).order_by("pk")[1:4])
+    a, b, c = homes
+    members = list(a.members.order_by("pk")[:2])
+    elsewhere = Household.objects.filter(node=nantie4).order_by("pk").first()
+    rows = [
+        *[row(address=a.address, name=p.name, id_number=p.id_number, id_type="") for p in members],
+        row(
+            address=b.address,
+            outcome="無人在家",
+            temperature="",
+            temperature_method="",
+            symptoms="",
+        ),
+        row(
+            address=c.address,
+            outcome="拒絕開門",
+            temperature="",
+            temperature_method="",
+            symptoms="",
+        ),
+        row(address=elsewhere.address, node="南鐵北四區", name="外區人", id_number=doc(31)),
+        row(address="機務小區999棟9號", name="新住戶", id_number=doc(33)),
+        row(address=b.address, outcome="無人在家", temperature="37.0", symptoms=""),
+    ]
+    job = run(officer, xlsx_bytes(rows), sweep=sweep)
+    assert (job.good, job.bad) == (4, 3), error_rows(job)[1]
+    doors = {x.household_id: x for x in Assignment.objects.filter(sweep=sweep)}
+    assert doors[a.pk].status == "visited"
+    assert doors[b.pk].status == "nobody_home" and doors[b.pk].revisit_due
+    assert doors[c.pk].status == "refused" and doors[c.pk].needs_police
+    visit = DoorVisit.objects.get(assignment=doors[a.pk])
+    assert visit.by == officer and visit.at.date() == dt.date(2020, 2, 3)
+    decls = Declaration.objects.filter(visit=visit)
+    assert {d.person_id for d in decls} == {p.pk for p in members}
+    assert set(decls.values_list("source", flat=True)) == {"import"}
+    _h, bad = error_rows(job)
+    errors = [r[-1] for r in bad]
+    assert errors[0].startswith("地址: ") and "sweep" in errors[0]  # not in the sweep
+    assert errors[1].startswith("地址: ")  # a new household is in no sweep
+    assert errors[2].startswith("上門結果: ")  # a temperature at a door nobody opened
+    assert not Person.objects.filter(name__in=["外區人", "新住戶"]).exists()
+
+    # again: nothing twice
+    visits, declarations = DoorVisit.objects.count(), Declaration.objects.count()
+    again = run(officer, xlsx_bytes(rows), sweep=sweep)
+    assert (again.good, again.bad) == (4, 3)
+    assert (DoorVisit.objects.count(), Declaration.objects.count()) == (visits, declarations)
+
+
+def test_without_a_sweep_a_door_not_visited_is_a_bad_row(officer):
+    job = run(officer, xlsx_bytes([row(outcome="無人在家", temperature="", symptoms="")]))
+    _h, bad = error_rows(job)
+    assert job.bad == 1 and bad[0][-1].startswith("上門結果: ")
+
+
+# --- the pages ---------------------------------------------------------------------------------
+
+
+@override_settings(TASKS=IMMEDIATE)
+def test_upload_page_imports_and_shows_the_result(grid_worker):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = login(grid_worker)
+    page = client.get("/imports/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "/imports/template.xlsx" in text and "/imports/template.csv" in text
+    upload = SimpleUploadedFile("機務排查.xlsx", xlsx_bytes(GOOD[:2] + BAD[:1]))
+    response = client.post("/imports/", {"file": upload})
+    assert response.status_code == 302
+    job = ImportJob.objects.get(created_by=grid_worker)
+    assert response["Location"] == f"/imports/{job.pk}/"
+    assert (job.status, job.good, job.bad) == (JobStatus.DONE, 2, 1)
+    # the file is kept under the data folder, not in the repository
+    assert services.stored_path(job.stored).is_file()
+    assert str(services.stored_path(job.stored)).startswith(str(services.settings.DATA_DIR))
+    detail = client.get(f"/imports/{job.pk}/").content.decode()
+    assert f"/imports/{job.pk}/errors.xlsx" in detail and "hx-get" not in detail
+    errors = client.get(f"/imports/{job.pk}/errors.xlsx")
+    assert errors.status_code == 200
+    book = load_workbook(io.BytesIO(errors.content))
+    assert [c.value for c in book.active[1]][-1] == "錯誤"
+    as_csv = client.get(f"/imports/{job.pk}/errors.csv")
+    assert as_csv.status_code == 200 and "錯號碼" in as_csv.content.decode("utf-8-sig")
+    # the list shows the job
+    assert "機務排查.xlsx" in client.get("/imports/").content.decode()
+
+
+def test_progress_polls_until_done(grid_worker):
+    """Queued (no worker yet): the fragment polls; HTMX gets the fragment alone."""
+    client = login(grid_worker)
+    job = services.import_create(
+        actor=grid_worker, filename="a.xlsx", data=xlsx_bytes(GOOD[:1]), enqueue=False
+    )
+    page = client.get(f"/imports/{job.pk}/").content.decode()
+    assert 'hx-trigger="every 2s"' in page and "<progress" in page
+    fragment = client.get(f"/imports/{job.pk}/", HTTP_HX_REQUEST="true").content.decode()
+    assert fragment.lstrip().startswith("<section") and "<html" not in fragment
+    ImportJob.objects.filter(pk=job.pk).update(status="running", total=10, processed=4)
+    fragment = client.get(f"/imports/{job.pk}/", HTTP_HX_REQUEST="true").content.decode()
+    assert "40%" in fragment and "hx-get" in fragment
+
+
+def test_a_wrong_upload_comes_back_on_the_form(officer):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client = login(officer)
+    response = client.post("/imports/", {"file": SimpleUploadedFile("x.pdf", b"%PDF-1.4")})
+    assert response.status_code == 200
+    assert "neither" in response.content.decode()
+    assert ImportJob.objects.count() == 0
+
+
+def test_jobs_are_seen_by_their_owner_and_the_supervisor_only(
+    officer, auxiliary, supervisor, outsider
+):
+    job = services.import_create(
+        actor=officer, filename="a.xlsx", data=xlsx_bytes(GOOD[:1]), enqueue=False
+    )
+    assert login(officer).get(f"/imports/{job.pk}/").status_code == 200
+    assert login(supervisor).get(f"/imports/{job.pk}/").status_code == 200
+    assert login(auxiliary).get(f"/imports/{job.pk}/").status_code == 404
+    assert login(outsider).get(f"/imports/{job.pk}/").status_code == 404
+
+
+# --- exports -------------------------------------------------------------------------------------
+
+
+def _workbook_rows(response) -> list[list]:
+    assert response.status_code == 200, response.content[:300]
+    assert response["Content-Type"] == sheets.XLSX_TYPE
+    book = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
+    return [list(r) for r in book.active.iter_rows(values_only=True)]
+
+
+def test_observation_export_holds_what_the_user_may_see(officer, outsider, jiwu):
+    from fangyi.observation.models import Observation
+
+    mine = Observation.objects.filter(node__path__startswith=jiwu.path)
+    assert mine.exists()
+    rows = _workbook_rows(login(officer).get("/exports/observations.xlsx"))
+    names = {r[0] for r in rows[1:]}
+    assert {o.person.name for o in mine} <= names
+    assert AuditEntry.objects.filter(action="fangyi.export.observations", actor=officer).exists()
+    theirs = _workbook_rows(login(outsider).get("/exports/observations.xlsx"))
+    assert (
+        len(theirs)
+        == 1
+        + Observation.objects.filter(
+            node__path__startswith=Node.objects.get(name="北湖派出所").path
+        ).count()
+    )
+    assert not {o.person.name for o in mine} & {r[0] for r in theirs[1:]}
+    # the list's filters apply
+    active = _workbook_rows(login(officer).get("/exports/observations.xlsx?status=released"))
+    assert len(active) - 1 == mine.filter(status="released").count()
+
+
+def test_coverage_export_is_the_coverage_table(officer, supervisor, sweep, outsider):
+    from fangyi.screening.selectors import coverage
+
+    rows = _workbook_rows(login(supervisor).get(f"/exports/sweeps/{sweep.pk}/coverage.xlsx"))
+    table = coverage(supervisor, sweep)
+    assert len(rows) == 1 + len(table)
+    assert rows[-1][1] == table[-1].households and rows[-1][1] > 0
+    entry = AuditEntry.objects.get(action="fangyi.export.coverage", object_id=sweep.pk)
+    assert entry.actor == supervisor
+    assert login(outsider).get(f"/exports/sweeps/{sweep.pk}/coverage.xlsx").status_code == 404
+    bad = login(officer).get(f"/exports/sweeps/{sweep.pk}/coverage.xlsx?level=planet")
+    assert bad.status_code == 400
+
+
+# --- speed -------------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(
+    not os.environ.get("FANGYI_TRANSFER_BENCH"), reason="timing: FANGYI_TRANSFER_BENCH=1"
+)
+def test_twenty_thousand_rows(officer):
+    rows = [
+        row(
+            name=f"居民{i}",
+            id_number=doc(i % 1000, birth=f"19{40 + i // 1000:02d}0101"),
+            address=f"機務小區{1000 + i // 3}棟{i % 3 + 1}號",
+        )
+        for i in range(20000)
+    ]
+    data = xlsx_bytes(rows)
+    start = time.perf_counter()
+    job = run(officer, data)
+    print(f"\n20,000 rows: {time.perf_counter() - start:.1f} s, {job.good} stored")
+    assert job.good == 20000
