@@ -8,12 +8,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import (
+    Case,
     Count,
     Exists,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
+    Sum,
+    Value,
+    When,
 )
 from django.urls import reverse
 from django.utils import timezone
@@ -417,7 +421,13 @@ def board(user: User, tab: str = "symptomatic", node: Node | None = None, day=No
         last_temperature=_last_recorded("temperature"),
         last_due=_last_recorded("due"),
     )
-    counts = qs.aggregate(**{t: Count("pk", filter=tab_q(t, day)) for t in TABS})
+    # Each tab's condition becomes a 0/1 column of the inner query, summed by the outer one:
+    # one query for all the counts.
+    flags = qs.annotate(
+        **{f"in_{t}": Case(When(tab_q(t, day), then=Value(1)), default=Value(0)) for t in TABS}
+    )
+    sums = flags.aggregate(**{t: Sum(f"in_{t}") for t in TABS})
+    counts = {t: sums[t] or 0 for t in TABS}
     rows = (
         qs.filter(tab_q(tab, day))
         .select_related("person", "node", "responsible", "place")
