@@ -108,11 +108,12 @@ def assignment_list(
     day: dt.date | None = None,
 ) -> QuerySet[Assignment]:
     """The households of `sweep` the user may see. `status` is one of DOOR_FILTERS or
-    "revisits" (a revisit due by `day`, today by default)."""
+    "revisits" (a revisit due by `day`, today by default). The most urgent come first."""
     access.require(user, "sweep.view")
+    day = day or timezone.localdate()
     qs = Assignment.objects.filter(sweep=sweep).filter(access.node_q(user))
     if status == "revisits":
-        qs = qs.filter(status__in=OPEN_DOOR_STATUSES, revisit_due__lte=day or timezone.localdate())
+        qs = qs.filter(status__in=OPEN_DOOR_STATUSES, revisit_due__lte=day)
     elif status:
         if status not in DOOR_FILTERS:
             raise DomainError(_("Unknown status filter."), field="status")
@@ -121,8 +122,20 @@ def assignment_list(
         qs = qs.filter(grid=grid)
     if mine:
         qs = qs.filter(assignee=user)
-    return qs.select_related("household", "assignee", "grid", "node").order_by(
-        "household__address", "id"
+    # The doors to knock on first: refused (police support), revisits due, never tried, not
+    # yet due again; the done ones last.
+    urgency = Case(
+        When(status=DoorStatus.REFUSED, then=Value(0)),
+        When(status=DoorStatus.NOBODY_HOME, revisit_due__lte=day, then=Value(1)),
+        When(status=DoorStatus.PENDING, then=Value(2)),
+        When(status=DoorStatus.NOBODY_HOME, then=Value(3)),
+        default=Value(4),
+        output_field=IntegerField(),
+    )
+    return (
+        qs.annotate(urgency=urgency)
+        .select_related("household", "assignee", "grid", "node")
+        .order_by("urgency", "household__address", "id")
     )
 
 
