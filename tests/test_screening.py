@@ -677,6 +677,9 @@ def test_the_door_page_records_an_attempt(grid_worker, sweep, jiwu_household):
     after = client.get(f"/doors/{a.pk}/").content.decode()
     member = jiwu_household.members.first()
     assert f"/declarations/new/?person={member.pk}&amp;visit={visit.pk}" in after
+    # the health app's form opens from that link
+    form = client.get(f"/declarations/new/?person={member.pk}&visit={visit.pk}")
+    assert form.status_code == 200 and member.name in form.content.decode()
 
 
 def test_the_door_page_keeps_what_was_typed_on_error(grid_worker, sweep, jiwu_household):
