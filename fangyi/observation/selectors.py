@@ -293,7 +293,7 @@ def daylist(user: User, day: dt.date | None = None) -> DayList:
                     URGENCY["decision"],
                     d.person.name,
                     d.proposal_reason or d.get_proposal_display(),
-                    f"/decisions/new/?declaration={d.pk}",
+                    reverse("declaration_decide", args=[d.pk]),
                     d.get_proposal_display(),
                     d.pk,
                 )
@@ -311,7 +311,7 @@ def daylist(user: User, day: dt.date | None = None) -> DayList:
                     URGENCY["declaration"],
                     d.person.name,
                     _("Self-report of %(date)s to confirm") % {"date": d.declared_on.isoformat()},
-                    f"/declarations/{d.pk}/",
+                    reverse("declaration_detail", args=[d.pk]),
                     _("To confirm"),
                     d.pk,
                 )
@@ -330,7 +330,7 @@ def daylist(user: User, day: dt.date | None = None) -> DayList:
                     URGENCY["door_refused"] if refused else URGENCY["door"],
                     a.household.address,
                     a.sweep.purpose,
-                    f"/doors/{a.pk}/",
+                    reverse("door_detail", args=[a.pk]),
                     a.get_status_display(),
                     a.pk,
                 )

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from fangyi.core import access
@@ -317,19 +317,19 @@ def person_panel(request, pk: int):
 # --- the public daily self-report ------------------------------------------------------------
 
 
-def _link(token: str):
+@csrf_protect
+@require_http_methods(["GET", "POST"])
+def selfreport_daily(request, token: str):
+    """No login: the observed person reports today's temperature and symptoms by their link.
+    An unknown, expired or replaced link answers health's "link not valid" page (404), exactly
+    as /r/<token>/ does. Only the given name shows."""
+    from fangyi.health.public import given_name
     from fangyi.health.services import selfreport_resolve
 
     try:
-        return selfreport_resolve(token)
+        link = selfreport_resolve(token)
     except NotFound:
-        raise Http404 from None
-
-
-@require_http_methods(["GET", "POST"])
-def selfreport_daily(request, token: str):
-    """No login: the observed person reports today's temperature and symptoms by their link."""
-    link = _link(token)
+        return render(request, "health/public_invalid.html", status=404)
     day = timezone.localdate()
     person = link.person
     running = person.observations.filter(status=ObservationStatus.ACTIVE).first()
@@ -350,7 +350,12 @@ def selfreport_daily(request, token: str):
             return render(
                 request,
                 "observation/selfreport_daily.html",
-                {"person": person, "obs": running, "done": followup, "thanks": True},
+                {
+                    "given_name": given_name(person.name),
+                    "obs": running,
+                    "done": followup,
+                    "thanks": True,
+                },
             )
         except NotFound:
             running = None
@@ -359,5 +364,11 @@ def selfreport_daily(request, token: str):
     return render(
         request,
         "observation/selfreport_daily.html",
-        {"person": person, "obs": running, "done": done, "form": form, "day": day},
+        {
+            "given_name": given_name(person.name),
+            "obs": running,
+            "done": done,
+            "form": form,
+            "day": day,
+        },
     )
