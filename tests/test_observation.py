@@ -553,3 +553,165 @@ def test_an_alert_outside_the_jurisdiction_is_not_found(
     assert selectors.alert_get(health, alert.pk) == alert
     with pytest.raises(NotFound):
         services.alert_resolve(actor=supervisor, alert=alert, resolution="x")
+
+
+# --- pages ----------------------------------------------------------------------------------------
+
+
+def test_the_followup_form_records_and_keeps_what_was_typed_on_error(
+    today_followup, grid_worker, time_machine
+):
+    from tests.conftest import login
+
+    time_machine.move_to(at(DAY0, 21), tick=False)
+    client = login(grid_worker)
+    url = f"/followups/{today_followup.pk}/"
+    page = client.get(url).content.decode()
+    assert 'name="status"' in page and 'inputmode="decimal"' in page and "干咳" in page
+    cid = str(uuid.uuid4())
+    bad = client.post(
+        url,
+        {
+            "status": "seen_well",
+            "temperature": "375",
+            "symptoms": ["dry_cough"],
+            "notes": "晚上在家",
+            "client_id": cid,
+        },
+    )
+    assert bad.status_code == 200
+    text = bad.content.decode()
+    assert 'value="375"' in text and "晚上在家" in text
+    assert (
+        'value="dry_cough" checked' in text
+        or 'checked value="dry_cough"' in text
+        or ("dry_cough" in text and "checked" in text)
+    )
+    assert "field-error" in text.split('name="temperature"')[0].rsplit('class="fg', 1)[1]
+    today_followup.refresh_from_db()
+    assert today_followup.status == FollowUpStatus.DUE
+    ok = client.post(
+        url, {"status": "seen_well", "temperature": "37.5", "notes": "晚上在家", "client_id": cid}
+    )
+    assert ok.status_code == 302 and ok["Location"] == "/"
+    today_followup.refresh_from_db()
+    assert (today_followup.status, today_followup.temperature) == ("seen_unwell", Decimal("37.5"))
+    assert Alert.objects.filter(followup=today_followup, kind=AlertKind.FEVER).exists()
+    # Sent twice (a double tap, a retry on a bad network): stored once.
+    again = client.post(url, {"status": "seen_well", "temperature": "37.5", "client_id": cid})
+    assert again.status_code == 302
+    assert Alert.objects.filter(followup=today_followup).count() == 1
+
+
+def test_observation_pages_for_health_staff(obs, health, grid_worker, time_machine):
+    from tests.conftest import login
+
+    time_machine.move_to(at(DAY0 + dt.timedelta(days=2), 9), tick=False)
+    client = login(health)
+    listing = client.get("/observations/", {"status": "active", "q": obs.person.name})
+    assert obs.person.name in listing.content.decode()
+    assert "/exports/observations.xlsx" in listing.content.decode()
+    detail = client.get(f"/observations/{obs.pk}/").content.decode()
+    for action in ("extend", "release", "refer", "transfer"):
+        assert f"/observations/{obs.pk}/{action}/" in detail
+    # The grid worker sees the observation but none of the actions.
+    worker_page = login(grid_worker).get(f"/observations/{obs.pk}/").content.decode()
+    assert f"/observations/{obs.pk}/release/" not in worker_page
+    assert (
+        login(grid_worker).post(f"/observations/{obs.pk}/refer/", {"note": "x"}).status_code == 403
+    )
+    # A release before the end date: the error shows, the note typed is kept, nothing ends.
+    early = client.post(f"/observations/{obs.pk}/release/", {"note": "想早點解除"})
+    assert early.status_code == 200
+    assert "想早點解除" in early.content.decode()
+    assert obs.ends.isoformat() in early.content.decode()
+    obs.refresh_from_db()
+    assert obs.status == ObservationStatus.ACTIVE
+    extend = client.post(
+        f"/observations/{obs.pk}/extend/",
+        {"last_exposure": (DAY0 + dt.timedelta(days=1)).isoformat()},
+    )
+    assert extend.status_code == 302
+    obs.refresh_from_db()
+    assert obs.ends == DAY0 + dt.timedelta(days=15)
+    site = Place.objects.get(name="西鄉塘區集中隔離點")
+    moved = client.post(
+        f"/observations/{obs.pk}/transfer/", {"kind": "place", "place": site.pk, "note": "集中"}
+    )
+    obs.refresh_from_db()
+    assert moved["Location"] == f"/observations/{obs.transferred_to_id}/"
+    refer = client.post(f"/observations/{obs.transferred_to_id}/refer/", {"note": ""})
+    assert refer.status_code == 200 and "errorlist" in refer.content.decode()
+
+
+def test_a_new_observation_by_hand_and_the_person_panel(health, jiwu, time_machine, officer):
+    from tests.conftest import login
+
+    time_machine.move_to(at(DAY0, 9), tick=False)
+    person = fresh_person(jiwu, "手工登記")
+    client = login(health)
+    panel = client.get(f"/people/{person.pk}/observation/").content.decode()
+    assert f"/observations/new/?person={person.pk}" in panel
+    form = client.get(f"/observations/new/?person={person.pk}")
+    assert "西鄉塘區集中隔離點" in form.content.decode()
+    assert "北大路賓館" not in form.content.decode()  # a hotel is no place of observation
+    bad = client.post(
+        f"/observations/new/?person={person.pk}", {"kind": "place", "last_exposure": "2020-01-30"}
+    )
+    assert bad.status_code == 200 and 'value="2020-01-30"' in bad.content.decode()
+    assert not Observation.objects.filter(person=person).exists()
+    ok = client.post(
+        f"/observations/new/?person={person.pk}", {"kind": "home", "last_exposure": "2020-01-30"}
+    )
+    obs = Observation.objects.get(person=person)
+    assert ok["Location"] == f"/observations/{obs.pk}/"
+    panel = login(officer).get(f"/people/{person.pk}/observation/").content.decode()
+    assert f"/observations/{obs.pk}/" in panel
+    assert "/observations/new/" not in panel  # officers do not start observations
+
+
+def test_the_alert_page_handles_the_alert(today_followup, grid_worker, health, time_machine):
+    from tests.conftest import login
+
+    record(grid_worker, today_followup, temperature="38.5")
+    alert = Alert.objects.get(followup=today_followup)
+    time_machine.move_to(at(DAY0, 11), tick=False)
+    client = login(health)
+    assert "38.5" in client.get(f"/alerts/{alert.pk}/").content.decode()
+    assert login(grid_worker).get(f"/alerts/{alert.pk}/").status_code == 403
+    empty = client.post(f"/alerts/{alert.pk}/", {"resolution": ""})
+    assert empty.status_code == 200
+    done = client.post(f"/alerts/{alert.pk}/", {"resolution": "已送發熱門診", "refer": "on"})
+    assert done.status_code == 302
+    alert.refresh_from_db()
+    assert alert.resolved_by == health
+    assert alert.observation.status == ObservationStatus.REFERRED
+
+
+def test_the_public_daily_check(obs, grid_worker, time_machine):
+    from django.test import Client
+
+    _link, token = link_for(grid_worker, obs.person)
+    time_machine.move_to(at(DAY0, 19), tick=False)
+    public = Client()
+    page = public.get(f"/r/{token}/daily/")
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert obs.person.name not in text  # the given name only
+    assert obs.person.name[1:] in text
+    bad = public.post(f"/r/{token}/daily/", {"temperature": "3.65", "notes": "有點累"})
+    assert bad.status_code == 200 and "有點累" in bad.content.decode()
+    done = public.post(
+        f"/r/{token}/daily/", {"temperature": "36.5", "client_id": str(uuid.uuid4())}
+    )
+    assert done.status_code == 200
+    followup = obs.followups.get(due=DAY0)
+    assert followup.status == FollowUpStatus.SELF_REPORTED
+    again = public.get(f"/r/{token}/daily/")
+    assert "36.5" in again.content.decode()
+    invalid = public.get(f"/r/{'x' * 32}/daily/")
+    health_invalid = public.get(f"/r/{'x' * 32}/")
+    assert invalid.status_code == health_invalid.status_code == 404
+    from tests.test_permissions import _page_text
+
+    assert _page_text(invalid) == _page_text(health_invalid)
