@@ -26,6 +26,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -236,7 +237,13 @@ CONTACT_WORDS = {
 
 def _word(value: Any) -> str:
     """A cell compared as a word: simplified script, no spaces, lower case."""
-    text = unicodedata.normalize("NFKC", str(value if value is not None else ""))
+    return _word_of(str(value if value is not None else ""))
+
+
+@lru_cache(maxsize=50_000)
+def _word_of(text: str) -> str:
+    # Cached: grid names, outcomes, methods and symptoms repeat on every row.
+    text = unicodedata.normalize("NFKC", text)
     return zhconv.convert(re.sub(r"\s+", "", text), "zh-hans").lower()
 
 
