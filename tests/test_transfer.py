@@ -552,3 +552,45 @@ def test_twenty_thousand_rows(officer):
     job = run(officer, data)
     print(f"\n20,000 rows: {time.perf_counter() - start:.1f} s, {job.good} stored")
     assert job.good == 20000
+
+
+# --- the task ----------------------------------------------------------------------------------
+
+
+def test_an_upload_queues_the_task_for_the_worker(officer):
+    """With the database backend (production's), the upload leaves a task row that
+    `fangyi worker` (db_worker) runs; running it imports the sheet."""
+    from django_tasks_db.models import DBTaskResult
+
+    from fangyi.transfer.tasks import import_run
+
+    job = services.import_create(actor=officer, filename="a.xlsx", data=xlsx_bytes(GOOD[:2]))
+    queued = DBTaskResult.objects.get(task_path="fangyi.transfer.tasks.import_run")
+    assert queued.args_kwargs["args"] == [job.pk]
+    assert ImportJob.objects.get(pk=job.pk).status == JobStatus.QUEUED
+    result = import_run.call(job.pk)
+    assert result == {"status": "done", "total": 2, "good": 2, "bad": 0}
+
+
+def test_a_fault_of_ours_fails_the_job_and_says_where(officer, monkeypatch):
+    calls = []
+
+    def broken(self, rows):
+        calls.append(len(rows))
+        if len(calls) == 2:
+            raise RuntimeError("boom")
+        return original(self, rows)
+
+    original = services.Importer.run_batch
+    monkeypatch.setattr(services.Importer, "run_batch", broken)
+    rows = [
+        row(name=f"居民{i}", id_number=doc(100 + i), address=f"機務小區77棟{i}號") for i in range(6)
+    ]
+    job = services.import_create(
+        actor=officer, filename="a.xlsx", data=xlsx_bytes(rows), enqueue=False
+    )
+    with pytest.raises(RuntimeError):
+        services.import_process(ImportJob.objects.get(pk=job.pk), batch_size=3)
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and job.processed == 3 and "after 3 rows" in job.message
+    assert Person.objects.filter(name__startswith="居民").count() == 3

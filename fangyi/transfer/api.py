@@ -26,7 +26,9 @@ def _file_doc(fmt_types: list[str], what: str) -> dict:
         "responses": {
             200: {
                 "description": what,
-                "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in fmt_types},
+                "content": {
+                    t: {"schema": {"type": "string", "format": "binary"}} for t in fmt_types
+                },
             }
         }
     }
@@ -162,7 +164,9 @@ def import_errors(request, import_id: int, format: Literal["", "xlsx", "csv"] = 
     response={200: None, **ERRORS},
     openapi_extra=_file_doc(XLSX_DOC, "The observation list as a workbook."),
 )
-def export_observations(request, status: str = "", node: int | None = None, q: str = "", kind: str = ""):
+def export_observations(
+    request, status: str = "", node: int | None = None, q: str = "", kind: str = ""
+):
     """The observations the caller may see, with the list's filters. Audited (one audit row
     per export, action fangyi.export.observations)."""
     access.require(request.user, "export.run")

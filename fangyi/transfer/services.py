@@ -1000,7 +1000,18 @@ def import_process(
                     if not row.bad:
                         row.add_domain(exc, "")
             except Exception:
+                # A fault of ours, not of the sheet: the job says so and where it stopped (the
+                # rows before are stored; uploading the file again stores nothing twice).
                 log.exception("import %s: a batch failed", job.pk)
+                _finish(
+                    job,
+                    JobStatus.FAILED,
+                    _(
+                        "The import stopped on an unexpected error after %(n)d rows; those are "
+                        "stored. Upload the file again to finish it."
+                    )
+                    % {"n": job.processed},
+                )
                 raise
             bad = [r for r in batch if r.bad]
             bad_rows.extend(bad)

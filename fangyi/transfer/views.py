@@ -3,6 +3,8 @@ errors downloads, and the two xlsx exports."""
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
@@ -43,8 +45,11 @@ def file_response(data: bytes, filename: str, fmt: str) -> HttpResponse:
 def _disposition(filename: str) -> str:
     from urllib.parse import quote
 
-    ascii_name = filename.encode("ascii", "ignore").decode() or "sheet"
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    # The name comes from an upload: only safe characters in the plain form, the rest quoted.
+    ascii_name = re.sub(r"[^A-Za-z0-9._-]", "", filename) or "sheet"
+    if ascii_name.startswith("."):
+        ascii_name = "sheet" + ascii_name
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 @staff_view
@@ -59,7 +64,9 @@ def import_list(request):
             try:
                 if upload.size > services.max_upload_bytes():
                     raise services.DomainError(
-                        _("The file is %(size)s MB; at most %(limit)s MB can be imported: split it.")
+                        _(
+                            "The file is %(size)s MB; at most %(limit)s MB can be imported: split it."
+                        )
                         % {
                             "size": f"{upload.size / 1048576:.1f}",
                             "limit": f"{services.max_upload_bytes() / 1048576:g}",
