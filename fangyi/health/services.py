@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import re
 import secrets
 import uuid
@@ -18,9 +19,10 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from fangyi.core import access
 from fangyi.core.audit import audit_record, created, current_ip, diff, snapshot
@@ -99,6 +101,14 @@ class RulesConfig:
     travel_since: dt.date | None = None
     areas: tuple[AreaRule, ...] = ()
     symptoms: dict[str, str] = field(default_factory=dict)  # active code -> name
+    # Translated reason templates, filled on first use: the bulk path evaluates many rows.
+    texts: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    def text(self, msgid: str) -> str:
+        found = self.texts.get(msgid)
+        if found is None:
+            found = self.texts[msgid] = _(msgid)
+        return found
 
 
 def rules_config() -> RulesConfig:
@@ -122,6 +132,24 @@ def rules_config() -> RulesConfig:
 
 # ---------------------------------------------------------------------------------------------
 # the rules
+
+# The reasons, in words (translated once per configuration, see RulesConfig.text).
+R_FEVER = gettext_noop("temperature %(t)s °C, at or above %(limit)s °C")
+R_SYMPTOMS = gettext_noop("symptoms: %(names)s")
+R_CONFIRMED_WHO = gettext_noop(
+    "close contact with a confirmed case (%(who)s) on %(date)s, within %(days)d days"
+)
+R_CONFIRMED = gettext_noop("close contact with a confirmed case on %(date)s, within %(days)d days")
+R_SUSPECTED_WHO = gettext_noop(
+    "contact with a suspected case (%(who)s) on %(date)s, within %(days)d days"
+)
+R_SUSPECTED = gettext_noop("contact with a suspected case on %(date)s, within %(days)d days")
+R_TRAVEL = gettext_noop("back from %(place)s on %(date)s, within %(days)d days")
+R_NO_TEMPERATURE = gettext_noop("travelled, and no temperature was taken")
+R_CLEARED = gettext_noop(
+    "no fever, no symptoms, no travel to a risk area and no contact with a case "
+    "within %(days)d days"
+)
 
 
 @dataclass(frozen=True)
@@ -185,14 +213,13 @@ def rules_evaluate(
 
     if temperature is not None and Decimal(str(temperature)) >= config.fever_threshold:
         findings.setdefault(Outcome.FEVER_CLINIC, []).append(
-            _("temperature %(t)s °C, at or above %(limit)s °C")
-            % {"t": temperature, "limit": config.fever_threshold}
+            config.text(R_FEVER) % {"t": temperature, "limit": config.fever_threshold}
         )
     symptom_list = [s for s in symptoms if s]
     if symptom_list:
         names = "、".join(config.symptoms.get(code, code) for code in symptom_list)
         findings.setdefault(Outcome.FEVER_CLINIC, []).append(
-            _("symptoms: %(names)s") % {"names": names}
+            config.text(R_SYMPTOMS) % {"names": names}
         )
 
     for contact in contacts:
@@ -203,18 +230,10 @@ def rules_evaluate(
         who = (contact.get("who") or "").strip()
         values = {"date": day.isoformat(), "days": days, "who": who}
         if contact.get("kind") == "confirmed":
-            text = (
-                _("close contact with a confirmed case (%(who)s) on %(date)s, within %(days)d days")
-                if who
-                else _("close contact with a confirmed case on %(date)s, within %(days)d days")
-            )
+            text = config.text(R_CONFIRMED_WHO if who else R_CONFIRMED)
             findings.setdefault(Outcome.CENTRAL, []).append(text % values)
         else:
-            text = (
-                _("contact with a suspected case (%(who)s) on %(date)s, within %(days)d days")
-                if who
-                else _("contact with a suspected case on %(date)s, within %(days)d days")
-            )
+            text = config.text(R_SUSPECTED_WHO if who else R_SUSPECTED)
             findings.setdefault(Outcome.HOME, []).append(text % values)
 
     travel_rows = [t for t in travel if t]
@@ -237,21 +256,15 @@ def rules_evaluate(
     if best is not None:
         exposures.append(best[0])
         findings.setdefault(Outcome.HOME, []).append(
-            _("back from %(place)s on %(date)s, within %(days)d days")
-            % {"place": best[1], "date": best[0].isoformat(), "days": days}
+            config.text(R_TRAVEL) % {"place": best[1], "date": best[0].isoformat(), "days": days}
         )
 
     if temperature is None and travel_rows:
-        findings.setdefault(Outcome.ASSESSMENT, []).append(
-            _("travelled, and no temperature was taken")
-        )
+        findings.setdefault(Outcome.ASSESSMENT, []).append(config.text(R_NO_TEMPERATURE))
 
     outcome = next((o for o in STRENGTH if o in findings), Outcome.CLEARED)
     if outcome == Outcome.CLEARED:
-        reason = _(
-            "no fever, no symptoms, no travel to a risk area and no contact with a case "
-            "within %(days)d days"
-        ) % {"days": days}
+        reason = config.text(R_CLEARED) % {"days": days}
     else:
         reason = "; ".join(text for o in STRENGTH for text in findings.get(o, []))
     return Proposal(str(outcome), reason, max(exposures) if exposures else None)
@@ -310,6 +323,8 @@ def _date_field(e: _Errors, value: Any, name: str, *, required: bool) -> dt.date
 
 
 def _text(e: _Errors, value: Any, name: str, maximum: int, *, required: bool = False) -> str:
+    if not value and not required:
+        return ""
     if value is not None and not isinstance(value, str):
         value = str(value)
     return e.run(check_length, value or "", name, maximum, required=required) or ""
@@ -444,22 +459,16 @@ DECLARATION_FIELDS = [
 ]
 
 
-def _changes(values: dict[str, Any]) -> dict:
-    out = {}
-    for key, value in values.items():
-        if isinstance(value, Decimal):
-            value = str(value)
-        elif isinstance(value, dt.date):
-            value = value.isoformat()
-        out[key] = value
-    return created(out)
-
-
 def _decl_snapshot(decl: Declaration) -> dict[str, Any]:
     values = snapshot(decl, DECLARATION_FIELDS)
     if values.get("temperature") is not None:
         values["temperature"] = str(values["temperature"])
     return values
+
+
+def _created_changes(decl: Declaration) -> dict:
+    """The audit changes of a new declaration: every value given (empty lists left out)."""
+    return {k: v for k, v in created(_decl_snapshot(decl)).items() if v[1] != []}
 
 
 def _visible_person(actor: User, person: Person) -> None:
@@ -527,7 +536,7 @@ def _store(
         "fangyi.declaration.created",
         decl,
         node_path=person.node.path,
-        changes=created(_decl_snapshot(decl)),
+        changes=_created_changes(decl),
     )
     return decl
 
@@ -626,6 +635,25 @@ class DeclarationRow:
     visit: Any = None
 
 
+class _EncodedJson(str):
+    """JSON already encoded, for insert_many on SQLite. Django's JSONField passes a value that
+    has `as_sql` through untouched (Field.get_db_prep_save, as for expressions), so each JSON
+    value of a bulk row is encoded once, here, and an empty list not at all. On PostgreSQL
+    the values go the ordinary way (Django wraps them in Jsonb)."""
+
+    as_sql = None
+
+
+_EMPTY_JSON = _EncodedJson("[]")
+
+
+def _json_encoder(vendor: str):
+    if vendor != "sqlite":
+        return lambda value: value
+    dumps = json.dumps
+    return lambda value: _EncodedJson(dumps(value)) if value else _EMPTY_JSON
+
+
 @dataclass
 class DeclarationBulkResult:
     created: int = 0
@@ -701,18 +729,26 @@ def declarations_bulk_record(
     status = DeclarationStatus.PENDING if pending else DeclarationStatus.CONFIRMED
     batch: list[tuple[DeclarationRow, Proposal]] = []
     seen: set[uuid.UUID] = set()
+    given_ids: set[uuid.UUID] = set()
+    as_json = _json_encoder(connection.vendor)
 
     def flush() -> None:
         if not batch:
             return
         now = timezone.now()
         with transaction.atomic():
-            ids = [r.client_id for r, _p in batch]
-            stored = set(
-                Declaration.objects.filter(client_id__in=ids)
-                .order_by()
-                .values_list("client_id", flat=True)
+            # Only ids the caller gave can be stored already; ours are new uuid4s.
+            given = [r.client_id for r, _p in batch if r.client_id in given_ids]
+            stored = (
+                set(
+                    Declaration.objects.filter(client_id__in=given)
+                    .order_by()
+                    .values_list("client_id", flat=True)
+                )
+                if given
+                else set()
             )
+            before = Declaration.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
             fresh = [(r, p) for r, p in batch if r.client_id not in stored]
             result.already += len(batch) - len(fresh)
             values = []
@@ -728,10 +764,10 @@ def declarations_bulk_record(
                         d.declared_on,
                         d.temperature,
                         d.temperature_method,
-                        d.symptoms,
+                        as_json(d.symptoms),
                         d.travel_since,
-                        d.travel,
-                        d.contacts,
+                        as_json(d.travel),
+                        as_json(d.contacts),
                         d.notes,
                         p.outcome,
                         p.reason,
@@ -744,14 +780,38 @@ def declarations_bulk_record(
                     )
                 )
             insert_many(Declaration, _BULK_DECL_COLUMNS, values)
+            # The new rows' ids, read back by the unique client id; the range keeps the read
+            # to this batch's rows (and any that another writer added meanwhile).
             pks = dict(
-                Declaration.objects.filter(client_id__in=[r.client_id for r, _p in fresh])
-                .order_by()
-                .values_list("client_id", "pk")
+                Declaration.objects.filter(pk__gt=before).order_by().values_list("client_id", "pk")
             )
             audit_rows = []
-            for (r, _p), v in zip(fresh, values, strict=True):
-                changes = _changes(dict(zip(DECLARATION_FIELDS, v[:16], strict=True)))
+            for (r, p), v in zip(fresh, values, strict=True):
+                # _created_changes of the single path, written out: it runs once per row.
+                d = r.data
+                changes = {
+                    "person": [None, v[0]],
+                    "node": [None, v[1]],
+                    "source": [None, source],
+                    "status": [None, status],
+                    "declared_on": [None, d.declared_on.isoformat()],  # type: ignore[union-attr]
+                    "proposal": [None, p.outcome],
+                    "proposal_reason": [None, p.reason],
+                }
+                if v[2] is not None:
+                    changes["visit"] = [None, v[2]]
+                if d.temperature is not None:
+                    changes["temperature"] = [None, str(d.temperature)]
+                    changes["temperature_method"] = [None, d.temperature_method]
+                for key in ("symptoms", "travel", "contacts"):
+                    if getattr(d, key):
+                        changes[key] = [None, getattr(d, key)]
+                if d.travel_since is not None:
+                    changes["travel_since"] = [None, d.travel_since.isoformat()]
+                if d.notes:
+                    changes["notes"] = [None, d.notes]
+                if p.last_exposure is not None:
+                    changes["last_exposure"] = [None, p.last_exposure.isoformat()]
                 audit_rows.append(
                     (
                         now,
@@ -762,7 +822,7 @@ def declarations_bulk_record(
                         pks[r.client_id],
                         f"{r.person.name} {r.data.declared_on}",
                         r.person.node.path,
-                        changes,
+                        as_json(changes),
                         ip,
                     )
                 )
@@ -791,6 +851,8 @@ def declarations_bulk_record(
         elif row.client_id in seen:
             result.errors.append((i, {"client_id": [_("This row appears twice.")]}))
             continue
+        else:
+            given_ids.add(row.client_id)
         seen.add(row.client_id)
         batch.append((row, _evaluate(row.data, config)))
         if len(batch) >= batch_size:
