@@ -87,6 +87,17 @@ def sweep_get(user: User, pk: int) -> Sweep:
 # ---------------------------------------------------------------------------------------------
 # the households of a sweep
 
+
+def _share(user: User, sweep: Sweep) -> QuerySet[Assignment]:
+    """The households of the sweep in the user's jurisdiction. When the sweep lies wholly
+    inside it (a supervisor's), no filter on the households' nodes is needed: the counts then
+    read the assignment table alone."""
+    qs = Assignment.objects.filter(sweep=sweep)
+    if access.path_visible(user, sweep.node.path):
+        return qs
+    return qs.filter(access.node_q(user))
+
+
 DOOR_FILTERS = {
     "pending": Q(status=DoorStatus.PENDING),
     "nobody_home": Q(status=DoorStatus.NOBODY_HOME),
@@ -172,7 +183,7 @@ def visit_list(user: User, assignment: Assignment) -> QuerySet[DoorVisit]:
 def doors_summary(user: User, sweep: Sweep, *, day: dt.date | None = None) -> dict[str, int]:
     """How many of the user's households of the sweep stand in each filter; one query."""
     day = day or timezone.localdate()
-    qs = Assignment.objects.filter(sweep=sweep).filter(access.node_q(user))
+    qs = _share(user, sweep)
     agg = {key: Count("id", filter=q) for key, q in DOOR_FILTERS.items()}
     agg["revisits"] = Count("id", filter=Q(status__in=OPEN_DOOR_STATUSES, revisit_due__lte=day))
     agg["all"] = Count("id")
@@ -191,8 +202,7 @@ def assignee_choices(user: User, node: Node) -> list[User]:
 def grid_assignees(user: User, sweep: Sweep) -> dict[int, list[tuple[User | None, int]]]:
     """Per grid id, who holds how many of its households (the user's share); two queries."""
     rows = list(
-        Assignment.objects.filter(sweep=sweep)
-        .filter(access.node_q(user))
+        _share(user, sweep)
         .values("grid_id", "assignee_id")
         .annotate(n=Count("id"))
         .order_by("grid_id", "-n")
@@ -255,8 +265,8 @@ def coverage(
     """Households in scope, visited, pending, nobody home, refused, moved away and revisits due,
     per grid / community / station / district, and a total row last (`node` None).
 
-    Two queries whatever the size: the counts grouped by grid, then the grids' ancestors; the
-    roll-up to higher levels walks the node paths in Python. A user sees his own share only
+    Three queries whatever the size: the counts grouped by grid, the grids, their ancestors;
+    the roll-up to higher levels walks the node paths in Python. A user sees his own share only
     (a grid worker his grids, a supervisor his whole subtree)."""
     access.require(user, "sweep.view")
     if level not in LEVELS:
@@ -264,9 +274,8 @@ def coverage(
     day = day or timezone.localdate()
     S = DoorStatus
     grouped = list(
-        Assignment.objects.filter(sweep=sweep)
-        .filter(access.node_q(user))
-        .values("grid_id", "grid__path")
+        _share(user, sweep)
+        .values("grid_id")
         .annotate(
             households=Count("id"),
             visited=Count("id", filter=Q(status=S.VISITED)),
@@ -277,15 +286,20 @@ def coverage(
             revisits_due=Count("id", filter=Q(status__in=OPEN_DOOR_STATUSES, revisit_due__lte=day)),
             needs_police=Count("id", filter=Q(needs_police=True)),
         )
-        .order_by("grid__path")
+        .order_by("grid_id")
     )
-    paths = {p for r in grouped if r["grid__path"] for p in ancestor_paths(r["grid__path"])}
+    grid_paths = dict(
+        Node.objects.filter(pk__in=[r["grid_id"] for r in grouped if r["grid_id"]]).values_list(
+            "pk", "path"
+        )
+    )
+    paths = {p for path in grid_paths.values() for p in ancestor_paths(path)}
     nodes = {n.path: n for n in Node.objects.filter(path__in=paths)} if paths else {}
 
     total = CoverageRow(node=None)
     rows: dict[str, CoverageRow] = {}
     for r in grouped:
-        gpath = r["grid__path"] or ""
+        gpath = grid_paths.get(r["grid_id"], "")
         chain = [nodes[p] for p in ancestor_paths(gpath) if p in nodes]  # nearest first
         target = next((n for n in chain if n.kind == level), None)
         if target is None:

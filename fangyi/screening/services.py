@@ -258,10 +258,11 @@ def assignments_reassign(
         qs = Assignment.objects.filter(sweep=sweep, grid=grid)
     else:
         raise DomainError(_("Choose the households or the grid to reassign."))
+    qs = qs.filter(access.node_q(actor))
     rows = list(
-        qs.filter(access.node_q(actor))
-        .select_related("sweep", "node")
-        .only("pk", "assignee_id", "sweep__status", "sweep__purpose", "node__path", "node_id")
+        qs.select_related("sweep", "node").only(
+            "pk", "assignee_id", "sweep__status", "sweep__purpose", "node__path", "node_id"
+        )
     )
     if assignments is not None and len(rows) != len(set(ids)):
         raise NotFound(_("No such household in this sweep."), field="assignments")
@@ -286,7 +287,8 @@ def assignments_reassign(
         )
     moving = [a for a in rows if a.assignee_id != assignee.pk]
     with transaction.atomic():
-        Assignment.objects.filter(pk__in=[a.pk for a in moving]).update(assignee=assignee)
+        # By the same filter, not a list of ids: a grid may hold thousands of households.
+        qs.exclude(assignee=assignee).update(assignee=assignee)
         AuditEntry.objects.bulk_create(
             [
                 audit_entry(

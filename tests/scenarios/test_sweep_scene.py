@@ -183,5 +183,5 @@ def test_the_coverage_page_costs_the_same_for_a_compound_and_a_station(
         assert n_small == n_large
         with django_assert_max_num_queries(n_small):
             assert client.get(f"/sweeps/{large.pk}/").status_code == 200
-        with django_assert_max_num_queries(12):
+        with django_assert_max_num_queries(14):
             assert client.get(f"/sweeps/{large.pk}/coverage/?level=grid").status_code == 200
