@@ -95,6 +95,8 @@ def import_create(
             sweep = sweep_get(request.user, sweep_id)
         except NotFound:
             raise NotFound(_("No such sweep."), field="sweep_id") from None
+        if sweep.status != "open":
+            raise DomainError(_("This sweep is closed: choose an open one."), field="sweep_id")
     if file.size > services.max_upload_bytes():
         raise DomainError(
             _("The file is %(size)s MB; at most %(limit)s MB can be imported: split it.")

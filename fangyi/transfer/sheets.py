@@ -347,6 +347,8 @@ def write_csv(
     with a BOM, which Excel needs to read UTF-8."""
     if encoding in ("", "utf-8"):
         encoding = "utf-8-sig"
+    elif encoding == "gbk":
+        encoding = "gb18030"  # GBK's superset: the same bytes, and no name is lost
     wrapper = io.TextIOWrapper(out, encoding=encoding, errors="replace", newline="")
     writer = csv.writer(wrapper)
     writer.writerow(headers)
