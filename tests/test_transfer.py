@@ -594,3 +594,30 @@ def test_a_fault_of_ours_fails_the_job_and_says_where(officer, monkeypatch):
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED and job.processed == 3 and "after 3 rows" in job.message
     assert Person.objects.filter(name__startswith="居民").count() == 3
+
+
+@override_settings(TASKS=IMMEDIATE)
+def test_the_upload_form_takes_an_open_sweep(officer, sweep, jiwu):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from fangyi.screening.models import DoorVisit
+    from fangyi.screening.services import sweep_close
+
+    home = Household.objects.filter(node=jiwu).order_by("pk")[5]
+    sheet = xlsx_bytes([row(address=home.address, outcome="已搬離", temperature="", symptoms="")])
+    client = login(officer)
+    assert f'value="{sweep.pk}"' in client.get("/imports/").content.decode()
+    response = client.post(
+        "/imports/", {"file": SimpleUploadedFile("a.xlsx", sheet), "sweep": sweep.pk}
+    )
+    assert response.status_code == 302
+    job = ImportJob.objects.get(created_by=officer)
+    assert (job.sweep, job.good) == (sweep, 1)
+    assert DoorVisit.objects.get(household=home, assignment__sweep=sweep).outcome == "moved_away"
+    # a closed sweep is no longer offered, and the API refuses it on sweep_id
+    sweep_close(actor=sweep.created_by, sweep=sweep)
+    assert f'value="{sweep.pk}"' not in client.get("/imports/").content.decode()
+    api = client.post(
+        "/api/imports", {"file": SimpleUploadedFile("a.xlsx", sheet), "sweep_id": sweep.pk}
+    )
+    assert api.status_code == 400 and api.json()["errors"][0]["field"] == "sweep_id"

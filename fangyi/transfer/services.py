@@ -532,22 +532,12 @@ class Importer:
         elif row.outcome == "visited":
             row.add("name", _("A household that was visited needs the name of whom it was."))
 
-        # the declaration
-        declared = {
-            k: v.get(k)
-            for k in (
-                "temperature",
-                "temperature_method",
-                "symptoms",
-                "travel_place",
-                "travel_from",
-                "travel_to",
-                "transport",
-                "contact",
-                "contact_date",
-            )
-            if _text(v.get(k))
-        }
+        # the declaration: anything said at the door (a method alone, or 無, says nothing)
+        declared = [
+            k
+            for k in ("temperature", "symptoms", "travel_place", "contact")
+            if _text(v.get(k)) and _word(v.get(k)) not in NONE_WORDS
+        ]
         notes = _text(v.get("notes"))
         if row.outcome != "visited":
             if declared:
