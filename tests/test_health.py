@@ -263,12 +263,23 @@ def test_bulk_stores_good_rows_with_proposals_and_numbers_the_bad_ones(officer, 
     stored = Declaration.objects.get(client_id=key)
     assert (stored.proposal, stored.source, stored.status) == ("home", "import", "confirmed")
     assert stored.proposal_reason.startswith("back from 武漢市")
+    # The bulk path stores exactly what the single path would.
+    assert stored.temperature == Decimal("36.6") and stored.temperature_method == "forehead"
+    assert stored.travel == [{"place": "武漢市", "from": ago(6), "to": ago(2), "transport": ""}]
+    assert (stored.symptoms, stored.contacts) == ([], [])
+    assert stored.last_exposure.isoformat() == ago(2)
     assert Declaration.objects.filter(person=persons[2]).latest("pk").proposal == "central"
     assert Declaration.objects.filter(person=persons[3]).latest("pk").proposal == "fever_clinic"
     entries = AuditEntry.objects.filter(action="fangyi.declaration.created")
     assert entries.count() == audit_before + 3
     entry = entries.get(object_id=stored.pk)
     assert entry.actor == officer and entry.changes["proposal"] == [None, "home"]
+    assert entry.changes["temperature"] == [None, "36.6"]
+    assert entry.changes["travel"] == [None, stored.travel]
+    assert entry.node_path == stored.node.path and entry.object_type == "declaration"
+    single = services.declaration_record(actor=officer, person=persons[0], data=wuhan(2))
+    single_entry = entries.get(object_id=single.pk)
+    assert set(single_entry.changes) == set(entry.changes)
     # Sent again: nothing new.
     again = services.declarations_bulk_record(actor=officer, rows=[(persons[0], wuhan(2), key)])
     assert (again.created, again.already) == (0, 1)

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import Outcome, TempMethod
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class _WithClientId(forms.Form):

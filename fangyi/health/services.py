@@ -20,6 +20,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import CharField
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -211,7 +213,11 @@ def rules_evaluate(
     def within(day: dt.date) -> bool:
         return day <= declared_on and (declared_on - day).days <= days
 
-    if temperature is not None and Decimal(str(temperature)) >= config.fever_threshold:
+    if (
+        temperature is not None
+        and (temperature if isinstance(temperature, Decimal) else Decimal(str(temperature)))
+        >= config.fever_threshold
+    ):
         findings.setdefault(Outcome.FEVER_CLINIC, []).append(
             config.text(R_FEVER) % {"t": temperature, "limit": config.fever_threshold}
         )
@@ -294,7 +300,9 @@ def _temperature(value: Any) -> Decimal | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     try:
-        number = Decimal(str(value).strip().replace(",", "."))
+        number = (
+            value if isinstance(value, Decimal) else Decimal(str(value).strip().replace(",", "."))
+        )
     except InvalidOperation:
         raise DomainError(
             _("Enter the temperature as a number, e.g. 36.5."), field="temperature"
@@ -636,7 +644,7 @@ class DeclarationRow:
 
 
 class _EncodedJson(str):
-    """JSON already encoded, for insert_many on SQLite. Django's JSONField passes a value that
+    """A value already encoded, for insert_many on SQLite (JSON, or a temperature's text). Django's JSONField passes a value that
     has `as_sql` through untouched (Field.get_db_prep_save, as for expressions), so each JSON
     value of a bulk row is encoded once, here, and an empty list not at all. On PostgreSQL
     the values go the ordinary way (Django wraps them in Jsonb)."""
@@ -650,8 +658,53 @@ _EMPTY_JSON = _EncodedJson("[]")
 def _json_encoder(vendor: str):
     if vendor != "sqlite":
         return lambda value: value
-    dumps = json.dumps
-    return lambda value: _EncodedJson(dumps(value)) if value else _EMPTY_JSON
+    encode = json.JSONEncoder(ensure_ascii=False).encode  # Chinese text stays as it is
+    return lambda value: _EncodedJson(encode(value)) if value else _EMPTY_JSON
+
+
+def _changes_encoder(vendor: str):
+    """An audit row's changes, {key: [None, value]}, from (key, value, repeats) items.
+
+    On SQLite the JSON text is put together from fragments, each encoded once for the values
+    that repeat across rows (the source, a proposal, a reason, a date...): encoding the whole
+    dict per row was the largest cost of the bulk path after the inserts. Elsewhere the dict
+    goes the ordinary way."""
+    if vendor != "sqlite":
+        return lambda items: {key: [None, value] for key, value, _repeats in items}
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    memo: dict[tuple[str, Any], str] = {}
+
+    def fragment(key: str, value: Any, repeats: bool) -> str:
+        if not repeats:
+            return f"{encode(key)}: [null, {encode(value)}]"
+        found = memo.get((key, value))
+        if found is None:
+            if len(memo) > 50_000:
+                memo.clear()
+            found = memo[(key, value)] = f"{encode(key)}: [null, {encode(value)}]"
+        return found
+
+    return lambda items: _EncodedJson(
+        "{" + ", ".join([fragment(k, v, rep) for k, v, rep in items]) + "}"
+    )
+
+
+def _decimal_encoder(vendor: str):
+    """Temperatures for insert_many on SQLite: the text SQLite's Decimal adapter would send
+    (Django registers `str`), made once per value; a few dozen values fill a whole import."""
+    if vendor != "sqlite":
+        return lambda value: value
+    memo: dict[Decimal, _EncodedJson] = {}
+
+    def encode(value):
+        if value is None:
+            return None
+        found = memo.get(value)
+        if found is None:
+            found = memo[value] = _EncodedJson(str(value))
+        return found
+
+    return encode
 
 
 @dataclass
@@ -731,6 +784,8 @@ def declarations_bulk_record(
     seen: set[uuid.UUID] = set()
     given_ids: set[uuid.UUID] = set()
     as_json = _json_encoder(connection.vendor)
+    as_decimal = _decimal_encoder(connection.vendor)
+    as_changes = _changes_encoder(connection.vendor)
 
     def flush() -> None:
         if not batch:
@@ -762,7 +817,7 @@ def declarations_bulk_record(
                         source,
                         status,
                         d.declared_on,
-                        d.temperature,
+                        as_decimal(d.temperature),
                         d.temperature_method,
                         as_json(d.symptoms),
                         d.travel_since,
@@ -782,36 +837,41 @@ def declarations_bulk_record(
             insert_many(Declaration, _BULK_DECL_COLUMNS, values)
             # The new rows' ids, read back by the unique client id; the range keeps the read
             # to this batch's rows (and any that another writer added meanwhile).
-            pks = dict(
-                Declaration.objects.filter(pk__gt=before).order_by().values_list("client_id", "pk")
-            )
+            # The id as text (no UUID object per row): hex on SQLite, dashed on PostgreSQL.
+            pks = {
+                key.replace("-", ""): pk
+                for key, pk in Declaration.objects.filter(pk__gt=before)
+                .order_by()
+                .annotate(key=Cast("client_id", CharField()))
+                .values_list("key", "pk")
+            }
             audit_rows = []
             for (r, p), v in zip(fresh, values, strict=True):
                 # _created_changes of the single path, written out: it runs once per row.
                 d = r.data
-                changes = {
-                    "person": [None, v[0]],
-                    "node": [None, v[1]],
-                    "source": [None, source],
-                    "status": [None, status],
-                    "declared_on": [None, d.declared_on.isoformat()],  # type: ignore[union-attr]
-                    "proposal": [None, p.outcome],
-                    "proposal_reason": [None, p.reason],
-                }
+                items: list[tuple[str, Any, bool]] = [
+                    ("person", v[0], False),
+                    ("node", v[1], True),
+                    ("source", source, True),
+                    ("status", status, True),
+                    ("declared_on", d.declared_on.isoformat(), True),  # type: ignore[union-attr]
+                    ("proposal", p.outcome, True),
+                    ("proposal_reason", p.reason, True),
+                ]
                 if v[2] is not None:
-                    changes["visit"] = [None, v[2]]
+                    items.append(("visit", v[2], False))
                 if d.temperature is not None:
-                    changes["temperature"] = [None, str(d.temperature)]
-                    changes["temperature_method"] = [None, d.temperature_method]
+                    items.append(("temperature", str(d.temperature), True))
+                    items.append(("temperature_method", d.temperature_method, True))
                 for key in ("symptoms", "travel", "contacts"):
                     if getattr(d, key):
-                        changes[key] = [None, getattr(d, key)]
+                        items.append((key, getattr(d, key), False))
                 if d.travel_since is not None:
-                    changes["travel_since"] = [None, d.travel_since.isoformat()]
+                    items.append(("travel_since", d.travel_since.isoformat(), True))
                 if d.notes:
-                    changes["notes"] = [None, d.notes]
+                    items.append(("notes", d.notes, False))
                 if p.last_exposure is not None:
-                    changes["last_exposure"] = [None, p.last_exposure.isoformat()]
+                    items.append(("last_exposure", p.last_exposure.isoformat(), True))
                 audit_rows.append(
                     (
                         now,
@@ -819,10 +879,10 @@ def declarations_bulk_record(
                         actor_name,
                         "fangyi.declaration.created",
                         "declaration",
-                        pks[r.client_id],
+                        pks[r.client_id.hex],
                         f"{r.person.name} {r.data.declared_on}",
                         r.person.node.path,
-                        as_json(changes),
+                        as_changes(items),
                         ip,
                     )
                 )
