@@ -168,3 +168,41 @@ def test_the_schema_describes_the_upload_and_the_files(officer):
     assert "multipart/form-data" in post["requestBody"]["content"]
     export = schema["paths"]["/api/exports/observations.xlsx"]["get"]
     assert sheets.XLSX_TYPE in export["responses"]["200"]["content"]
+
+
+@override_settings(TASKS=IMMEDIATE)
+def test_the_same_upload_sent_twice_makes_one_import(officer, outsider):
+    import uuid
+
+    client = login(officer)
+    key = str(uuid.uuid4())
+    first = client.post(
+        "/api/imports",
+        {"file": SimpleUploadedFile("a.xlsx", xlsx_bytes(GOOD[:1])), "client_id": key},
+    )
+    again = client.post(
+        "/api/imports",
+        {"file": SimpleUploadedFile("a.xlsx", xlsx_bytes(GOOD[:1])), "client_id": key},
+    )
+    assert first.status_code == again.status_code == 201
+    assert first.json()["id"] == again.json()["id"]
+    assert ImportJob.objects.count() == 1
+    # someone else's id is not theirs to read
+    theirs = login(outsider).post(
+        "/api/imports",
+        {"file": SimpleUploadedFile("a.xlsx", xlsx_bytes(GOOD[:1])), "client_id": key},
+    )
+    assert theirs.status_code == 404 and ImportJob.objects.count() == 1
+
+
+@override_settings(TASKS=IMMEDIATE)
+def test_the_upload_form_carries_a_client_id(officer):
+    import re
+
+    client = login(officer)
+    page = client.get("/imports/").content.decode()
+    key = re.search(r'name="client_id" value="([0-9a-f-]+)"', page)[1]
+    for _ in range(2):
+        upload = SimpleUploadedFile("a.xlsx", xlsx_bytes(GOOD[:1]))
+        assert client.post("/imports/", {"file": upload, "client_id": key}).status_code == 302
+    assert ImportJob.objects.count() == 1

@@ -4,6 +4,7 @@ rows with errors), the template, and the xlsx exports."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Literal
 
 from django.utils.translation import gettext as _
@@ -80,6 +81,9 @@ def import_create(
     sweep_id: int | None = Form(
         None, description="An open sweep: each row then records the door visit too."
     ),
+    client_id: uuid.UUID | None = Form(  # noqa: B008
+        None, description="Client-generated id: the same upload sent twice makes one import."
+    ),
 ):
     """Upload a screening sheet (multipart/form-data). It is checked at once (type, size, the
     header row: 400 naming `file`), stored, and imported in the background; poll
@@ -112,6 +116,7 @@ def import_create(
         data=file.read(),
         sweep=sweep,
         language=getattr(request, "LANGUAGE_CODE", ""),
+        client_id=client_id,
     )
     return Status(201, selectors.import_get(request.user, job.pk))
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -28,7 +30,11 @@ class ImportForm(forms.Form):
         ),
     )
 
+    client_id = forms.UUIDField(widget=forms.HiddenInput, required=False)
+
     def __init__(self, *args, sweeps=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if not self.is_bound and not self.initial.get("client_id"):
+            self.initial["client_id"] = uuid.uuid4()
         if sweeps is not None:
             self.fields["sweep"].queryset = sweeps

@@ -48,6 +48,8 @@ class ImportJob(models.Model):
     # csv upload, so that the errors file is written in the same one (GBK from Chinese Excel).
     language = models.CharField(max_length=10, blank=True)
     encoding = models.CharField(max_length=20, blank=True)
+    # The upload form's client-generated id: the same upload sent twice makes one job.
+    client_id = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     finished = models.DateTimeField(null=True, blank=True)
 
     class Meta:

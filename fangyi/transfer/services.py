@@ -98,6 +98,7 @@ def import_create(
     sweep=None,
     language: str = "",
     enqueue: bool = True,
+    client_id: uuid.UUID | None = None,
 ) -> ImportJob:
     """Check an uploaded sheet, store it, make its job and queue the work.
 
@@ -106,6 +107,13 @@ def import_create(
     an oversized or unreadable file, or missing headers raise DomainError on `file` and store
     nothing."""
     access.require(actor, "import.run")
+    if client_id is not None:
+        # The same upload sent twice (a double tap, a retried request): one job.
+        done = ImportJob.objects.filter(client_id=client_id).first()
+        if done is not None:
+            if done.created_by_id != actor.pk:
+                raise NotFound(_("No such import."))
+            return done
     filename = (Path(filename or "").name or "sheet")[:200]
     fmt = sheets.fmt_of(filename)
     if fmt is None:
@@ -142,6 +150,7 @@ def import_create(
                 stored=name,
                 language=(language or translation.get_language() or "")[:10],
                 encoding=encoding,
+                client_id=client_id,
             )
             audit_record(
                 actor,

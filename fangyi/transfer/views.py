@@ -79,6 +79,7 @@ def import_list(request):
                     data=upload.read(),
                     sweep=form.cleaned_data.get("sweep"),
                     language=translation.get_language() or "",
+                    client_id=form.cleaned_data.get("client_id"),
                 )
                 messages.success(request, _("Uploaded: the rows are being imported."))
                 return redirect("import_detail", pk=job.pk)
