@@ -579,6 +579,43 @@ def test_the_worker_confirms_on_the_page(grid_worker):
     assert pending.status == "confirmed" and pending.confirmed_by == grid_worker
 
 
+def test_the_worker_corrects_a_self_report_then_confirms_it(grid_worker, officer, jiwu_person):
+    link, _token = services.selfreport_link_create(actor=officer, person=jiwu_person)
+    d = services.selfreport_declare(
+        link=link,
+        data=DeclarationInput(
+            temperature="36.5",
+            temperature_method="armpit",
+            travel=[{"place": "桂林", "from": ago(5), "to": ago(4)}],
+            notes="自己填的",
+        ),
+    )
+    client = login(grid_worker)
+    form = client.get(f"/declarations/{d.pk}/confirm/").content.decode()
+    assert 'value="36.5"' in form and "桂林" in form and "自己填的" in form
+    url = f"/declarations/{d.pk}/confirm/"
+    body = {
+        "correct": "1",
+        "declared_on": d.declared_on.isoformat(),
+        "temperature": "36.5",
+        "temperature_method": "armpit",
+        "travel-place": ["武漢"],
+        "travel-from": [ago(5)],
+        "travel-to": [ago(40)],
+        "notes": "自己填的;核實後更正",
+    }
+    bad = client.post(url, body)
+    assert bad.status_code == 200 and "ends before it starts" in bad.content.decode()
+    d.refresh_from_db()
+    assert d.status == "pending" and d.travel[0]["place"] == "桂林"
+    assert client.post(url, {**body, "travel-to": [ago(4)]}).status_code == 302
+    d.refresh_from_db()
+    assert (d.status, d.proposal, d.confirmed_by) == ("confirmed", "home", grid_worker)
+    assert d.travel[0]["place"] == "武漢" and d.notes == "自己填的;核實後更正"
+    # Once confirmed, the correction form is gone.
+    assert client.get(url).status_code == 302
+
+
 # --- pages: the panel and the link -------------------------------------------------------------
 
 

@@ -343,16 +343,65 @@ def declaration_detail(request, pk: int):
 
 
 @staff_view
-@require_POST
+@require_http_methods(["GET", "POST"])
 def declaration_confirm(request, pk: int):
-    access.require(request.user, "declaration.record")
-    declaration = selectors.declaration_get(request.user, pk)
-    try:
-        services.declaration_confirm(actor=request.user, declaration=declaration)
-        messages.success(request, _("Confirmed."))
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    return redirect("declaration_detail", pk=pk)
+    """Confirm a self-report as sent (a POST from the detail page), or correct it first: the
+    GET opens the declaration form filled with what the resident sent."""
+    user = request.user
+    access.require(user, "declaration.record")
+    declaration = selectors.declaration_get(user, pk)
+    if declaration.status != DeclarationStatus.PENDING:
+        if request.method == "POST":
+            messages.error(request, _("This declaration is already confirmed."))
+        return redirect("declaration_detail", pk=pk)
+    config = services.rules_config()
+    exc = None
+    if request.method == "POST" and not request.POST.get("correct"):
+        try:
+            services.declaration_confirm(actor=user, declaration=declaration)
+            messages.success(request, _("Confirmed."))
+        except DomainError as e:
+            messages.error(request, e.message)
+        return redirect("declaration_detail", pk=pk)
+    if request.method == "POST":
+        form = DeclarationForm(request.POST, symptoms=config.symptoms)
+        travel = _rows(request.POST, "travel", TRAVEL_KEYS)
+        contacts = _rows(request.POST, "contact", CONTACT_KEYS)
+        if form.is_valid():
+            try:
+                services.declaration_confirm(
+                    actor=user,
+                    declaration=declaration,
+                    data=_declaration_input(form, travel, contacts),
+                )
+                messages.success(request, _("Corrected and confirmed."))
+                return redirect("declaration_detail", pk=pk)
+            except DomainError as e:
+                exc = e
+                _apply_errors(form, e)
+    else:
+        form = DeclarationForm(
+            symptoms=config.symptoms,
+            initial={
+                "declared_on": declaration.declared_on,
+                "temperature": declaration.temperature if declaration.temperature else "",
+                "temperature_method": declaration.temperature_method,
+                "symptoms": declaration.symptoms,
+                "travel_since": declaration.travel_since,
+                "notes": declaration.notes,
+            },
+        )
+        travel = [{k: r.get(k, "") for k in TRAVEL_KEYS} for r in declaration.travel]
+        contacts = [{k: r.get(k, "") for k in CONTACT_KEYS} for r in declaration.contacts]
+    return render(
+        request,
+        "health/declaration_form.html",
+        {
+            "person": declaration.person,
+            "confirming": declaration,
+            **_form_context(form, travel, contacts, exc),
+        },
+    )
 
 
 @staff_view

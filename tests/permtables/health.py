@@ -110,6 +110,7 @@ PAGES: list[Endpoint] = [
         body=PAGE_DECLARED,
     ),
     Endpoint("GET", "/declarations/{declaration}/", "declaration.view"),
+    Endpoint("GET", "/declarations/{pending_declaration}/confirm/", "declaration.record"),
     Endpoint("POST", "/declarations/{pending_declaration}/confirm/", "declaration.record", ok=302),
     Endpoint(
         "POST",
