@@ -565,6 +565,9 @@ def test_the_declaration_list_tabs(health, grid_worker, outsider):
     confirm = login(grid_worker).get("/declarations/?tab=confirm").content.decode()
     pending = Declaration.objects.filter(status="pending").first()
     assert f"/declarations/{pending.pk}/" in confirm
+    mine = login(health).get(f"/declarations/?tab=all&person={demo.person_id}").content.decode()
+    assert f"/declarations/{demo.pk}/" in mine and pending.person.name not in mine
+    assert login(outsider).get(f"/declarations/?person={demo.person_id}").status_code == 404
     theirs = login(outsider).get("/declarations/?tab=all").content.decode()
     assert f"/declarations/{demo.pk}/" not in theirs
     assert login(outsider).get(f"/declarations/{demo.pk}/").status_code == 404

@@ -225,6 +225,20 @@ def test_a_visit_of_another_household_names_the_person(grid_worker, jiwu_househo
         {"person_id": jiwu_person.pk, "visit_id": visit.pk},
     )
     assert fields(data) == {"person"}
+    own = _visit(grid_worker, jiwu_household)
+    data = call(
+        login(grid_worker),
+        "POST",
+        "/api/declarations",
+        201,
+        {
+            "person_id": jiwu_person.pk,
+            "visit_id": own.pk,
+            "temperature": "36.5",
+            "temperature_method": "ear",
+        },
+    )
+    assert (data["visit_id"], data["source"]) == (own.pk, "visit")
 
 
 def test_central_without_a_place_and_a_change_without_a_reason(health, grid_worker, jiwu_person):

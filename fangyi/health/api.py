@@ -120,7 +120,9 @@ class DeclarationFields(Schema):
 class DeclarationIn(DeclarationFields):
     person_id: int
     visit_id: int | None = None
-    source: Literal["visit", "staff"] = "staff"
+    source: Literal["visit", "staff", "import"] | None = Field(
+        None, description='Defaults to "visit" with a visit_id, else "staff".'
+    )
     client_id: uuid.UUID | None = Field(
         None, description="Client-generated id: a retry with the same id stores nothing new."
     )
@@ -326,14 +328,15 @@ def _person(request, person_id: int):
 def declaration_create(request, payload: DeclarationIn):
     """Record a declaration; the answer carries the rules' proposal and its reason."""
     access.require(request.user, "declaration.record")
+    visit = _visit(request, payload.visit_id)
     return Status(
         201,
         services.declaration_record(
             actor=request.user,
             person=_person(request, payload.person_id),
             data=payload.to_input(),
-            visit=_visit(request, payload.visit_id),
-            source=payload.source,
+            visit=visit,
+            source=payload.source or ("visit" if visit is not None else "staff"),
             client_id=payload.client_id,
         ),
     )

@@ -215,13 +215,20 @@ def declaration_list(request):
     status = request.GET.get("status", "")
     if status not in DeclarationStatus.values:
         status = ""
-    qs = selectors.declaration_list(user, awaiting=awaiting, proposal=proposal, status=status)
+    person = None
+    raw = request.GET.get("person", "")
+    if raw.isdigit():
+        person = people.person_get(user, int(raw))
+    qs = selectors.declaration_list(
+        user, awaiting=awaiting, proposal=proposal, status=status, person=person
+    )
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "health/declaration_list.html",
         {
             "page": page,
+            "person": person,
             "tab": tab,
             "tabs": tabs,
             "proposal": proposal,

@@ -101,6 +101,7 @@ PAGES: list[Endpoint] = [
     Endpoint("POST", "/rules/", "risk.configure", ok=302, body={"form": "settings", **SETTINGS}),
     Endpoint("GET", "/declarations/", "declaration.view"),
     Endpoint("GET", "/declarations/?tab=all&proposal=home", "declaration.view"),
+    Endpoint("GET", "/declarations/?tab=all&person={person}", "declaration.view"),
     Endpoint("GET", "/declarations/new/?person={person}", "declaration.record"),
     Endpoint(
         "POST",
