@@ -621,3 +621,12 @@ def test_the_upload_form_takes_an_open_sweep(officer, sweep, jiwu):
         "/api/imports", {"file": SimpleUploadedFile("a.xlsx", sheet), "sweep_id": sweep.pk}
     )
     assert api.status_code == 400 and api.json()["errors"][0]["field"] == "sweep_id"
+
+
+def test_a_workbook_that_unpacks_to_too_much_is_refused(officer, monkeypatch):
+    monkeypatch.setattr(sheets, "MAX_UNPACKED", 1000)
+    with pytest.raises(services.DomainError) as exc:
+        services.import_create(
+            actor=officer, filename="a.xlsx", data=xlsx_bytes(GOOD), enqueue=False
+        )
+    assert "too large" in exc.value.message and ImportJob.objects.count() == 0

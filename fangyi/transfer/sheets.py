@@ -288,6 +288,23 @@ def read_sheet(data: bytes, fmt: str, *, max_rows: int = 100_000) -> Sheet:
     return sheet
 
 
+MAX_UNPACKED = 300 * 1024 * 1024  # an xlsx is a zip: what it unpacks to, at most
+
+
+def _check_unpacked_size(data: bytes) -> None:
+    """A workbook that unpacks to far more than any screening sheet (a zip bomb) is refused
+    before openpyxl reads it."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise SheetError(
+            _("This Excel workbook cannot be read: save it again as .xlsx."), field="file"
+        ) from None
+    if unpacked > MAX_UNPACKED:
+        raise SheetError(_("This workbook is too large to import: split it."), field="file")
+
+
 def peek(data: bytes, fmt: str) -> tuple[list[str], str]:
     """Check a file at upload, before anything is stored: its content is the format its name
     says, it can be read, and its first row holds the required headers. Reads the header row
@@ -298,6 +315,7 @@ def peek(data: bytes, fmt: str) -> tuple[list[str], str]:
                 _("This file is not an Excel workbook (.xlsx), whatever its name says."),
                 field="file",
             )
+        _check_unpacked_size(data)
         sheet = _read_xlsx(data, 0, header_only=True)
         return sheet.headers, ""
     if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"%PDF")) or b"\x00" in data[:4096]:
