@@ -7,6 +7,7 @@ import datetime as dt
 import uuid
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
@@ -14,10 +15,21 @@ from fangyi.core.models import AccessLog
 from fangyi.health.models import Decision, Declaration, RiskArea, RiskSettings, SelfReportLink
 from fangyi.observation.models import Observation
 from fangyi.people.models import Person, Place
-from tests.conftest import login
+from tests.conftest import login as conftest_login
 from tests.test_api import call, schema_operations
 
 pytestmark = pytest.mark.django_db
+
+
+def login(user):
+    """A logged-in client that asks for English pages (the assertions read English text)."""
+    return english(conftest_login(user))
+
+
+def english(client: Client) -> Client:
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client
+
 
 MISSING = 987_654_321
 
@@ -37,7 +49,7 @@ def test_every_operation_of_the_health_tag(admin, officer, grid_worker, health, 
         login(officer),
         login(grid_worker),
         login(health),
-        Client(),
+        english(Client()),
     )
 
     def c(client, method, template, expect=200, body=None, params=None, **ids):
@@ -336,7 +348,7 @@ def test_a_bad_public_link_answers_404_the_same_way(officer, jiwu_person):
     first = call(client, "POST", "/api/self-report-links", 201, {"person_id": jiwu_person.pk})
     call(client, "POST", "/api/self-report-links", 201, {"person_id": jiwu_person.pk})
     old = first["url"].rstrip("/").rsplit("/", 1)[1]
-    anon = Client()
+    anon = english(Client())
     before = Declaration.objects.count()
     a = call(anon, "GET", f"/api/self-report/{old}", 404)
     b = call(anon, "GET", "/api/self-report/nothing-like-a-token-at-all", 404)
