@@ -630,3 +630,25 @@ def test_a_workbook_that_unpacks_to_too_much_is_refused(officer, monkeypatch):
             actor=officer, filename="a.xlsx", data=xlsx_bytes(GOOD), enqueue=False
         )
     assert "too large" in exc.value.message and ImportJob.objects.count() == 0
+
+
+def test_every_error_of_a_row_is_told_at_once(officer):
+    bad = row(
+        node="不存在網格",
+        name="多錯者",
+        id_number="450107196001010000",
+        phone="12",
+        date="2020-02-31",
+        temperature="41.9",
+        temperature_method="舌下",
+        symptoms="頭疼",
+        travel_place="武漢市",
+        travel_from="2020-01-20",
+        travel_to="2020-01-10",
+    )
+    job = run(officer, xlsx_bytes([bad]))
+    text = error_rows(job)[1][0][-1]
+    for column in ("網格/小區", "證件號碼", "手機號碼", "排查日期", "測溫方式", "症狀", "旅居結束"):
+        assert f"{column}: " in text, (column, text)
+    assert text.count("測溫方式: ") == 1
+    assert "頭疼" in text and "體溫" not in text

@@ -373,11 +373,15 @@ class Row:
     def add(self, column: str, message: str) -> None:
         self.errors.setdefault(column, []).append(str(message))
 
-    def add_domain(self, exc: DomainError, default: str = "") -> None:
+    def add_domain(self, exc: DomainError, default: str = "", *, skip: set | None = None) -> None:
+        """The service's field errors under the sheet's columns; columns in `skip` already
+        have their error from reading the cell, which says it better."""
         for f, messages in exc.errors.items():
-            column = _column_for(f) if f != "__all__" else default
+            column = (_column_for(f) if f != "__all__" else default) or default
+            if skip and column in skip:
+                continue
             for m in messages:
-                self.add(column or default, m)
+                self.add(column, m)
 
     @property
     def bad(self) -> bool:
@@ -533,11 +537,16 @@ class Importer:
                 node=row.node,
                 relation=_text(v.get("relation")),
             )
-            if row.node is not None:
-                try:
+            try:
+                if row.node is not None:
                     row.person_input = person_clean(data, actor=self.actor, today=self.today)
-                except DomainError as exc:
-                    row.add_domain(exc, "name")
+                else:
+                    # The node is wrong already: still check the person's own fields, so that
+                    # every error of the row is told at once.
+                    person_clean(data, actor=None, scoped=False, today=self.today)
+            except DomainError as exc:
+                exc.errors.pop("node", None)
+                row.add_domain(exc, "name")
         elif row.outcome == "visited":
             row.add("name", _("A household that was visited needs the name of whom it was."))
 
@@ -571,12 +580,14 @@ class Importer:
         )
         if self.config.travel_since and row.date and self.config.travel_since > row.date:
             decl.travel_since = None
-        if row.bad:
-            return
+        read_errors = set(row.errors)
         try:
-            row.declaration = declaration_clean(decl, today=self.today, config=self.config)
+            cleaned = declaration_clean(decl, today=self.today, config=self.config)
         except DomainError as exc:
-            row.add_domain(exc, "")
+            row.add_domain(exc, "", skip=read_errors)
+        else:
+            if not row.bad:
+                row.declaration = cleaned
 
     def _words(self, kind: str) -> str:
         words = {
