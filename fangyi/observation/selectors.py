@@ -178,6 +178,16 @@ class DayItem:
     url: str
     badge: str = ""
     pk: int = 0
+    css: str = ""  # the item's and its badge's classes, worked out once here, not in the page
+    badge_css: str = ""
+
+    def __post_init__(self) -> None:
+        refused = self.kind == "door" and self.urgency == URGENCY["door_refused"]
+        self.css = "k-door_refused" if refused else f"k-{self.kind}"
+        if self.kind == "alert":
+            self.badge_css = "err"
+        elif self.kind == "overdue" or refused:
+            self.badge_css = "warn"
 
 
 @dataclass
@@ -209,16 +219,24 @@ SECTION = {
 }
 
 
-def _section(qs: QuerySet, limit: int = DAYLIST_LIMIT) -> list:
-    """Up to `limit` rows: one query."""
-    return list(qs[:limit])
+def _section(qs: QuerySet, *fields: str, limit: int = DAYLIST_LIMIT) -> list[tuple]:
+    """Up to `limit` rows as plain tuples (no model instances to build): one query."""
+    return list(qs.values_list(*fields)[:limit])
+
+
+def _url(name: str):
+    """A URL maker that reverses once: pk -> the page of the item's form."""
+    marker = 987654321
+    template = reverse(name, args=[marker])
+    head, tail = template.split(str(marker))
+    return lambda pk: f"{head}{pk}{tail}"
 
 
 def daylist(user: User, day: dt.date | None = None) -> DayList:
     """A field user's day: open alerts they act on, refused doors, overdue follow-ups,
     follow-ups due today, decisions to make and self-reports to confirm, doors to knock on;
     most urgent first. A fixed number of queries whatever the size (one per section and one
-    count per section)."""
+    count per section), and each section at most DAYLIST_LIMIT items (the rest counted)."""
     day = day or timezone.localdate()
     out = DayList(day=day)
     items = out.items
@@ -226,17 +244,13 @@ def daylist(user: User, day: dt.date | None = None) -> DayList:
     if access.can(user, "alert.handle"):
         alerts = alert_list(user)
         out.counts["alerts"] = alerts.count()
-        for a in _section(alerts):
+        url = _url("alert_detail")
+        kinds = {k: str(label) for k, label in AlertKind.choices}
+        for pk, kind, message, name in _section(
+            alerts, "pk", "kind", "message", "observation__person__name"
+        ):
             items.append(
-                DayItem(
-                    "alert",
-                    URGENCY["alert"],
-                    a.observation.person.name,
-                    a.message,
-                    reverse("alert_detail", args=[a.pk]),
-                    a.get_kind_display(),
-                    a.pk,
-                )
+                DayItem("alert", URGENCY["alert"], name, message, url(pk), kinds[kind], pk)
             )
 
     if access.can(user, "followup.record"):
@@ -244,59 +258,49 @@ def daylist(user: User, day: dt.date | None = None) -> DayList:
             access.node_q(user),
             assignee=user,
             observation__status=ObservationStatus.ACTIVE,
-        ).select_related("observation__person")
+        )
         overdue = mine.filter(
             status__in=OPEN, due__lt=day, due__gte=day - dt.timedelta(days=OVERDUE_DAYS)
         ).order_by("due", "slot", "id")
         due = mine.filter(status=FollowUpStatus.DUE, due=day).order_by("slot", "id")
         out.counts["overdue"] = overdue.count()
         out.counts["followups"] = due.count()
-        for f in _section(overdue):
+        url = _url("followup_form")
+        statuses = {k: str(label) for k, label in FollowUpStatus.choices}
+        for pk, when, status, name in _section(
+            overdue, "pk", "due", "status", "observation__person__name"
+        ):
+            detail = _("Due %(date)s") % {"date": when.isoformat()}
             items.append(
-                DayItem(
-                    "overdue",
-                    URGENCY["overdue"],
-                    f.observation.person.name,
-                    _("Due %(date)s") % {"date": f.due.isoformat()},
-                    reverse("followup_form", args=[f.pk]),
-                    f.get_status_display(),
-                    f.pk,
-                )
+                DayItem("overdue", URGENCY["overdue"], name, detail, url(pk), statuses[status], pk)
             )
-        for f in _section(due):
-            detail = _("Follow-up, until %(date)s") % {"date": f.observation.ends.isoformat()}
-            if f.slot > 1:
-                detail = _("Second follow-up, until %(date)s") % {
-                    "date": f.observation.ends.isoformat()
-                }
+        first, second, today_ = (
+            _("Follow-up, until %(date)s"),
+            _("Second follow-up, until %(date)s"),
+            _("Today"),
+        )
+        for pk, slot, ends, name in _section(
+            due, "pk", "slot", "observation__ends", "observation__person__name"
+        ):
+            detail = (second if slot > 1 else first) % {"date": ends.isoformat()}
             items.append(
-                DayItem(
-                    "followup",
-                    URGENCY["followup"],
-                    f.observation.person.name,
-                    detail,
-                    reverse("followup_form", args=[f.pk]),
-                    _("Today"),
-                    f.pk,
-                )
+                DayItem("followup", URGENCY["followup"], name, detail, url(pk), today_, pk)
             )
 
     if access.can(user, "decision.make"):
+        from fangyi.health.models import Outcome
         from fangyi.health.selectors import awaiting_decision
 
         decisions = awaiting_decision(user).order_by("recorded_at", "id")
         out.counts["decisions"] = decisions.count()
-        for d in _section(decisions):
+        url = _url("declaration_decide")
+        outcomes = {k: str(label) for k, label in Outcome.choices}
+        for pk, name, proposal, reason in _section(
+            decisions, "pk", "person__name", "proposal", "proposal_reason"
+        ):
+            label = outcomes.get(proposal, proposal)
             items.append(
-                DayItem(
-                    "decision",
-                    URGENCY["decision"],
-                    d.person.name,
-                    d.proposal_reason or d.get_proposal_display(),
-                    reverse("declaration_decide", args=[d.pk]),
-                    d.get_proposal_display(),
-                    d.pk,
-                )
+                DayItem("decision", URGENCY["decision"], name, reason or label, url(pk), label, pk)
             )
 
     if access.can(user, "declaration.record"):
@@ -304,37 +308,29 @@ def daylist(user: User, day: dt.date | None = None) -> DayList:
 
         pending = awaiting_confirmation(user).order_by("recorded_at", "id")
         out.counts["declarations"] = pending.count()
-        for d in _section(pending):
+        url = _url("declaration_detail")
+        to_confirm = _("To confirm")
+        for pk, name, declared in _section(pending, "pk", "person__name", "declared_on"):
+            detail = _("Self-report of %(date)s to confirm") % {"date": declared.isoformat()}
             items.append(
                 DayItem(
-                    "declaration",
-                    URGENCY["declaration"],
-                    d.person.name,
-                    _("Self-report of %(date)s to confirm") % {"date": d.declared_on.isoformat()},
-                    reverse("declaration_detail", args=[d.pk]),
-                    _("To confirm"),
-                    d.pk,
+                    "declaration", URGENCY["declaration"], name, detail, url(pk), to_confirm, pk
                 )
             )
 
     if access.can(user, "visit.record"):
+        from fangyi.screening.models import DoorStatus
         from fangyi.screening.selectors import doors_due
 
         doors = doors_due(user, day)
         out.counts["doors"] = doors.count()
-        for a in _section(doors, DAYLIST_LIMIT * 2):
-            refused = a.status == "refused"
-            items.append(
-                DayItem(
-                    "door",
-                    URGENCY["door_refused"] if refused else URGENCY["door"],
-                    a.household.address,
-                    a.sweep.purpose,
-                    reverse("door_detail", args=[a.pk]),
-                    a.get_status_display(),
-                    a.pk,
-                )
-            )
+        url = _url("door_detail")
+        labels = {k: str(label) for k, label in DoorStatus.choices}
+        for pk, status, address, purpose in _section(
+            doors, "pk", "status", "household__address", "sweep__purpose"
+        ):
+            urgency = URGENCY["door_refused"] if status == DoorStatus.REFUSED else URGENCY["door"]
+            items.append(DayItem("door", urgency, address, purpose, url(pk), labels[status], pk))
 
     # A stable sort keeps each section's own order inside its urgency.
     items.sort(key=lambda i: i.urgency)
