@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, F, OuterRef, Subquery
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -471,18 +472,22 @@ def followups_mark_missed(day: dt.date) -> dict[str, int]:
     Runs once a day, in bulk: a few statements whatever the size."""
     settings = RiskSettings.current()
     stale = FollowUp.objects.filter(status=FollowUpStatus.DUE, due__lt=day)
-    counts = (
-        stale.filter(observation=OuterRef("pk"))
-        .order_by()
-        .values("observation")
-        .annotate(c=Count("pk"))
-        .values("c")
-    )
     with transaction.atomic():
-        Observation.objects.filter(Exists(stale.filter(observation=OuterRef("pk")))).update(
-            missed_streak=F("missed_streak") + Subquery(counts[:1])
-        )
-        missed = stale.update(status=FollowUpStatus.MISSED)
+        # Read the observations concerned once, then update in a few statements: a correlated
+        # count per observation inside the UPDATE is quadratic on SQLite.
+        rows = list(stale.select_for_update().values_list("pk", "observation_id"))
+        per_obs = Counter(obs_id for _pk, obs_id in rows)
+        last = max((pk for pk, _obs in rows), default=0)
+        # Only the rows counted (one generated meanwhile for a past day waits for tomorrow).
+        missed = stale.filter(pk__lte=last).update(status=FollowUpStatus.MISSED)
+        by_count: dict[int, list[int]] = {}
+        for obs_id, n in per_obs.items():
+            by_count.setdefault(n, []).append(obs_id)
+        for n, ids in by_count.items():
+            for i in range(0, len(ids), 900):
+                Observation.objects.filter(pk__in=ids[i : i + 900]).update(
+                    missed_streak=F("missed_streak") + n
+                )
         to_escalate = list(
             Observation.objects.filter(
                 status=ObservationStatus.ACTIVE,
@@ -507,7 +512,9 @@ def followups_mark_missed(day: dt.date) -> dict[str, int]:
             for obs in to_escalate
         ]
         Alert.objects.bulk_create(alerts, batch_size=1000)
-        Observation.objects.filter(pk__in=[o.pk for o in to_escalate]).update(escalated=True)
+        escalated = [o.pk for o in to_escalate]
+        for i in range(0, len(escalated), 900):
+            Observation.objects.filter(pk__in=escalated[i : i + 900]).update(escalated=True)
         if missed or alerts:
             audit_record(
                 None,
