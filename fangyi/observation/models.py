@@ -127,11 +127,14 @@ RECORDED_STATUSES = [
 class FollowUp(models.Model):
     """One follow-up of one observation on one day (slot 1, or 1 and 2 when twice a day)."""
 
+    # No single-column indexes on observation and assignee: followup_unique_slot and
+    # followup_todo_idx start with them, and each index more slows the daily bulk insert.
     observation = models.ForeignKey(
         Observation,
         verbose_name=_("observation"),
         on_delete=models.CASCADE,
         related_name="followups",
+        db_index=False,
     )
     node = models.ForeignKey(Node, on_delete=models.PROTECT, related_name="+")
     due = models.DateField(_("due"))
@@ -143,15 +146,21 @@ class FollowUp(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="followups",
+        db_index=False,
     )
+    # Database defaults too, so that the daily bulk insert names only the columns that vary.
     status = models.CharField(
-        _("status"), max_length=14, choices=FollowUpStatus.choices, default=FollowUpStatus.DUE
+        _("status"),
+        max_length=14,
+        choices=FollowUpStatus.choices,
+        default=FollowUpStatus.DUE,
+        db_default=FollowUpStatus.DUE,
     )
     temperature = models.DecimalField(
         _("temperature (°C)"), max_digits=3, decimal_places=1, null=True, blank=True
     )
-    symptoms = models.JSONField(_("symptoms"), default=list, blank=True)
-    notes = models.TextField(_("notes"), blank=True, max_length=2000)
+    symptoms = models.JSONField(_("symptoms"), default=list, db_default=[], blank=True)
+    notes = models.TextField(_("notes"), blank=True, max_length=2000, db_default="")
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("recorded by"),

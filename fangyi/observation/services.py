@@ -406,7 +406,7 @@ def followups_generate(
     for attempt in range(3):
         existing = set(existing_qs.values_list("observation_id", "slot"))
         rows = [
-            (pk, node_id, day, slot, assignee, FollowUpStatus.DUE, [], "")
+            (pk, node_id, day, slot, assignee)
             for pk, node_id, assignee, per_day in wanted.iterator(chunk_size=20_000)
             for slot in range(1, max(1, min(per_day, 2)) + 1)
             if (pk, slot) not in existing
@@ -415,20 +415,8 @@ def followups_generate(
             return 0
         try:
             with transaction.atomic():
-                insert_many(
-                    FollowUp,
-                    [
-                        "observation",
-                        "node",
-                        "due",
-                        "slot",
-                        "assignee",
-                        "status",
-                        "symptoms",
-                        "notes",
-                    ],
-                    rows,
-                )
+                # Status, symptoms and notes take their database defaults (due, [], "").
+                insert_many(FollowUp, ["observation", "node", "due", "slot", "assignee"], rows)
                 if audit:
                     audit_record(
                         None,
