@@ -120,7 +120,10 @@ def build(n: int, seed: int) -> tuple[User, dict[str, int]]:
         "households": len(rows),
         "worker_doors": mine,
         "observations": len(observed),
-        "worker_observations": sum(1 for v in responsible.values() if v == worker.pk),
+        "worker_observations": Observation.objects.filter(responsible=worker).count(),
+        "worker_followups_due": FollowUp.objects.filter(
+            assignee=worker, due=today, status="due"
+        ).count(),
         "alerts": len(alerts),
     }
 
