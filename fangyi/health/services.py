@@ -1002,7 +1002,7 @@ def decision_make(
         proposal=proposal,
         outcome=outcome,
         reason=reason,
-        last_exposure=last_exposure if observed or last_exposure else None,
+        last_exposure=last_exposure,
         place=place,
         decided_by=actor,
         decided_at=timezone.now(),
