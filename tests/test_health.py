@@ -636,13 +636,20 @@ def test_the_worker_corrects_a_self_report_then_confirms_it(grid_worker, officer
 
 def test_the_panel_makes_a_link_shown_once_with_a_qr_code(officer, jiwu_person):
     client = login(officer)
-    panel = client.get(f"/people/{jiwu_person.pk}/health/").content.decode()
-    assert "/health/link/" in panel
-    made = client.post(f"/people/{jiwu_person.pk}/health/link/").content.decode()
+    panel = client.get(f"/people/{jiwu_person.pk}/health/", HTTP_HX_REQUEST="true")
+    assert "/health/link/" in panel.content.decode()
+    assert "<html" not in panel.content.decode()  # a fragment for the person page
+    made = client.post(
+        f"/people/{jiwu_person.pk}/health/link/", HTTP_HX_REQUEST="true"
+    ).content.decode()
     url = re.search(r'<code class="secret">([^<]+)</code>', made).group(1)
     assert "/r/" in url and "<svg" in made
     again = client.get(f"/people/{jiwu_person.pk}/health/").content.decode()
     assert url not in again  # shown once
+    assert "<html" in again  # without HTMX, a whole page
+    # Without HTMX (no script) the new link still shows, in a whole page.
+    whole = client.post(f"/people/{jiwu_person.pk}/health/link/").content.decode()
+    assert "<html" in whole and '<code class="secret">' in whole
     link = SelfReportLink.objects.filter(person=jiwu_person).latest("pk")
     assert link.created_by == officer
 

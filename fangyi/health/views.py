@@ -441,13 +441,14 @@ def declaration_decide(request, pk: int):
 
 
 def _panel(request, pk: int, link: dict | None = None):
+    """The panel for HTMX; opened without it (no script), the same panel in a whole page."""
     user = request.user
     access.require(user, "declaration.view")
     person = people.person_get(user, pk)
     access_record(user, person, node_path=person.node.path, via="ui")
     return render(
         request,
-        "health/_panel.html",
+        "health/_panel.html" if request.htmx else "health/panel_page.html",
         {
             "person": person,
             "declarations": selectors.declaration_list(user, person=person)[:5],
