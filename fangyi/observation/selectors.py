@@ -357,7 +357,8 @@ def _last_recorded(field_name: str):
         FollowUp.objects.filter(observation=OuterRef("pk"))
         .exclude(status__in=OPEN)
         .order_by("-due", "-slot", "-id")
-        .values(field_name)[:1]
+        .values(field_name)[:1],
+        output_field=FollowUp._meta.get_field(field_name),
     )
 
 

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from fangyi.core import access
 from fangyi.core.errors import DomainError, NotFound
 from fangyi.core.web import form_add_domain_error, staff_view
+from fangyi.health.models import Symptom
 
 from . import selectors, services
 from .forms import (
@@ -115,9 +116,13 @@ def observation_create(request):
 def _detail(request, obs, status=200, **forms):
     user = request.user
     manage = access.can(user, "observation.manage")
+    followups = list(selectors.followup_list(user, observation=obs).order_by("-due", "-slot"))
+    names = dict(Symptom.objects.values_list("code", "name"))
+    for f in followups:
+        f.symptom_names = [names.get(c, c) for c in f.symptoms]
     context = {
         "obs": obs,
-        "followups": selectors.followup_list(user, observation=obs).order_by("-due", "-slot"),
+        "followups": followups,
         "alerts": obs.alerts.select_related("resolved_by").order_by("-created"),
         "manage": manage and obs.status == ObservationStatus.ACTIVE,
         "handle": access.can(user, "alert.handle"),
@@ -244,6 +249,9 @@ def followup_form(request, pk: int):
             "obs": obs,
             "form": form,
             "recorded": followup.status not in selectors.OPEN,
+            "symptom_names": list(
+                Symptom.objects.filter(code__in=followup.symptoms).values_list("name", flat=True)
+            ),
             "previous": selectors.followup_list(request.user, observation=obs)
             .exclude(pk=followup.pk)
             .exclude(status=FollowUpStatus.DUE)
