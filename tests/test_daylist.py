@@ -235,6 +235,17 @@ def test_the_board_tabs_count_what_they_show(health, supervisor, grid_worker, ji
     )
     released = selectors.board(health, "released", node=jiwu)
     assert observations[1].pk in {o.pk for o in released.rows}
+    from decimal import Decimal
+
+    FollowUp.objects.filter(observation=observations[2], due=today).update(
+        status="seen_unwell", temperature=Decimal("37.8"), recorded_at=timezone.now()
+    )
+    row = selectors.board(health, "symptomatic", node=jiwu).rows.get(pk=observations[2].pk)
+    assert (row.last_status, row.last_temperature, row.last_due) == (
+        "seen_unwell",
+        Decimal("37.8"),
+        today,
+    )
     for tab in selectors.TABS:
         board = selectors.board(health, tab, node=jiwu)
         assert board.counts[tab] == board.rows.count()
