@@ -267,3 +267,7 @@ def test_the_board_filters_by_a_node_of_the_jurisdiction(
     assert htmx.status_code == 200
     assert "<html" not in htmx.content.decode()
     assert "篩選0" in htmx.content.decode()
+    # The area filter then sends the tab shown (updated out of band).
+    assert 'name="tab" value="due_today" id="board-tab-name"' in htmx.content.decode()
+    assert "hx-swap-oob" in htmx.content.decode()
+    assert "hx-swap-oob" not in client.get("/board/").content.decode()

@@ -278,6 +278,8 @@ def board(request):
         "board": data,
         "page": page,
         "nodes": access.nodes_visible(request.user).filter(depth__lte=6).order_by("path"),
+        # An HTMX tab switch also updates the tab the area filter sends (out of band).
+        "oob": bool(request.htmx),
     }
     template = "observation/_board_tab.html" if request.htmx else "observation/board.html"
     return render(request, template, context)
