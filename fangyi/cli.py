@@ -2,7 +2,7 @@
 
 fangyi run          migrate, load the demo city into an empty database, serve, print logins
 fangyi serve        serve with gunicorn (a production server, never runserver)
-fangyi worker       run background tasks (django-tasks database backend)
+fangyi worker       run background tasks (django-tasks database backend) and the daily rounds
 fangyi demo         load the demo city (only into an empty database)
 fangyi createuser   create an account (the password is asked for, or read from stdin)
 fangyi otp-code     print the current two-factor code of a demo account
@@ -135,8 +135,43 @@ def cmd_serve(args) -> int:
     return 0
 
 
+def _daily_loop(stop, interval: float = 60.0) -> None:
+    """The daily rounds (missed follow-ups marked, today's generated) once on start and again
+    whenever the local date changes. The job is idempotent, so a restart costs nothing."""
+    import logging
+
+    from django.db import close_old_connections
+    from django.utils import timezone
+
+    from fangyi.observation.services import daily_rounds
+
+    log = logging.getLogger("fangyi.daily")
+    done = None
+    while not stop.is_set():
+        today = timezone.localdate()
+        if today != done:
+            try:
+                result = daily_rounds(today)
+                log.info("daily rounds for %s: %s", today, result)
+                print(f"Daily rounds for {today}: {result}", flush=True)
+                done = today
+            except Exception:
+                log.exception("daily rounds for %s failed; retrying in %ss", today, interval)
+            finally:
+                close_old_connections()
+        stop.wait(interval)
+
+
 def cmd_worker(args) -> int:
-    _manage("db_worker")
+    import threading
+
+    stop = threading.Event()
+    daily = threading.Thread(target=_daily_loop, args=(stop,), name="daily-rounds", daemon=True)
+    daily.start()
+    try:
+        _manage("db_worker")
+    finally:
+        stop.set()
     return 0
 
 

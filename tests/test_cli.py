@@ -52,3 +52,26 @@ def test_the_demo_loads_only_into_an_empty_database(capsys):
     assert main(["demo", "--if-empty"]) == 0
     assert "not loaded again" in capsys.readouterr().out
     assert main(["demo"]) == 1
+
+
+def test_the_worker_runs_the_daily_rounds_and_retries_after_a_failure(monkeypatch):
+    import threading
+
+    from django.utils import timezone
+
+    from fangyi import cli
+    from fangyi.observation import services
+
+    stop = threading.Event()
+    calls = []
+
+    def fake(day):
+        calls.append(day)
+        if len(calls) == 1:
+            raise RuntimeError("database away")
+        stop.set()
+        return {"generated": 0}
+
+    monkeypatch.setattr(services, "daily_rounds", fake)
+    cli._daily_loop(stop, interval=0.01)
+    assert calls == [timezone.localdate(), timezone.localdate()]

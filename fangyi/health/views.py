@@ -445,7 +445,8 @@ def _panel(request, pk: int, link: dict | None = None):
     user = request.user
     access.require(user, "declaration.view")
     person = people.person_get(user, pk)
-    access_record(user, person, node_path=person.node.path, via="ui")
+    # The panel shows the person's health data: a read of its own, told apart from the page.
+    access_record(user, person, node_path=person.node.path, via="panel")
     return render(
         request,
         "health/_panel.html" if request.htmx else "health/panel_page.html",

@@ -12,6 +12,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from fangyi.core import access
+from fangyi.core.audit import access_record
 from fangyi.core.errors import DomainError, NotFound
 from fangyi.core.web import form_add_domain_error, staff_view
 from fangyi.health.models import Symptom
@@ -319,6 +320,8 @@ def person_panel(request, pk: int):
 
     access.require(request.user, "observation.view")
     person = person_get(request.user, pk)
+    # The panel shows the person's observation data: a read of its own, told apart from the page.
+    access_record(request.user, person, node_path=person.node.path, via="panel")
     context = selectors.person_observations(request.user, person)
     context["person"] = person
     return render(request, "observation/_person_panel.html", context)
