@@ -55,6 +55,10 @@ TERMS = {
     "服务器": "服務器",  # 伺服器
     "链接": "鏈接",  # 連結
     "打印": "打印",  # 列印
+    "后台": "後台",  # 後臺
+    "数据": "數據",  # 資料
+    "导入": "導入",  # 匯入
+    "导出": "導出",  # 匯出
     # Guards: right today, but Taiwanese in other conversion tables.
     "身份证": "身份證",  # 身分證 (居民身份證, as in the domain notes)
     "身份验证": "身份驗證",  # 身分驗證
