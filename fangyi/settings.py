@@ -234,3 +234,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("FANGYI_LOG_LEVEL", "WARNING")},
 }
+
+# --- imports -----------------------------------------------------------------------------------
+# The largest screening sheet an upload accepts (bytes); stored under DATA_DIR / "imports".
+FANGYI_IMPORT_MAX_BYTES = envint("FANGYI_IMPORT_MAX_BYTES", 10 * 1024 * 1024)

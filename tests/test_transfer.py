@@ -14,6 +14,7 @@ import time
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.test import override_settings
 from openpyxl import Workbook, load_workbook
 
@@ -467,6 +468,7 @@ def test_a_wrong_upload_comes_back_on_the_form(officer):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     client = login(officer)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     response = client.post("/imports/", {"file": SimpleUploadedFile("x.pdf", b"%PDF-1.4")})
     assert response.status_code == 200
     assert "neither" in response.content.decode()
