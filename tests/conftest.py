@@ -135,6 +135,15 @@ def login(user: User) -> Client:
     return client
 
 
+def english_login(user: User) -> Client:
+    """login(user), reading the pages in English (the source language) whatever the default."""
+    from django.conf import settings
+
+    client = login(user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client
+
+
 @pytest.fixture
 def as_user():
     return login

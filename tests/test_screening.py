@@ -19,7 +19,7 @@ from fangyi.people.models import Household, Person
 from fangyi.screening import selectors, services
 from fangyi.screening.demo import PURPOSE
 from fangyi.screening.models import Assignment, DoorStatus, DoorVisit, Sweep, SweepStatus
-from tests.conftest import login
+from tests.conftest import english_login as login  # the assertions read English
 
 pytestmark = pytest.mark.django_db
 

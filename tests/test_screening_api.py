@@ -12,7 +12,7 @@ from fangyi.core.models import AccessLog, AuditEntry, Node
 from fangyi.health.models import Declaration
 from fangyi.people.models import Household, Person
 from fangyi.screening.models import Assignment, DoorVisit, Sweep
-from tests.conftest import login
+from tests.conftest import english_login as login  # the assertions read English
 from tests.test_api import call, field_names, schema_operations
 
 pytestmark = pytest.mark.django_db
