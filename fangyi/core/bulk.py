@@ -5,10 +5,19 @@ compiler: measured at about 400 µs a person on the benchmark city, more than te
 database's own insert. Here the caller hands plain values (already validated by the services)
 and each column gets its database adapter once; the statement runs with the DB-API
 `executemany`. Rows still go through the same transaction, constraints and indexes.
+
+On PostgreSQL the rows go through `COPY ... FROM STDIN` instead: Django's psycopg 3 cursor
+binds client-side, so `executemany` sends (pipelined) one INSERT text per row that the server
+parses and plans each time; measured on declarations_store at 100,000 rows, that was most of
+the server's time and about half of ours. COPY fills the same columns in the same
+transaction, with the same defaults, constraints, indexes and triggers. A value may come
+already encoded as text (JSON, see health's bulk path): COPY's text format hands it to the
+column's input function, as an INSERT literal would be.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -78,4 +87,23 @@ def insert_many(
     else:
         prepared = list(rows)
     with conn.cursor() as cursor:
-        cursor.executemany(sql, prepared)
+        if conn.vendor == "postgresql":
+            _copy(conn, cursor, qn(opts.db_table), [qn(c.column) for c in cols], prepared)
+        else:
+            cursor.executemany(sql, prepared)
+
+
+def _copy(conn, cursor, table: str, columns: list[str], rows: Sequence[Sequence[Any]]) -> None:
+    """COPY `rows` into `table` through the psycopg cursor under Django's wrapper; errors
+    come out as Django's (IntegrityError...) like those of an INSERT, and the statement is
+    logged like one when queries are (tests that count queries see one per batch)."""
+    sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    start = time.monotonic()
+    with conn.wrap_database_errors, cursor.cursor.copy(sql) as copy:
+        write = copy.write_row
+        for row in rows:
+            write(row)
+    if conn.queries_logged:
+        conn.queries_log.append(
+            {"sql": f"{sql} -- {len(rows)} rows", "time": f"{time.monotonic() - start:.3f}"}
+        )
