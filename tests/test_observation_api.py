@@ -4,6 +4,7 @@ and checks that none is left out; the other tests look at one behaviour each."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 
 import pytest
@@ -111,7 +112,12 @@ def test_every_observation_operation_answers(health, supervisor, grid_worker, ji
         body={"temperature": 36.7, "symptoms": []},
         token=token,
     )
-    assert report["status"] == "self_reported" and report["observation_id"] == nxt["id"]
+    assert report["status"] == "self_reported"
+    assert FollowUp.objects.get(observation_id=nxt["id"], status="self_reported")
+    # the public answer names the person by the given name only, and no internal id
+    assert report["given_name"] == person.name[1:]
+    assert set(report) == {"given_name", "due", "status", "temperature", "symptoms"}
+    assert person.name not in json.dumps(report, ensure_ascii=False)
 
     # released at the end date with a clean last follow-up (this very self-report)
     time_machine.move_to(at(DAY0 + dt.timedelta(days=14), 18), tick=False)

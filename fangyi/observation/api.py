@@ -122,6 +122,26 @@ class FollowUpOut(Schema):
         return float(obj.temperature) if obj.temperature is not None else None
 
 
+class SelfReportDailyOut(Schema):
+    """What the public self-report answers: the given name and today's record, no ids."""
+
+    given_name: str = Field(..., examples=["紅心"])
+    due: dt.date
+    status: str = Field(..., examples=["self_reported"])
+    temperature: float | None = Field(None, examples=[36.6])
+    symptoms: list[str] = Field(..., examples=[["cough"]])
+
+    @staticmethod
+    def resolve_given_name(obj) -> str:
+        from fangyi.health.public import given_name
+
+        return given_name(obj.observation.person.name)
+
+    @staticmethod
+    def resolve_temperature(obj) -> float | None:
+        return float(obj.temperature) if obj.temperature is not None else None
+
+
 class FollowUpIn(Schema):
     status: WORKER_STATUS = Field(..., examples=["seen_well"])
     temperature: float | None = Field(None, examples=[36.6], description="35.0 to 42.0 °C.")
@@ -397,7 +417,7 @@ def board(
 # --- the public daily self-report ------------------------------------------------------------
 
 
-@router.post("/self-report/{token}/daily", response={200: FollowUpOut, **ERRORS}, auth=None)
+@router.post("/self-report/{token}/daily", response={200: SelfReportDailyOut, **ERRORS}, auth=None)
 def self_report(request, token: str, payload: SelfReportIn):
     """No account: the person observed at home reports today's temperature and symptoms with
     their personal link's token. An unknown, expired or revoked token answers 404."""
