@@ -271,3 +271,17 @@ def test_the_board_filters_by_a_node_of_the_jurisdiction(
     assert 'name="tab" value="due_today" id="board-tab-name"' in htmx.content.decode()
     assert "hx-swap-oob" in htmx.content.decode()
     assert "hx-swap-oob" not in client.get("/board/").content.decode()
+
+
+def test_every_item_of_the_day_list_opens_its_page(health, grid_worker, officer):
+    """One tap from its form: each item's link answers 200 for the user it is listed for.
+    The demo city gives health staff decisions to make and the workers doors, follow-ups,
+    alerts and self-reports to confirm."""
+    for user in (health, grid_worker, officer):
+        client = login(user)
+        items = selectors.daylist(user).items
+        assert items, user.username
+        for kind in {item.kind for item in items}:
+            item = next(i for i in items if i.kind == kind)
+            response = client.get(item.url)
+            assert response.status_code == 200, (user.username, kind, item.url)

@@ -152,15 +152,19 @@ def alert_list(user: User, *, open_only: bool = True, kind: str = "") -> QuerySe
     return qs.order_by("-created", "-id")
 
 
-def alert_get(user: User, pk: int) -> Alert:
+def alert_get(user: User, pk: int, *, via: str | None = None) -> Alert:
+    """One alert the user may act on (by jurisdiction and by kind: missed follow-ups are the
+    supervisors'). With `via` the read of the person's data is written to the access log."""
     access.require(user, "alert.handle")
     alert = (
-        Alert.objects.filter(access.node_q(user), pk=pk)
+        Alert.objects.filter(access.node_q(user), pk=pk, kind__in=alert_kinds_for(user))
         .select_related("observation__person", "observation__node", "followup", "node")
         .first()
     )
     if alert is None:
         raise NotFound(_("No such alert."))
+    if via:
+        access_record(user, alert.observation, node_path=alert.node.path, via=via)
     return alert
 
 
@@ -293,7 +297,7 @@ def daylist(user: User, day: dt.date | None = None) -> DayList:
 
         decisions = awaiting_decision(user).order_by("recorded_at", "id")
         out.counts["decisions"] = decisions.count()
-        url = _url("declaration_decide")
+        url = _url("declaration_detail")  # the decision form is on the detail page
         outcomes = {k: str(label) for k, label in Outcome.choices}
         for pk, name, proposal, reason in _section(
             decisions, "pk", "person__name", "proposal", "proposal_reason"

@@ -128,7 +128,7 @@ def _detail(request, obs, status=200, **forms):
         "manage": manage and obs.status == ObservationStatus.ACTIVE,
         "handle": access.can(user, "alert.handle"),
         "today": timezone.localdate(),
-        "transferred_from": obs.__class__.objects.filter(transferred_to=obs).first(),
+        "transferred_from": selectors.observation_list(user).filter(transferred_to=obs).first(),
     }
     if context["manage"]:
         context["extend_form"] = forms.get("extend") or ExtendForm()
@@ -154,6 +154,8 @@ def _action(request, pk: int, name: str, form, run):
             return redirect("observation_detail", pk=result.pk)
         except DomainError as exc:
             form_add_domain_error(form, exc, {"ends": None, "followups": None})
+    # The form comes back on the whole page: a read like any other.
+    access_record(request.user, obs, node_path=obs.node.path, via="ui")
     return _detail(request, obs, **{name: form})
 
 
@@ -292,7 +294,7 @@ def board(request):
 @staff_view
 @require_http_methods(["GET", "POST"])
 def alert_detail(request, pk: int):
-    alert = selectors.alert_get(request.user, pk)
+    alert = selectors.alert_get(request.user, pk, via="ui")
     form = AlertForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         cd = form.cleaned_data
