@@ -7,6 +7,7 @@ import uuid
 from decimal import Decimal
 from typing import Literal
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
@@ -168,8 +169,18 @@ def _row_out(row: selectors.CoverageRow) -> dict:
     }
 
 
-def _assignee(pk: int) -> User:
-    user = User.objects.filter(pk=pk, is_active=True, role__in=services.FIELD_ROLES).first()
+def _assignee(actor: User, pk: int) -> User:
+    """A field worker whose jurisdiction meets the actor's (inside it, or above it), else the
+    answer of an id that does not exist: no names of workers elsewhere."""
+    from fangyi.core.selectors import ancestor_paths
+
+    above = {p for path in access.user_paths(actor) for p in ancestor_paths(path)}
+    user = (
+        User.objects.filter(pk=pk, is_active=True, role__in=services.FIELD_ROLES)
+        .filter(Q(nodes__in=access.nodes_visible(actor)) | Q(nodes__path__in=above))
+        .distinct()
+        .first()
+    )
     if user is None:
         raise NotFound(_("No such field worker."), field="assignee_id")
     return user
@@ -260,7 +271,7 @@ def sweep_reassign(request, sweep_id: int, payload: ReassignIn):
     """Give households of the sweep (by id, or a whole grid) to another field worker."""
     access.require(request.user, "sweep.manage")
     sweep = selectors.sweep_get(request.user, sweep_id)
-    assignee = _assignee(payload.assignee_id)
+    assignee = _assignee(request.user, payload.assignee_id)
     if payload.assignment_ids:
         rows = services.doors_for(request.user, sweep, payload.assignment_ids)
         n = services.assignments_reassign(actor=request.user, assignee=assignee, assignments=rows)

@@ -280,11 +280,9 @@ def assignments_reassign(
         )
     outside = [a for a in rows if not _holds(assignee, a.node.path)]
     if outside:
-        raise DomainError(
-            _("%(name)s's jurisdiction does not hold %(n)d of these households.")
-            % {"name": assignee.display_name, "n": len(outside)},
-            field="assignee",
-        )
+        # Exactly what an id that does not exist answers: a supervisor cannot walk user ids
+        # across the city to learn names and roles.
+        raise NotFound(_("No such field worker."), field="assignee")
     moving = [a for a in rows if a.assignee_id != assignee.pk]
     with transaction.atomic():
         # By the same filter, not a list of ids: a grid may hold thousands of households.

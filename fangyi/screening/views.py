@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from fangyi.core import access
+from fangyi.core.audit import access_record
 from fangyi.core.errors import DomainError, NotFound
 from fangyi.core.models import NodeKind
 from fangyi.core.web import form_add_domain_error, staff_view
@@ -279,6 +280,8 @@ def door_detail(request, pk: int):
                     raise
                 form_add_domain_error(form, exc)
                 status = exc.status
+        # The page comes back with the household's members: a read like the GET's.
+        access_record(request.user, assignment.household, node_path=assignment.node.path, via="ui")
         return render(
             request,
             "screening/door_detail.html",
