@@ -386,7 +386,10 @@ def declaration_confirm(request, pk: int):
             except DomainError as e:
                 exc = e
                 _apply_errors(form, e)
+        access_record(user, declaration.person, node_path=declaration.node.path, via="ui")
     else:
+        # The form shows what the resident sent: a read of their health record.
+        access_record(user, declaration.person, node_path=declaration.node.path, via="ui")
         form = DeclarationForm(
             symptoms=config.symptoms,
             initial={
@@ -434,6 +437,8 @@ def declaration_decide(request, pk: int):
             return redirect("declaration_detail", pk=pk)
         except DomainError as exc:
             form_add_domain_error(form, exc)
+    # The form comes back on the whole declaration: a read like the detail page's.
+    access_record(request.user, declaration.person, node_path=declaration.node.path, via="ui")
     return _detail(request, declaration, decision_form=form)
 
 
