@@ -87,7 +87,7 @@ def insert_many(
     else:
         prepared = list(rows)
     with conn.cursor() as cursor:
-        if conn.vendor == "postgresql":
+        if conn.vendor == "postgresql" and hasattr(cursor.cursor, "copy"):  # psycopg 3
             _copy(conn, cursor, qn(opts.db_table), [qn(c.column) for c in cols], prepared)
         else:
             cursor.executemany(sql, prepared)
