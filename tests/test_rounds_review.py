@@ -3,6 +3,7 @@ of health data that must reach the access log, and spreadsheets that must not ru
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
@@ -113,3 +114,24 @@ def test_a_csv_export_defuses_formulas_and_the_import_reads_them_back_as_typed()
     values = sheet.values(cells)
     assert FORMULA in values.values()
     assert "+張三" in values.values()
+
+
+def test_a_client_id_of_another_persons_declaration_is_refused(grid_worker, jiwu_person):
+    import uuid
+
+    from fangyi.health.services import DeclarationInput, declaration_record
+    from fangyi.people.models import Person
+
+    other = Person.objects.filter(node=jiwu_person.node).exclude(pk=jiwu_person.pk).first()
+    key = uuid.uuid4()
+    data = DeclarationInput(declared_on=dt.date.today())
+    first = declaration_record(actor=grid_worker, person=jiwu_person, data=data, client_id=key)
+    # the same retry answers with the same record
+    again = declaration_record(actor=grid_worker, person=jiwu_person, data=data, client_id=key)
+    assert again.pk == first.pk
+    # the same id for someone else is refused, naming the field, and tells nothing
+    with pytest.raises(Exception) as refused:
+        declaration_record(actor=grid_worker, person=other, data=data, client_id=key)
+    assert refused.value.status == 409
+    assert refused.value.as_dict()["errors"][0]["field"] == "client_id"
+    assert jiwu_person.name not in str(refused.value.as_dict())

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 
 class DomainError(Exception):
     """A rule refused the action. `errors` maps a field name (or "__all__") to messages."""
@@ -52,3 +54,9 @@ class Forbidden(DomainError):
 
 class Conflict(DomainError):
     status = 409
+
+
+def client_id_taken() -> Conflict:
+    """A retry's client id that names another record (another person's, or one outside the
+    caller's jurisdiction): refused, and nothing about that record told."""
+    return Conflict(_("This submission id was already used for another record."), field="client_id")

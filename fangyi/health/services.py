@@ -29,7 +29,12 @@ from django.utils.translation import gettext_noop
 from fangyi.core import access
 from fangyi.core.audit import audit_record, created, current_ip, diff, snapshot
 from fangyi.core.bulk import insert_many
-from fangyi.core.errors import Conflict, DomainError, NotFound
+from fangyi.core.errors import (
+    Conflict,
+    DomainError,
+    NotFound,
+    client_id_taken,
+)
 from fangyi.core.models import AuditEntry, User
 from fangyi.core.validators import check_length
 from fangyi.people.models import Person, Place, PlaceKind
@@ -566,8 +571,8 @@ def declaration_record(
     same `client_id` twice stores one declaration and answers with it."""
     access.require(actor, "declaration.record")
     if client_id and (done := Declaration.objects.filter(client_id=client_id).first()):
-        if not access.path_visible(actor, done.node.path):
-            raise NotFound(_("No such declaration."))
+        if done.person_id != person.pk or not access.path_visible(actor, done.node.path):
+            raise client_id_taken()
         return done
     if source not in SOURCES:
         raise DomainError(_("Unknown source."), field="source")
@@ -965,8 +970,8 @@ def decision_make(
     the actor can see. A person already under observation to a later date keeps it."""
     access.require(actor, "decision.make")
     if client_id and (done := Decision.objects.filter(client_id=client_id).first()):
-        if not access.path_visible(actor, done.node.path):
-            raise NotFound(_("No such decision."))
+        if done.person_id != person.pk or not access.path_visible(actor, done.node.path):
+            raise client_id_taken()
         return done
     _visible_person(actor, person)
     e = _Errors()
