@@ -117,6 +117,34 @@ def test_twice_a_day_gives_two_slots(obs):
     ) == [1, 2]
 
 
+def test_a_rerun_fills_in_only_the_missing_slots_and_audits_what_it_created(obs):
+    # The database skips the slots that exist (ON CONFLICT DO NOTHING): a second slot added
+    # after the day's run is created alone, counted alone, and nothing else moves.
+    generate(DAY0)
+    first = FollowUp.objects.get(observation=obs, due=DAY0)
+    Observation.objects.filter(pk=obs.pk).update(per_day=2)
+    before = set(FollowUp.objects.filter(due=DAY0).values_list("pk", flat=True))
+    assert generate(DAY0) == 1
+    rows = FollowUp.objects.filter(due=DAY0).exclude(pk__in=before)
+    assert [(r.observation_id, r.slot, r.status, r.notes, r.symptoms) for r in rows] == [
+        (obs.pk, 2, FollowUpStatus.DUE, "", [])
+    ]
+    assert FollowUp.objects.get(pk=first.pk).slot == 1
+    entry = AuditEntry.objects.filter(action="fangyi.followup.generated").latest("pk")
+    assert entry.changes["created"] == [None, 1]
+    assert generate(DAY0) == 0
+
+
+def test_only_the_given_observations_are_generated(obs):
+    other = Observation.objects.exclude(pk=obs.pk).filter(
+        status=ObservationStatus.ACTIVE, starts__lte=DAY0, ends__gte=DAY0
+    )
+    with time_machine.travel(at(DAY0, 6), tick=False):
+        assert services.followups_generate(DAY0, observations=[obs.pk], audit=False) == 1
+        assert services.followups_generate(DAY0, observations=[]) == 0
+    assert not FollowUp.objects.filter(observation__in=other, due=DAY0).exists()
+
+
 def test_no_followups_outside_the_observation_or_after_it_ended(obs):
     before = DAY0 - dt.timedelta(days=1)
     after = obs.ends + dt.timedelta(days=1)

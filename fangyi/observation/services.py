@@ -15,14 +15,20 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db import connection, transaction
+from django.db.models import (
+    DateField,
+    Exists,
+    F,
+    OuterRef,
+    PositiveSmallIntegerField,
+    Value,
+)
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangyi.core import access
 from fangyi.core.audit import audit_record, diff, snapshot
-from fangyi.core.bulk import insert_many
 from fangyi.core.errors import Conflict, DomainError, NotFound
 from fangyi.core.models import Role, User
 from fangyi.core.selectors import nearest_workers
@@ -382,6 +388,12 @@ def observation_transfer(
 # follow-ups: generated each day, recorded by a worker or self-reported
 
 
+# One statement the database runs on its own: the rows never travel to Python. ON CONFLICT
+# DO NOTHING on followup_unique_slot makes a concurrent run skip the rows the other created
+# (both SQLite and PostgreSQL spell it so; SQLite needs the WHERE the SELECT always has).
+_GENERATE_SQL = "INSERT INTO {table} ({columns}) {select} ON CONFLICT ({conflict}) DO NOTHING"
+
+
 def followups_generate(
     day: dt.date, *, observations: Iterable[int] | None = None, audit: bool = True
 ) -> int:
@@ -389,49 +401,68 @@ def followups_generate(
     (`per_day` of them, slots 1 and 2), assigned to the observation's responsible worker.
 
     Idempotent: slots that exist already are skipped, so a second run creates nothing. Bulk:
-    two reads and one prepared INSERT, whatever the size. `observations` limits the run to
-    those ids (the day list makes sure a worker's own rows exist). One summary audit row when
-    anything was created (`audit=False` for callers that audit the change themselves)."""
+    one `INSERT ... SELECT ... ON CONFLICT DO NOTHING`, the SELECT built by the ORM (slot 1
+    of every running observation UNION ALL slot 2 of those followed up twice a day); the
+    unique constraint skips the slots that exist, and a concurrent run's rows too (no retry
+    needed). No NOT EXISTS in the SELECT: on a table PostgreSQL had analyzed empty, the
+    planner ran it as a nested loop over the rows being inserted (7 s at 22,000 rows).
+    `observations` limits the run to those ids (the day list makes sure a worker's own rows
+    exist). One summary audit row when anything was created (`audit=False` for callers that
+    audit the change themselves).
+
+    Measured at 110,000 rows (bench followups_generate): reading the observations and sending
+    the rows back took 6.4 to 7.2 s on PostgreSQL and 2.3 s on SQLite; this statement 3.6 to
+    4.2 s and 0.7 to 1.0 s. What is left on PostgreSQL is the seven index entries and the four
+    per-row foreign key triggers (about 2 s of them) that any insert of these rows pays."""
     running = Observation.objects.filter(
         status=ObservationStatus.ACTIVE, starts__lte=day, ends__gte=day
-    )
-    existing_qs = FollowUp.objects.filter(due=day)
+    ).order_by()
     if observations is not None:
         ids = list(observations)
         if not ids:
             return 0
         running = running.filter(pk__in=ids)
-        existing_qs = existing_qs.filter(observation_id__in=ids)
-    wanted = running.values_list("pk", "node_id", "responsible_id", "per_day")
-    for attempt in range(3):
-        existing = set(existing_qs.values_list("observation_id", "slot"))
-        rows = [
-            (pk, node_id, day, slot, assignee)
-            for pk, node_id, assignee, per_day in wanted.iterator(chunk_size=20_000)
-            for slot in range(1, max(1, min(per_day, 2)) + 1)
-            if (pk, slot) not in existing
-        ]
-        if not rows:
-            return 0
-        try:
-            with transaction.atomic():
-                # Status, symptoms and notes take their database defaults (due, [], "").
-                insert_many(FollowUp, ["observation", "node", "due", "slot", "assignee"], rows)
-                if audit:
-                    audit_record(
-                        None,
-                        "fangyi.followup.generated",
-                        None,
-                        object_type="followup",
-                        object_repr=_("Follow-ups due %(date)s") % {"date": day.isoformat()},
-                        changes={"due": [None, day.isoformat()], "created": [None, len(rows)]},
-                    )
-            return len(rows)
-        except IntegrityError:
-            # Another run created some of the same rows in between: read again and retry.
-            if attempt == 2:
-                raise
-    return 0
+
+    def slot_rows(slot: int):
+        # per_day 1 (or an impossible 0) gets slot 1 only; 2 or more gets slots 1 and 2.
+        qs = running if slot == 1 else running.filter(per_day__gte=slot)
+        return qs.values_list(
+            "pk",
+            "node_id",
+            Value(day, output_field=DateField()),
+            Value(slot, output_field=PositiveSmallIntegerField()),
+            "responsible_id",
+        )
+
+    select, params = slot_rows(1).union(slot_rows(2), all=True).query.sql_with_params()
+    opts = FollowUp._meta
+    qn = connection.ops.quote_name
+
+    def cols(*names: str) -> str:
+        return ", ".join(qn(opts.get_field(f).column) for f in names)
+
+    # Table and column names from the model's metadata, quoted; the values are parameters.
+    sql = _GENERATE_SQL.format(
+        table=qn(opts.db_table),
+        columns=cols("observation", "node", "due", "slot", "assignee"),
+        select=select,
+        conflict=cols("observation", "due", "slot"),
+    )
+    with transaction.atomic():
+        # Status, symptoms and notes take their database defaults (due, [], "").
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            created = max(cursor.rowcount, 0)
+        if created and audit:
+            audit_record(
+                None,
+                "fangyi.followup.generated",
+                None,
+                object_type="followup",
+                object_repr=_("Follow-ups due %(date)s") % {"date": day.isoformat()},
+                changes={"due": [None, day.isoformat()], "created": [None, created]},
+            )
+    return created
 
 
 def followups_ensure(user: User, day: dt.date) -> int:
@@ -452,6 +483,66 @@ def followups_ensure(user: User, day: dt.date) -> int:
     return followups_generate(day, observations=ids, audit=False)
 
 
+def _mark_missed_counted(stale) -> int:
+    """Read the stale rows once (locked), then update in a few statements: a correlated count
+    per observation inside the UPDATE is quadratic on SQLite."""
+    rows = list(stale.select_for_update().values_list("pk", "observation_id"))
+    per_obs = Counter(obs_id for _pk, obs_id in rows)
+    last = max((pk for pk, _obs in rows), default=0)
+    # Only the rows counted (one generated meanwhile for a past day waits for tomorrow).
+    missed = stale.filter(pk__lte=last).update(status=FollowUpStatus.MISSED)
+    by_count: dict[int, list[int]] = {}
+    for obs_id, n in per_obs.items():
+        by_count.setdefault(n, []).append(obs_id)
+    for n, ids in by_count.items():
+        for i in range(0, len(ids), 900):
+            Observation.objects.filter(pk__in=ids[i : i + 900]).update(
+                missed_streak=F("missed_streak") + n
+            )
+    return missed
+
+
+# PostgreSQL: one statement. The UPDATE marks (and locks) exactly the rows it returns, a row
+# recorded meanwhile drops out (read committed re-checks the WHERE), and the streaks grow by
+# the count of those very rows. At 110,000 rows the read-lock-update-in-900s path above took
+# 8.7 to 12 s there.
+_MARK_MISSED_SQL = """
+WITH marked AS (
+    UPDATE {followup} SET {status} = %s WHERE {status} = %s AND {due} < %s
+    RETURNING {observation_id}
+), counted AS (
+    SELECT {observation_id} AS obs, COUNT(*) AS n FROM marked GROUP BY {observation_id}
+), streaks AS (
+    UPDATE {observation} o SET {missed_streak} = o.{missed_streak} + counted.n
+    FROM counted WHERE o.{pk} = counted.obs
+    RETURNING counted.n
+)
+SELECT COALESCE(SUM(n), 0) FROM streaks
+"""
+
+
+def _mark_missed_postgresql(day: dt.date) -> int:
+    qn = connection.ops.quote_name
+    fopts, oopts = FollowUp._meta, Observation._meta
+
+    def fcol(name: str) -> str:
+        return qn(fopts.get_field(name).column)
+
+    # Table and column names from the models' metadata, quoted; the values are parameters.
+    sql = _MARK_MISSED_SQL.format(
+        followup=qn(fopts.db_table),
+        status=fcol("status"),
+        due=fcol("due"),
+        observation_id=fcol("observation"),
+        observation=qn(oopts.db_table),
+        missed_streak=qn(oopts.get_field("missed_streak").column),
+        pk=qn(oopts.pk.column),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [FollowUpStatus.MISSED.value, FollowUpStatus.DUE.value, day])
+        return int(cursor.fetchone()[0])
+
+
 def followups_mark_missed(day: dt.date) -> dict[str, int]:
     """Follow-ups still due before `day` become missed. Each observation counts its missed
     follow-ups in a row (a recorded one resets the count); at RiskSettings.missed_escalation
@@ -461,21 +552,10 @@ def followups_mark_missed(day: dt.date) -> dict[str, int]:
     settings = RiskSettings.current()
     stale = FollowUp.objects.filter(status=FollowUpStatus.DUE, due__lt=day)
     with transaction.atomic():
-        # Read the observations concerned once, then update in a few statements: a correlated
-        # count per observation inside the UPDATE is quadratic on SQLite.
-        rows = list(stale.select_for_update().values_list("pk", "observation_id"))
-        per_obs = Counter(obs_id for _pk, obs_id in rows)
-        last = max((pk for pk, _obs in rows), default=0)
-        # Only the rows counted (one generated meanwhile for a past day waits for tomorrow).
-        missed = stale.filter(pk__lte=last).update(status=FollowUpStatus.MISSED)
-        by_count: dict[int, list[int]] = {}
-        for obs_id, n in per_obs.items():
-            by_count.setdefault(n, []).append(obs_id)
-        for n, ids in by_count.items():
-            for i in range(0, len(ids), 900):
-                Observation.objects.filter(pk__in=ids[i : i + 900]).update(
-                    missed_streak=F("missed_streak") + n
-                )
+        if connection.vendor == "postgresql":
+            missed = _mark_missed_postgresql(day)
+        else:
+            missed = _mark_missed_counted(stale)
         to_escalate = list(
             Observation.objects.filter(
                 status=ObservationStatus.ACTIVE,
