@@ -581,8 +581,10 @@ def followups_mark_missed(day: dt.date) -> dict[str, int]:
         ]
         Alert.objects.bulk_create(alerts, batch_size=1000)
         escalated = [o.pk for o in to_escalate]
-        for i in range(0, len(escalated), 900):
-            Observation.objects.filter(pk__in=escalated[i : i + 900]).update(escalated=True)
+        # SQLite caps the parameters of a statement; PostgreSQL takes them in one UPDATE.
+        step = 900 if connection.vendor == "sqlite" else 50_000
+        for i in range(0, len(escalated), step):
+            Observation.objects.filter(pk__in=escalated[i : i + step]).update(escalated=True)
         if missed or alerts:
             audit_record(
                 None,
