@@ -67,9 +67,11 @@ def test_correcting_a_self_report_logs_the_read(grid_worker):
 
 
 def test_a_refused_decision_form_logs_the_read_it_shows(health):
-    awaiting = Declaration.objects.filter(
-        status=DeclarationStatus.CONFIRMED, node__name="機務小區"
-    ).exclude(proposal="cleared").first()
+    awaiting = (
+        Declaration.objects.filter(status=DeclarationStatus.CONFIRMED, node__name="機務小區")
+        .exclude(proposal="cleared")
+        .first()
+    )
     before = _reads(health)
     # A changed outcome without a reason: the form comes back on the whole declaration.
     response = login(health).post(
@@ -135,3 +137,29 @@ def test_a_client_id_of_another_persons_declaration_is_refused(grid_worker, jiwu
     assert refused.value.status == 409
     assert refused.value.as_dict()["errors"][0]["field"] == "client_id"
     assert jiwu_person.name not in str(refused.value.as_dict())
+
+
+def test_a_client_id_of_an_observation_elsewhere_is_refused(health, supervisor, beihu_person):
+    """The reviewer's case: the Wuliting supervisor replays the client id of an observation
+    in 北湖 and got that observation back."""
+    import uuid
+
+    from fangyi.core.errors import Conflict
+    from fangyi.observation.services import observation_start
+
+    key = uuid.uuid4()
+    theirs = observation_start(
+        actor=health,
+        person=beihu_person,
+        kind="home",
+        last_exposure=dt.date.today(),
+        client_id=key,
+    )
+    mine = Observation.objects.filter(node__name="機務小區").first().person
+    with pytest.raises(Conflict) as refused:
+        observation_start(
+            actor=supervisor, person=mine, kind="home", last_exposure=dt.date.today(), client_id=key
+        )
+    assert refused.value.as_dict()["errors"][0]["field"] == "client_id"
+    assert beihu_person.name not in str(refused.value.as_dict())
+    assert Observation.objects.filter(client_id=key).get().pk == theirs.pk

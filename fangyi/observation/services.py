@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 
 from fangyi.core import access
 from fangyi.core.audit import audit_record, diff, snapshot
-from fangyi.core.errors import Conflict, DomainError, NotFound
+from fangyi.core.errors import Conflict, DomainError, NotFound, client_id_taken
 from fangyi.core.models import Role, User
 from fangyi.core.selectors import nearest_workers
 from fangyi.health.models import Decision, Outcome, RiskSettings, SelfReportLink, Symptom
@@ -100,6 +100,10 @@ def observation_start(
     if client_id:
         existing = Observation.objects.filter(client_id=client_id).first()
         if existing is not None:
+            if existing.person_id != person.pk or not access.path_visible(
+                actor, existing.node.path
+            ):
+                raise client_id_taken()
             return existing
     if kind not in ObservationKind.values:
         raise DomainError(_("Choose where the observation happens."), field="kind")
@@ -347,6 +351,10 @@ def observation_transfer(
     if client_id:
         existing = Observation.objects.filter(client_id=client_id).first()
         if existing is not None:
+            if existing.person_id != observation.person_id or not access.path_visible(
+                actor, existing.node.path
+            ):
+                raise client_id_taken()
             return existing
     _require_active(observation)
     note = _note(note)
@@ -765,7 +773,8 @@ def followup_record(
     if client_id:
         existing = FollowUp.objects.filter(client_id=client_id).first()
         if existing is not None:
-            _require_scope(actor, existing.observation)
+            if existing.pk != followup.pk:
+                raise client_id_taken()
             return existing
     observation = followup.observation
     _require_scope(actor, observation)
