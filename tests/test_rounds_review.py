@@ -3,10 +3,10 @@ of health data that must reach the access log, and spreadsheets that must not ru
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 
 import pytest
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from fangyi.core.models import AccessLog
@@ -126,7 +126,7 @@ def test_a_client_id_of_another_persons_declaration_is_refused(grid_worker, jiwu
 
     other = Person.objects.filter(node=jiwu_person.node).exclude(pk=jiwu_person.pk).first()
     key = uuid.uuid4()
-    data = DeclarationInput(declared_on=dt.date.today())
+    data = DeclarationInput(declared_on=timezone.localdate())
     first = declaration_record(actor=grid_worker, person=jiwu_person, data=data, client_id=key)
     # the same retry answers with the same record
     again = declaration_record(actor=grid_worker, person=jiwu_person, data=data, client_id=key)
@@ -152,13 +152,17 @@ def test_a_client_id_of_an_observation_elsewhere_is_refused(health, supervisor, 
         actor=health,
         person=beihu_person,
         kind="home",
-        last_exposure=dt.date.today(),
+        last_exposure=timezone.localdate(),
         client_id=key,
     )
     mine = Observation.objects.filter(node__name="機務小區").first().person
     with pytest.raises(Conflict) as refused:
         observation_start(
-            actor=supervisor, person=mine, kind="home", last_exposure=dt.date.today(), client_id=key
+            actor=supervisor,
+            person=mine,
+            kind="home",
+            last_exposure=timezone.localdate(),
+            client_id=key,
         )
     assert refused.value.as_dict()["errors"][0]["field"] == "client_id"
     assert beihu_person.name not in str(refused.value.as_dict())
