@@ -167,3 +167,18 @@ def test_a_client_id_of_an_observation_elsewhere_is_refused(health, supervisor, 
     assert refused.value.as_dict()["errors"][0]["field"] == "client_id"
     assert beihu_person.name not in str(refused.value.as_dict())
     assert Observation.objects.filter(client_id=key).get().pk == theirs.pk
+
+
+def test_the_household_page_lists_its_doors_in_sweeps(grid_worker, outsider):
+    door = Assignment.objects.filter(needs_police=True).select_related("household").first()
+    assert door is not None  # the demo sweep has a refused door
+    page = login(grid_worker).get(f"/households/{door.household_id}/")
+    assert f"/households/{door.household_id}/doors/" in page.content.decode()
+    panel = login(grid_worker).get(
+        f"/households/{door.household_id}/doors/", HTTP_HX_REQUEST="true"
+    )
+    assert panel.status_code == 200
+    assert f"/doors/{door.pk}/" in panel.content.decode()
+    assert door.sweep.purpose in panel.content.decode()
+    # another station's officer: not found, like a household that does not exist
+    assert login(outsider).get(f"/households/{door.household_id}/doors/").status_code == 404

@@ -315,3 +315,14 @@ def coverage(
         row.add(part)
         total.add(part)
     return [rows[p] for p in sorted(rows)] + [total]
+
+
+def household_doors(user: User, household) -> QuerySet[Assignment]:
+    """The household's doors in every sweep the user may see, the newest sweep first."""
+    access.require(user, "sweep.view")
+    return (
+        Assignment.objects.filter(household=household)
+        .filter(access.node_q(user))
+        .select_related("sweep", "assignee")
+        .order_by("-sweep__starts", "-sweep_id")
+    )

@@ -14,4 +14,5 @@ urlpatterns = [
     path("sweeps/<int:pk>/doors/", views.sweep_doors, name="sweep_doors"),
     path("doors/<int:pk>/", views.door_detail, name="door_detail"),
     path("doors/<int:pk>/reassign/", views.door_reassign, name="door_reassign"),
+    path("households/<int:pk>/doors/", views.household_doors, name="household_doors"),
 ]

@@ -329,3 +329,13 @@ def door_reassign(request, pk: int):
             "back": reverse("door_detail", args=[pk]),
         },
     )
+
+
+@staff_view
+def household_doors(request, pk: int):
+    """The household page's panel (loaded with HTMX): its doors in sweeps, one tap each."""
+    from fangyi.people.selectors import household_get
+
+    household = household_get(request.user, pk)
+    doors = selectors.household_doors(request.user, household)
+    return render(request, "screening/_household_doors.html", {"doors": doors})

@@ -60,6 +60,8 @@ PAGES: list[Endpoint] = [
     ),
     Endpoint("GET", "/sweeps/{sweep}/doors/", "sweep.view"),
     Endpoint("GET", "/sweeps/{sweep}/doors/?status=refused&mine=1", "sweep.view"),
+    # the household page's panel of its doors in sweeps
+    Endpoint("GET", "/households/{household}/doors/", "sweep.view"),
     Endpoint("GET", "/doors/{door}/", "sweep.view"),
     Endpoint("POST", "/doors/{door}/", "visit.record", ok=302, body={"outcome": "nobody_home"}),
     Endpoint("GET", "/doors/{door}/reassign/", "sweep.manage"),
