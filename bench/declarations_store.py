@@ -21,16 +21,15 @@ import datetime as dt
 import io
 import pstats
 import random
-import re
 import sys
 import time
 from collections import Counter
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, transaction
 from django.utils import timezone
 
+from bench.raw import raw_insert_seconds
 from bench.registry_load import load_city
 from fangyi.health.models import Declaration, RiskArea
 from fangyi.health.services import DeclarationInput, declarations_bulk_record
@@ -107,109 +106,6 @@ def make_rows(persons: list[Person], n: int, seed: int, today: dt.date) -> list[
     return rows
 
 
-# --- the database's own speed ------------------------------------------------------------------
-
-
-def _columns() -> list[str]:
-    return [f.column for f in Declaration._meta.concrete_fields if not f.primary_key]
-
-
-def _scratch_table() -> None:
-    table = Declaration._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {SCRATCH}")
-        if connection.vendor == "sqlite":
-            cursor.execute(
-                "SELECT type, sql FROM sqlite_master WHERE tbl_name = %s "
-                "AND sql IS NOT NULL ORDER BY type DESC",
-                [table],
-            )
-            for kind, sql in cursor.fetchall():
-                if kind == "table":
-                    sql = re.sub(rf'^CREATE TABLE "{table}"', f'CREATE TABLE "{SCRATCH}"', sql)
-                else:
-                    sql = re.sub(
-                        rf'INDEX "([^"]+)" ON "{table}"', rf'INDEX "raw_\1" ON "{SCRATCH}"', sql
-                    )
-                cursor.execute(sql)
-        else:
-            cursor.execute(f"CREATE TABLE {SCRATCH} (LIKE {table} INCLUDING ALL)")
-            cursor.execute(
-                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                "WHERE conrelid = %s::regclass AND contype = 'f'",
-                [table],
-            )
-            for name, definition in cursor.fetchall():
-                cursor.execute(f'ALTER TABLE {SCRATCH} ADD CONSTRAINT "raw_{name}" {definition}')
-
-
-def _stored_rows(columns: list[str], after: int, limit: int) -> tuple[list[tuple], int]:
-    """The next stored declaration rows, as the database hands them out (raw cursor: no
-    Django converters), ready to insert again."""
-    table = Declaration._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id, {', '.join(columns)} FROM {table} WHERE id > %s ORDER BY id LIMIT %s",
-            [after, limit],
-        )
-        rows = cursor.fetchall()
-    if not rows:
-        return [], after
-    last = rows[-1][0]
-    if connection.vendor == "sqlite":
-        return [tuple(str(v) if isinstance(v, dt.date) else v for v in r[1:]) for r in rows], last
-    from psycopg.types.json import Jsonb
-
-    return [tuple(Jsonb(v) if isinstance(v, dict | list) else v for v in r[1:]) for r in rows], last
-
-
-def _insert(columns: list[str], rows: list[tuple]) -> None:
-    names = ", ".join(columns)
-    if connection.vendor == "sqlite":
-        marks = ", ".join("?" * len(columns))
-        raw = connection.connection.cursor()
-        raw.executemany(f"INSERT INTO {SCRATCH} ({names}) VALUES ({marks})", rows)
-        raw.close()
-    elif connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            pg = cursor.cursor
-            with pg.copy(f"COPY {SCRATCH} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-    else:
-        with connection.cursor() as cursor:
-            marks = ", ".join(["%s"] * len(columns))
-            cursor.executemany(f"INSERT INTO {SCRATCH} ({names}) VALUES ({marks})", rows)
-
-
-def raw_insert_seconds(chunk: int = 20_000) -> tuple[int, float, float]:
-    """Insert the stored rows again into the scratch copy; returns the count, the wall-clock
-    seconds and this process's CPU seconds (on SQLite the database's work is in them)."""
-    columns = _columns()
-    _scratch_table()
-    count, seconds, cpu, last = 0, 0.0, 0.0, 0
-    with transaction.atomic():
-        while True:
-            rows, last = _stored_rows(columns, last, chunk)
-            if not rows:
-                break
-            t0, c0 = time.perf_counter(), time.process_time()
-            _insert(columns, rows)
-            seconds += time.perf_counter() - t0
-            cpu += time.process_time() - c0
-            count += len(rows)
-        t0, c0 = time.perf_counter(), time.process_time()
-    seconds += time.perf_counter() - t0  # the commit
-    cpu += time.process_time() - c0
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) FROM {SCRATCH}")
-        (stored,) = cursor.fetchone()
-        if stored != count:
-            raise RuntimeError(f"raw insert stored {stored} of {count} rows")
-        cursor.execute(f"DROP TABLE {SCRATCH}")
-    return count, seconds, cpu
-
-
 def run(
     n: int, seed: int = 2020, profile: str | None = None, analyze: bool = False
 ) -> dict[str, Any]:
@@ -241,7 +137,7 @@ def run(
         print(out.getvalue(), file=sys.stderr)
 
     proposals = Counter(Declaration.objects.values_list("proposal", flat=True))
-    raw_count, raw_seconds, raw_cpu = raw_insert_seconds()
+    raw_count, raw_seconds, raw_cpu = raw_insert_seconds(Declaration, SCRATCH)
     rate = result.created / seconds
     raw_rate = raw_count / raw_seconds
     figures: dict[str, Any] = {

@@ -20,19 +20,16 @@ top entries to stderr (the rate is then understated).
 from __future__ import annotations
 
 import cProfile
-import datetime as dt
 import io
 import pstats
-import re
 import sys
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection, transaction
-
 from bench.city import City, build_tree, household_rows, person_rows
+from bench.raw import raw_insert_seconds
 from fangyi.people.models import Household, Person
 from fangyi.people.services import households_bulk_create, persons_bulk_create
 from fangyi.people.synth import Synth
@@ -123,119 +120,11 @@ def _print_profile(profiler: cProfile.Profile) -> None:
     print(out.getvalue(), file=sys.stderr)
 
 
-# ---------------------------------------------------------------------------------------------
-# the database's own speed
-
-
-def _columns() -> list[str]:
-    return [f.column for f in Person._meta.concrete_fields if not f.primary_key]
-
-
-def _stored_rows(columns: list[str], after: int, limit: int) -> tuple[list[tuple], int]:
-    """The next `limit` person rows stored by the service (by id), ready to insert again,
-    and the last id read."""
-    table = Person._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT id, {', '.join(columns)} FROM {table} WHERE id > %s ORDER BY id LIMIT %s",
-            [after, limit],
-        )
-        rows = cursor.fetchall()
-    if not rows:
-        return [], after
-    last = rows[-1][0]
-    if connection.vendor == "sqlite":
-        # Back to the text SQLite stores (Django's converters parsed dates on the way out).
-        return [tuple(str(v) if isinstance(v, dt.date) else v for v in r[1:]) for r in rows], last
-    return [r[1:] for r in rows], last
-
-
-def _scratch_table() -> None:
-    """A copy of the person table's schema: columns, indexes, unique and foreign keys."""
-    table = Person._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {SCRATCH}")
-        if connection.vendor == "sqlite":
-            cursor.execute(
-                "SELECT type, sql FROM sqlite_master WHERE tbl_name = %s "
-                "AND sql IS NOT NULL ORDER BY type DESC",
-                [table],
-            )
-            statements = cursor.fetchall()
-            for kind, sql in statements:
-                if kind == "table":
-                    sql = re.sub(rf'^CREATE TABLE "{table}"', f'CREATE TABLE "{SCRATCH}"', sql)
-                else:
-                    sql = re.sub(
-                        rf'INDEX "([^"]+)" ON "{table}"', rf'INDEX "raw_\1" ON "{SCRATCH}"', sql
-                    )
-                cursor.execute(sql)
-        else:
-            cursor.execute(f"CREATE TABLE {SCRATCH} (LIKE {table} INCLUDING ALL)")
-            cursor.execute(
-                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                "WHERE conrelid = %s::regclass AND contype = 'f'",
-                [table],
-            )
-            for name, definition in cursor.fetchall():
-                cursor.execute(f'ALTER TABLE {SCRATCH} ADD CONSTRAINT "raw_{name}" {definition}')
-
-
-def _insert(columns: list[str], rows: list[tuple]) -> None:
-    names = ", ".join(columns)
-    if connection.vendor == "sqlite":
-        marks = ", ".join("?" * len(columns))
-        raw = connection.connection.cursor()  # the sqlite3 cursor itself
-        raw.executemany(f"INSERT INTO {SCRATCH} ({names}) VALUES ({marks})", rows)
-        raw.close()
-    elif connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            pg = cursor.cursor  # the psycopg 3 cursor itself
-            with pg.copy(f"COPY {SCRATCH} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-    else:
-        with connection.cursor() as cursor:
-            marks = ", ".join(["%s"] * len(columns))
-            cursor.executemany(f"INSERT INTO {SCRATCH} ({names}) VALUES ({marks})", rows)
-
-
-def raw_insert_seconds(chunk: int = 20_000) -> tuple[int, float, float]:
-    """Insert the stored person rows again into the scratch copy, as fast as the driver goes.
-
-    One transaction; the rows are read back in chunks (untimed, so memory stays flat) and
-    each chunk goes in with one executemany / COPY (timed), then the commit (timed).
-    Returns the row count, the wall-clock seconds and this process's CPU seconds."""
-    columns = _columns()
-    _scratch_table()
-    count, seconds, cpu, last = 0, 0.0, 0.0, 0
-    with transaction.atomic():
-        while True:
-            rows, last = _stored_rows(columns, last, chunk)
-            if not rows:
-                break
-            t0, c0 = time.perf_counter(), time.process_time()
-            _insert(columns, rows)
-            seconds += time.perf_counter() - t0
-            cpu += time.process_time() - c0
-            count += len(rows)
-        t0, c0 = time.perf_counter(), time.process_time()
-    seconds += time.perf_counter() - t0  # the commit
-    cpu += time.process_time() - c0
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) FROM {SCRATCH}")
-        (stored,) = cursor.fetchone()
-        if stored != count:
-            raise RuntimeError(f"raw insert stored {stored} of {count} rows")
-        cursor.execute(f"DROP TABLE {SCRATCH}")
-    return count, seconds, cpu
-
-
 def run(
     n: int, seed: int = 2020, profile: str | None = None, analyze: bool = False
 ) -> dict[str, Any]:
     loaded = load_city(n, seed, profile=profile)
-    raw_count, raw_seconds, raw_cpu = raw_insert_seconds()
+    raw_count, raw_seconds, raw_cpu = raw_insert_seconds(Person, SCRATCH)
     rate = loaded.persons / loaded.person_seconds
     raw_rate = raw_count / raw_seconds
     figures: dict[str, Any] = {
