@@ -209,12 +209,23 @@ def build_demo(seed: int = 2020) -> list[DemoLogin]:
     user("beihu", Role.POLICE, "偉", "張", ["beihu"])
 
     # The daily rounds: risk rules, a sweep under way, people under observation.
+    from fangyi.enforcement import demo as enforcement_demo
     from fangyi.health import demo as health_demo
+    from fangyi.linkage import demo as linkage_demo
     from fangyi.observation import demo as observation_demo
     from fangyi.screening import demo as screening_demo
+    from fangyi.tips import demo as tips_demo
 
     users = {u.username: u for u in User.objects.all()}
-    for part in (health_demo, screening_demo, observation_demo):
+    parts = (
+        health_demo,
+        screening_demo,
+        observation_demo,
+        tips_demo,
+        linkage_demo,
+        enforcement_demo,
+    )
+    for part in parts:
         part.build(n, users)
     return logins
 

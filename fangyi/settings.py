@@ -85,6 +85,9 @@ INSTALLED_APPS = [
     "fangyi.screening",
     "fangyi.observation",
     "fangyi.transfer",
+    "fangyi.tips",
+    "fangyi.linkage",
+    "fangyi.enforcement",
 ]
 
 MIDDLEWARE = [
@@ -238,3 +241,10 @@ LOGGING = {
 # --- imports -----------------------------------------------------------------------------------
 # The largest screening sheet an upload accepts (bytes); stored under DATA_DIR / "imports".
 FANGYI_IMPORT_MAX_BYTES = envint("FANGYI_IMPORT_MAX_BYTES", 10 * 1024 * 1024)
+
+# --- photos, tips -------------------------------------------------------------------------------
+# Evidence photos (tip visits, enforcement records) are stored under DATA_DIR / "photos".
+FANGYI_PHOTO_MAX_BYTES = envint("FANGYI_PHOTO_MAX_BYTES", 8 * 1024 * 1024)
+# Public tips accepted from one address in a window of seconds; more answer 429.
+FANGYI_TIPS_PER_ADDRESS = envint("FANGYI_TIPS_PER_ADDRESS", 10)
+FANGYI_TIPS_WINDOW_SECONDS = envint("FANGYI_TIPS_WINDOW_SECONDS", 600)

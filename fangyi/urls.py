@@ -41,4 +41,7 @@ urlpatterns = [
     path("", include("fangyi.screening.urls")),
     path("", include("fangyi.observation.urls")),
     path("", include("fangyi.transfer.urls")),
+    path("", include("fangyi.tips.urls")),
+    path("", include("fangyi.linkage.urls")),
+    path("", include("fangyi.enforcement.urls")),
 ]

@@ -71,7 +71,18 @@ def call(
 
 
 # Each router tags its operations; each app's tests walk the operations of its tags.
-TAGS = {"core", "people", "health", "screening", "observation", "transfer"}
+TAGS = {
+    "core",
+    "people",
+    "health",
+    "screening",
+    "observation",
+    "transfer",
+    "tips",
+    "open311",
+    "linkage",
+    "enforcement",
+}
 
 
 def schema_operations(client: Client, tags: set[str] | None = None) -> set[tuple[str, str]]:

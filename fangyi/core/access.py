@@ -54,6 +54,23 @@ POLICY: dict[str, set[str]] = {
     # sheets in and out
     "import.run": FIELD_ROLES | {R.SUPERVISOR},
     "export.run": FIELD_ROLES | {R.SUPERVISOR},
+    # tips and complaints: anyone in the field takes them in and works them; the station's
+    # officers, community staff and supervisors assign, merge, close and reopen
+    "tip.view": FIELD_ROLES | {R.SUPERVISOR},
+    "tip.record": FIELD_ROLES | {R.SUPERVISOR},
+    "tip.handle": FIELD_ROLES | {R.SUPERVISOR},
+    "tip.manage": {R.POLICE, R.COMMUNITY_STAFF, R.SUPERVISOR},
+    "tipcategory.configure": {R.ADMIN},
+    # linkage support requests; who may answer one also depends on the agency it is addressed to
+    "support.view": FIELD_ROLES | {R.SUPERVISOR},
+    "support.request": FIELD_ROLES | {R.SUPERVISOR},
+    "support.respond": FIELD_ROLES | {R.SUPERVISOR},
+    "dispatch.view": {R.POLICE, R.AUXILIARY, R.COMMUNITY_STAFF, R.SUPERVISOR},
+    "linkage.configure": {R.ADMIN},
+    # enforcement records: police roles and supervisors only
+    "enforcement.view": {R.POLICE, R.AUXILIARY, R.SUPERVISOR},
+    "enforcement.record": {R.POLICE, R.AUXILIARY, R.SUPERVISOR},
+    "legalbasis.configure": {R.ADMIN},
 }
 
 

@@ -20,7 +20,7 @@ from .validators import mask_tail
 # Set by RequestContextMiddleware; services do not take the request.
 current_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("current_ip", default=None)
 
-MASKED_FIELDS = {"id_number", "phone", "id_number_rev", "phone_rev"}
+MASKED_FIELDS = {"id_number", "phone", "id_number_rev", "phone_rev", "reporter_phone"}
 HIDDEN_FIELDS = {"password", "digest", "name_pinyin", "name_initials", "name_norm"}
 
 

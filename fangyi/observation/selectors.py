@@ -200,27 +200,64 @@ class DayList:
     items: list[DayItem] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     more: dict[str, int] = field(default_factory=dict)
+    sections: list[DaySection] = field(default_factory=list)  # other apps' parts, with items
+
+    def more_links(self) -> list[tuple[str, int, str, str]]:
+        """(key, how many more, url, label) for other apps' sections with more than shown."""
+        return [
+            (s.key, self.more[s.key], s.more_url, s.more_label)
+            for s in self.sections
+            if self.more.get(s.key)
+        ]
 
 
 URGENCY = {
     "alert": 0,
-    "door_refused": 1,
-    "overdue": 2,
-    "followup": 3,
-    "decision": 4,
-    "declaration": 5,
-    "door": 6,
+    "support": 1,  # a support request addressed to me or my agency, still waiting
+    "tip": 2,  # a tip assigned to me, not yet resolved
+    "door_refused": 3,
+    "overdue": 4,
+    "enforcement": 5,  # an enforcement record's follow-up check, due
+    "followup": 6,
+    "decision": 7,
+    "declaration": 8,
+    "door": 9,
 }
 
 
 SECTION = {
     "alert": "alerts",
+    "support": "support",
+    "tip": "tips",
     "overdue": "overdue",
+    "enforcement": "checks",
     "followup": "followups",
     "decision": "decisions",
     "declaration": "declarations",
     "door": "doors",
 }
+
+
+@dataclass
+class DaySection:
+    """What another app adds to the day list: its items (at most DAYLIST_LIMIT), how many
+    there are in all, and where the rest are listed. `key` is one of SECTION's values."""
+
+    key: str
+    label: str  # a count badge's text, e.g. "3 support requests"
+    count: int
+    items: list[DayItem]
+    more_url: str
+    more_label: str
+    badge_css: str = ""
+
+
+# Other apps' parts of the day list: dotted paths of functions (user, day) -> DaySection | None.
+DAYLIST_SOURCES = [
+    "fangyi.linkage.selectors.daylist_section",
+    "fangyi.tips.selectors.daylist_section",
+    "fangyi.enforcement.selectors.daylist_section",
+]
 
 
 def _section(qs: QuerySet, *fields: str, limit: int = DAYLIST_LIMIT) -> list[tuple]:
@@ -335,6 +372,15 @@ def daylist(user: User, day: dt.date | None = None) -> DayList:
         ):
             urgency = URGENCY["door_refused"] if status == DoorStatus.REFUSED else URGENCY["door"]
             items.append(DayItem("door", urgency, address, purpose, url(pk), labels[status], pk))
+
+    from django.utils.module_loading import import_string
+
+    for source in DAYLIST_SOURCES:
+        section = import_string(source)(user, day)
+        if section is not None:
+            out.sections.append(section)
+            out.counts[section.key] = section.count
+            items.extend(section.items)
 
     # A stable sort keeps each section's own order inside its urgency.
     items.sort(key=lambda i: i.urgency)

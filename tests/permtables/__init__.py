@@ -45,5 +45,14 @@ class Endpoint:
 
 MODULES = [
     importlib.import_module(f"tests.permtables.{name}")
-    for name in ("health", "screening", "observation", "transfer")
+    for name in (
+        "health",
+        "screening",
+        "observation",
+        "transfer",
+        "tips",
+        "open311",
+        "linkage",
+        "enforcement",
+    )
 ]
