@@ -242,6 +242,10 @@ LOGGING = {
 # The largest screening sheet an upload accepts (bytes); stored under DATA_DIR / "imports".
 FANGYI_IMPORT_MAX_BYTES = envint("FANGYI_IMPORT_MAX_BYTES", 10 * 1024 * 1024)
 
+# Set when the server sits behind exactly one reverse proxy that appends the client's address to
+# X-Forwarded-For (nginx: proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for).
+FANGYI_TRUST_X_FORWARDED_FOR = envbool("FANGYI_TRUST_X_FORWARDED_FOR", False)
+
 # --- photos, tips -------------------------------------------------------------------------------
 # Evidence photos (tip visits, enforcement records) are stored under DATA_DIR / "photos".
 FANGYI_PHOTO_MAX_BYTES = envint("FANGYI_PHOTO_MAX_BYTES", 8 * 1024 * 1024)

@@ -27,11 +27,14 @@ OTP_EXEMPT_PREFIXES = (
 
 
 def client_ip(request) -> str | None:
-    # Behind a proxy, the deployment sets FANGYI_TRUST_X_FORWARDED_FOR (docs/operations.md).
+    # Behind one reverse proxy, the deployment sets FANGYI_TRUST_X_FORWARDED_FOR
+    # (docs/operations.md). The proxy appends the address it saw to whatever the client sent,
+    # so only the last entry is to be trusted: the first ones are the client's to invent (and
+    # the public tip intake's rate limit counts per address).
     if getattr(settings, "FANGYI_TRUST_X_FORWARDED_FOR", False):
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
         if forwarded:
-            return forwarded.split(",")[0].strip()
+            return forwarded.split(",")[-1].strip() or None
     return request.META.get("REMOTE_ADDR") or None
 
 
