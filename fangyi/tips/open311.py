@@ -320,11 +320,11 @@ def _when(raw: str, name: str, end: bool = False) -> dt.datetime:
     """An ISO 8601 date-time (a bare date: the start of that day, or the end for end_date)."""
     value = None
     try:
-        value = parse_datetime(raw)
-        if value is None:
-            day = parse_date(raw)
-            if day is not None:
-                value = dt.datetime.combine(day, dt.time.max if end else dt.time.min)
+        day = parse_date(raw) if len(raw.strip()) == 10 else None
+        if day is not None:
+            value = dt.datetime.combine(day, dt.time.max if end else dt.time.min)
+        else:
+            value = parse_datetime(raw.strip())
     except ValueError:
         value = None
     if value is None:
