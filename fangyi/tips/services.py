@@ -27,13 +27,25 @@ from django.utils.translation import gettext as _
 
 from fangyi.core import access
 from fangyi.core.audit import audit_record, created
-from fangyi.core.errors import DomainError, NotFound, client_id_taken
+from fangyi.core.errors import Conflict, DomainError, Forbidden, NotFound, client_id_taken
 from fangyi.core.models import Node, NodeKind, User
+from fangyi.core.photos import photo_discard, photos_store
 from fangyi.core.selectors import nearest_workers
 from fangyi.core.validators import check_length, normalize_phone
 from fangyi.people.models import Household
 
-from .models import Tip, TipCategory, TipEvent, TipSource, TipStatus
+from .models import (
+    OPEN_STATUSES,
+    Resolution,
+    Tip,
+    TipCategory,
+    TipEvent,
+    TipPhoto,
+    TipSource,
+    TipStatus,
+    TipVisit,
+    VisitAction,
+)
 
 # Tracking codes: no 0/O, 1/I/L, so a code read out on the phone is not misheard.
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -386,3 +398,539 @@ def duplicates_of(tip: Tip) -> QuerySet[Tip]:
         .exclude(pk=tip.pk)
         .order_by("received_at", "id")
     )
+
+
+# --- lifecycle --------------------------------------------------------------------------------
+
+# Where each step may start from; anything else is a Conflict on "status".
+ACCEPT_FROM = (TipStatus.NEW, TipStatus.ASSIGNED)
+ON_SCENE_FROM = (TipStatus.NEW, TipStatus.ASSIGNED, TipStatus.ACCEPTED)
+VISIT_FROM = OPEN_STATUSES
+RESOLVE_FROM = OPEN_STATUSES
+CLOSE_FROM = (TipStatus.RESOLVED, TipStatus.ANSWERED)
+REOPEN_FROM = (TipStatus.RESOLVED, TipStatus.ANSWERED, TipStatus.CLOSED)
+# A visit's clock may run a little ahead of the server's.
+CLOCK_SKEW = dt.timedelta(minutes=5)
+FIELD_USER_ROLES = tuple(access.FIELD_ROLES)
+
+
+def _in_scope(actor: User, tip: Tip) -> None:
+    """A tip outside the actor's jurisdiction answers like one that does not exist."""
+    if not access.path_visible(actor, tip.node.path):
+        raise NotFound(_("No such tip."))
+
+
+def _status_conflict(tip: Tip) -> Conflict:
+    return Conflict(
+        _("This cannot be done while the tip is %(status)s.")
+        % {"status": str(TipStatus(tip.status).label).lower()},
+        field="status",
+    )
+
+
+def _require_status(tip: Tip, allowed) -> None:
+    if tip.status not in allowed:
+        raise _status_conflict(tip)
+
+
+def _is_assignee(user: User, tip: Tip) -> bool:
+    return tip.assignees.filter(pk=user.pk).exists()
+
+
+def _require_worker(actor: User, tip: Tip) -> None:
+    """Steps on the tip are for its assignees, or those who may assign it."""
+    if not (_is_assignee(actor, tip) or access.can(actor, "tip.manage")):
+        raise Forbidden(_("This tip is not assigned to you."))
+
+
+def _locked(tip: Tip) -> Tip:
+    """The tip re-read inside the transaction (a row lock on PostgreSQL)."""
+    return Tip.objects.select_for_update().select_related("node", "category").get(pk=tip.pk)
+
+
+def _event(tip: Tip, actor, status, *, note: str = "", public: bool, at=None) -> TipEvent:
+    return TipEvent.objects.create(
+        tip=tip,
+        at=at or timezone.now(),
+        by=actor if actor and actor.pk else None,
+        status=status,
+        note=note,
+        public=public,
+    )
+
+
+def _audit(actor, verb: str, tip: Tip, changes: dict) -> None:
+    audit_record(actor, f"fangyi.tip.{verb}", tip, node_path=tip.node.path, changes=changes)
+
+
+def _copy_back(tip: Tip, fresh: Tip) -> None:
+    """The caller's instance shows the new state."""
+    for f in Tip._meta.concrete_fields:
+        setattr(tip, f.attname, getattr(fresh, f.attname))
+
+
+def _at(value, tip: Tip, *, field_name: str = "at") -> dt.datetime:
+    now = timezone.now()
+    if value is None:
+        return now
+    if isinstance(value, str):
+        from django.utils.dateparse import parse_datetime
+
+        parsed = parse_datetime(value)
+        if parsed is None:
+            raise DomainError(_("Enter a date and time."), field=field_name)
+        value = parsed
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    if value > now + CLOCK_SKEW:
+        raise DomainError(_("This time is in the future."), field=field_name)
+    if value < tip.received_at - CLOCK_SKEW:
+        raise DomainError(_("This is before the tip was received."), field=field_name)
+    return value
+
+
+def assignable_users(tip: Tip):
+    """Active field users whose jurisdiction holds the tip's place."""
+    from fangyi.core.selectors import ancestor_paths
+
+    return (
+        User.objects.filter(
+            is_active=True,
+            role__in=FIELD_USER_ROLES,
+            nodes__path__in=ancestor_paths(tip.node.path),
+        )
+        .distinct()
+        .order_by("role", "username")
+    )
+
+
+def tip_assign(*, actor: User, tip: Tip, users) -> Tip:
+    """Give the tip to these users (replacing those it had). A new tip becomes assigned."""
+    access.require(actor, "tip.manage")
+    _in_scope(actor, tip)
+    _require_status(tip, OPEN_STATUSES)
+    users = list(users or [])
+    if not users:
+        raise DomainError(_("Choose at least one person."), field="users")
+    allowed = set(assignable_users(tip).filter(pk__in=[u.pk for u in users]))
+    for u in users:
+        if u not in allowed:
+            raise NotFound(_("No such field worker here."), field="users")
+    with transaction.atomic():
+        fresh = _locked(tip)
+        _require_status(fresh, OPEN_STATUSES)
+        before = sorted(fresh.assignees.values_list("username", flat=True))
+        fresh.assignees.set(users)
+        if fresh.status == TipStatus.NEW:
+            fresh.status = TipStatus.ASSIGNED
+            fresh.save(update_fields=["status"])
+        names = "、".join(u.display_name for u in users)
+        _event(fresh, actor, fresh.status, note=names, public=False)
+        _audit(
+            actor,
+            "assign",
+            fresh,
+            {"assignees": [before, sorted(u.username for u in users)], "status": fresh.status},
+        )
+    _copy_back(tip, fresh)
+    return tip
+
+
+def tip_accept(*, actor: User, tip: Tip) -> Tip:
+    """An assignee (or one who may assign) takes the tip on; he joins its assignees."""
+    access.require(actor, "tip.handle")
+    _in_scope(actor, tip)
+    _require_worker(actor, tip)
+    _require_status(tip, ACCEPT_FROM)
+    now = timezone.now()
+    with transaction.atomic():
+        fresh = _locked(tip)
+        _require_status(fresh, ACCEPT_FROM)
+        fresh.assignees.add(actor)
+        before = fresh.status
+        fresh.status = TipStatus.ACCEPTED
+        fresh.accepted_at = now
+        fresh.save(update_fields=["status", "accepted_at"])
+        _event(fresh, actor, TipStatus.ACCEPTED, public=True, at=now)
+        _audit(actor, "accept", fresh, {"status": [before, fresh.status]})
+    _copy_back(tip, fresh)
+    return tip
+
+
+def tip_on_scene(*, actor: User, tip: Tip, at=None) -> Tip:
+    """Arrived at the place (accepting the tip on the way if nobody had)."""
+    access.require(actor, "tip.handle")
+    _in_scope(actor, tip)
+    _require_worker(actor, tip)
+    _require_status(tip, ON_SCENE_FROM)
+    at = _at(at, tip)
+    with transaction.atomic():
+        fresh = _locked(tip)
+        _require_status(fresh, ON_SCENE_FROM)
+        fresh.assignees.add(actor)
+        before = fresh.status
+        fresh.status = TipStatus.ON_SCENE
+        fresh.accepted_at = fresh.accepted_at or at
+        fresh.on_scene_at = at
+        fresh.save(update_fields=["status", "accepted_at", "on_scene_at"])
+        _event(fresh, actor, TipStatus.ON_SCENE, public=True, at=at)
+        _audit(actor, "on_scene", fresh, {"status": [before, fresh.status], "at": at.isoformat()})
+    _copy_back(tip, fresh)
+    return tip
+
+
+def _count(value, field_name: str) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise DomainError(_("Enter a whole number."), field=field_name) from None
+    if not 0 <= number <= 100000:
+        raise DomainError(_("Enter a number between 0 and 100000."), field=field_name)
+    return number
+
+
+def tip_visit_record(
+    *,
+    actor: User,
+    tip: Tip,
+    at,
+    found: str,
+    actions,
+    people=None,
+    notices=None,
+    notes: str = "",
+    photos=(),
+    client_id: uuid.UUID | None = None,
+) -> TipVisit:
+    """One visit on the tip: who, when, what was found and done, photos. The first visit on a
+    tip not yet worked moves it to "in progress"; a tip is visited as often as needed."""
+    access.require(actor, "tip.handle")
+    if client_id:
+        done = TipVisit.objects.filter(client_id=client_id).select_related("tip__node").first()
+        if done is not None:
+            if done.tip_id != tip.pk or not access.path_visible(actor, done.tip.node.path):
+                raise client_id_taken()
+            return done
+    _in_scope(actor, tip)
+    _require_status(tip, VISIT_FROM)
+    errors: dict[str, list[str]] = {}
+
+    def check(fn):
+        try:
+            return fn()
+        except DomainError as exc:
+            for k, msgs in exc.errors.items():
+                errors.setdefault(k, []).extend(msgs)
+            return None
+
+    at = check(lambda: _at(at, tip))
+    found = check(lambda: check_length(found, "found", 2000, required=True)) or ""
+    notes = check(lambda: check_length(notes, "notes", 2000)) or ""
+    people = check(lambda: _count(people, "people"))
+    notices = check(lambda: _count(notices, "notices"))
+    actions = list(actions or [])
+    if any(a not in VisitAction.values for a in actions):
+        errors.setdefault("actions", []).append(_("Choose from the actions offered."))
+    actions = list(dict.fromkeys(actions))
+    if errors:
+        first = next(iter(errors.values()))[0]
+        raise DomainError(first, errors=errors)
+    stored = photos_store(photos, field="photos")
+    try:
+        with transaction.atomic():
+            fresh = _locked(tip)
+            _require_status(fresh, VISIT_FROM)
+            visit = TipVisit.objects.create(
+                tip=fresh,
+                node=fresh.node,
+                at=at,
+                by=actor,
+                found=found,
+                actions=actions,
+                people=people,
+                notices=notices,
+                notes=notes,
+                client_id=client_id,
+            )
+            for s in stored:
+                photo = TipPhoto(visit=visit, uploaded_by=actor)
+                photo.fill(s)
+                photo.save()
+            before = fresh.status
+            if fresh.status != TipStatus.IN_PROGRESS:
+                fresh.status = TipStatus.IN_PROGRESS
+                fresh.accepted_at = fresh.accepted_at or at
+                fresh.on_scene_at = fresh.on_scene_at or at
+                fresh.save(update_fields=["status", "accepted_at", "on_scene_at"])
+                _event(fresh, actor, TipStatus.IN_PROGRESS, public=True, at=at)
+            _event(fresh, actor, fresh.status, note=_("Visit: %s") % found[:300], public=False)
+            _audit(
+                actor,
+                "visit",
+                fresh,
+                {
+                    "visit": visit.pk,
+                    "status": [before, fresh.status],
+                    "actions": actions,
+                    "photos": len(stored),
+                },
+            )
+    except IntegrityError:
+        photo_discard(stored)
+        if client_id and TipVisit.objects.filter(client_id=client_id).exists():
+            raise client_id_taken() from None
+        raise
+    except BaseException:
+        photo_discard(stored)
+        raise
+    _copy_back(tip, fresh)
+    return visit
+
+
+def tip_resolve(*, actor: User, tip: Tip, resolution: str, note: str = "") -> Tip:
+    """Done on the ground: rectified, education given, warned, referred or unfounded. A
+    duplicate is merged instead (tip_merge)."""
+    access.require(actor, "tip.handle")
+    _in_scope(actor, tip)
+    _require_worker(actor, tip)
+    if resolution == Resolution.DUPLICATE:
+        raise DomainError(_("Merge a duplicate into its main tip instead."), field="resolution")
+    if resolution not in Resolution.values:
+        raise DomainError(_("Choose how the tip was resolved."), field="resolution")
+    note = check_length(note, "note", 2000)
+    _require_status(tip, RESOLVE_FROM)
+    now = timezone.now()
+    with transaction.atomic():
+        fresh = _locked(tip)
+        _require_status(fresh, RESOLVE_FROM)
+        before = fresh.status
+        fresh.status = TipStatus.RESOLVED
+        fresh.resolution = resolution
+        fresh.resolved_at = now
+        fresh.save(update_fields=["status", "resolution", "resolved_at"])
+        _event(fresh, actor, TipStatus.RESOLVED, public=True, at=now)
+        if note:
+            _event(fresh, actor, TipStatus.RESOLVED, note=note, public=False, at=now)
+        _audit(
+            actor,
+            "resolve",
+            fresh,
+            {"status": [before, fresh.status], "resolution": resolution},
+        )
+    _copy_back(tip, fresh)
+    return tip
+
+
+def tip_answer(*, actor: User, tip: Tip, answer: str) -> Tip:
+    """The final answer to the reporter, shown on the tracking page. Only once resolved."""
+    access.require(actor, "tip.handle")
+    _in_scope(actor, tip)
+    _require_worker(actor, tip)
+    answer = check_length(answer, "answer", 2000, required=True)
+    _require_status(tip, (TipStatus.RESOLVED,))
+    now = timezone.now()
+    with transaction.atomic():
+        fresh = _locked(tip)
+        _require_status(fresh, (TipStatus.RESOLVED,))
+        fresh.status = TipStatus.ANSWERED
+        fresh.answer = answer
+        fresh.answered_at = now
+        fresh.save(update_fields=["status", "answer", "answered_at"])
+        _event(fresh, actor, TipStatus.ANSWERED, note=answer, public=True, at=now)
+        _audit(actor, "answer", fresh, {"status": [TipStatus.RESOLVED, fresh.status]})
+    _copy_back(tip, fresh)
+    return tip
+
+
+def tip_close(*, actor: User, tip: Tip) -> Tip:
+    access.require(actor, "tip.manage")
+    _in_scope(actor, tip)
+    _require_status(tip, CLOSE_FROM)
+    now = timezone.now()
+    with transaction.atomic():
+        fresh = _locked(tip)
+        _require_status(fresh, CLOSE_FROM)
+        before = fresh.status
+        fresh.status = TipStatus.CLOSED
+        fresh.closed_at = now
+        fresh.save(update_fields=["status", "closed_at"])
+        _event(fresh, actor, TipStatus.CLOSED, public=True, at=now)
+        _audit(actor, "close", fresh, {"status": [before, fresh.status]})
+    _copy_back(tip, fresh)
+    return tip
+
+
+def tip_reopen(*, actor: User, tip: Tip, note: str) -> Tip:
+    """It happened again: back to its assignees (or to new), the history kept in the events."""
+    access.require(actor, "tip.manage")
+    _in_scope(actor, tip)
+    note = check_length(note, "note", 2000, required=True)
+    _require_status(tip, REOPEN_FROM)
+    if tip.duplicate_of_id:
+        raise Conflict(_("This tip was merged; reopen its main tip."), field="status")
+    now = timezone.now()
+    with transaction.atomic():
+        fresh = _locked(tip)
+        _require_status(fresh, REOPEN_FROM)
+        before = fresh.status
+        fresh.status = TipStatus.ASSIGNED if fresh.assignees.exists() else TipStatus.NEW
+        fresh.reopened += 1
+        fresh.resolution = ""
+        fresh.answer = ""
+        fresh.resolved_at = fresh.answered_at = fresh.closed_at = None
+        fresh.due_at = now + dt.timedelta(minutes=fresh.category.response_minutes)
+        fresh.save()
+        _event(fresh, actor, fresh.status, public=True, at=now)
+        _event(fresh, actor, fresh.status, note=note, public=False, at=now)
+        _audit(
+            actor,
+            "reopen",
+            fresh,
+            {"status": [before, fresh.status], "reopened": fresh.reopened},
+        )
+    _copy_back(tip, fresh)
+    return tip
+
+
+def tip_merge(*, actor: User, tip: Tip, into: Tip) -> Tip:
+    """The tip is a duplicate of `into` (same category, in scope): resolved as duplicate, and
+    its tracking page follows the main tip from now on."""
+    access.require(actor, "tip.manage")
+    _in_scope(actor, tip)
+    if not access.path_visible(actor, into.node.path):
+        raise NotFound(_("No such tip."), field="into")
+    if into.duplicate_of_id:
+        into = Tip.objects.select_related("node", "category").get(pk=into.duplicate_of_id)
+    if into.pk == tip.pk:
+        raise DomainError(_("A tip cannot be merged into itself."), field="into")
+    if into.category_id != tip.category_id:
+        raise DomainError(_("Only tips of the same category can be merged."), field="into")
+    _require_status(tip, OPEN_STATUSES)
+    now = timezone.now()
+    with transaction.atomic():
+        fresh = _locked(tip)
+        _require_status(fresh, OPEN_STATUSES)
+        before = fresh.status
+        fresh.duplicate_of = into
+        fresh.resolution = Resolution.DUPLICATE
+        fresh.status = TipStatus.RESOLVED
+        fresh.resolved_at = now
+        fresh.save(update_fields=["duplicate_of", "resolution", "status", "resolved_at"])
+        # Tips merged into this one follow the main tip too.
+        Tip.objects.filter(duplicate_of=fresh).update(duplicate_of=into)
+        _event(fresh, actor, TipStatus.RESOLVED, public=True, at=now)
+        _event(
+            fresh,
+            actor,
+            TipStatus.RESOLVED,
+            note=_("Merged into %s") % into.code,
+            at=now,
+            public=False,
+        )
+        _event(
+            into,
+            actor,
+            into.status,
+            note=_("%s merged into this tip") % fresh.code,
+            at=now,
+            public=False,
+        )
+        _audit(
+            actor,
+            "merge",
+            fresh,
+            {"status": [before, fresh.status], "duplicate_of": into.code},
+        )
+    _copy_back(tip, fresh)
+    return tip
+
+
+# --- configuration --------------------------------------------------------------------------------
+
+QUESTION_TYPES = ("text", "number", "yes_no", "choice")
+CODE_SLUG = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+def questions_clean(questions) -> list[dict]:
+    """A category's questions: a list of {code, label, type, choices, required}."""
+    if not isinstance(questions, list):
+        raise DomainError(_("Questions must be a list."), field="questions")
+    out, codes = [], set()
+    for i, q in enumerate(questions, start=1):
+        where = _("Question %(n)d: ") % {"n": i}
+        if not isinstance(q, dict):
+            raise DomainError(where + _("must be an object."), field="questions")
+        code, label, kind = q.get("code"), q.get("label"), q.get("type", "text")
+        if not isinstance(code, str) or not CODE_SLUG.match(code):
+            raise DomainError(
+                where + _("the code must be lower-case letters, digits or _."), field="questions"
+            )
+        if code in codes:
+            raise DomainError(where + _("the code is used twice."), field="questions")
+        codes.add(code)
+        if not isinstance(label, str) or not label.strip() or len(label) > 100:
+            raise DomainError(
+                where + _("give a label of at most 100 characters."), field="questions"
+            )
+        if kind not in QUESTION_TYPES:
+            raise DomainError(
+                where + _("the type must be text, number, yes_no or choice."), field="questions"
+            )
+        item = {"code": code, "label": label.strip(), "type": kind}
+        if kind == "choice":
+            choices = q.get("choices")
+            if (
+                not isinstance(choices, list)
+                or not choices
+                or not all(isinstance(c, str) and c.strip() for c in choices)
+            ):
+                raise DomainError(where + _("list the choices."), field="questions")
+            item["choices"] = [c.strip() for c in choices]
+        item["required"] = bool(q.get("required", False))
+        out.append(item)
+    return out
+
+
+def tipcategory_update(
+    *,
+    actor: User,
+    category: TipCategory,
+    name: str,
+    description: str = "",
+    questions=None,
+    route_roles=None,
+    urgent: bool = False,
+    response_minutes: int = 120,
+    duplicate_hours: int = 24,
+    active: bool = True,
+) -> TipCategory:
+    access.require(actor, "tipcategory.configure")
+    name = check_length(name, "name", 100, required=True)
+    description = check_length(description, "description", 300)
+    questions = questions_clean(questions if questions is not None else [])
+    roles = list(dict.fromkeys(route_roles or []))
+    if any(r not in access.FIELD_ROLES for r in roles):
+        raise DomainError(_("Choose field roles only."), field="route_roles")
+    if not 1 <= int(response_minutes) <= 10080:
+        raise DomainError(_("Between 1 minute and 7 days."), field="response_minutes")
+    if not 0 <= int(duplicate_hours) <= 720:
+        raise DomainError(_("Between 0 and 720 hours."), field="duplicate_hours")
+    values = {
+        "name": name,
+        "description": description,
+        "questions": questions,
+        "route_roles": roles,
+        "urgent": bool(urgent),
+        "response_minutes": int(response_minutes),
+        "duplicate_hours": int(duplicate_hours),
+        "active": bool(active),
+    }
+    changes = {k: [getattr(category, k), v] for k, v in values.items() if getattr(category, k) != v}
+    with transaction.atomic():
+        for k, v in values.items():
+            setattr(category, k, v)
+        category.save()
+        audit_record(actor, "fangyi.tipcategory.update", category, node_path="", changes=changes)
+    return category
