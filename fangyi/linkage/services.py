@@ -1,0 +1,519 @@
+"""Every write of fangyi.linkage: support requests and their steps, the escalation of overdue
+requests, the response targets. Each validates first, then writes and audits in one
+transaction; the pages and the API both call these."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fangyi.core import access
+from fangyi.core.audit import audit_entry, audit_record, created, snapshot
+from fangyi.core.errors import Conflict, DomainError, Forbidden, NotFound, client_id_taken
+from fangyi.core.models import AuditEntry, Node, Role, User
+from fangyi.core.selectors import ancestor_paths
+from fangyi.core.validators import check_length
+
+from .models import (
+    AGENCY_ROLES,
+    DEFAULT_MINUTES,
+    RUNNING,
+    Agency,
+    RequestStatus,
+    ResponseTarget,
+    SupportRequest,
+    Urgency,
+    agency_of,
+)
+
+CREATE_FIELDS = [
+    "node",
+    "from_node",
+    "agency",
+    "target_user",
+    "requested_by",
+    "requester_agency",
+    "household",
+    "person",
+    "tip",
+    "assignment",
+    "need",
+    "urgency",
+    "target_minutes",
+    "status",
+    "due_at",
+]
+# Each step: the statuses it starts from, the status it leads to, the time it stamps.
+STEPS: dict[str, tuple[tuple[str, ...], str, str]] = {
+    "accept": ((RequestStatus.OPEN,), RequestStatus.ACCEPTED, "accepted_at"),
+    "decline": (
+        (RequestStatus.OPEN, RequestStatus.ACCEPTED),
+        RequestStatus.DECLINED,
+        "declined_at",
+    ),
+    "arrive": ((RequestStatus.ACCEPTED,), RequestStatus.ARRIVED, "arrived_at"),
+    "done": ((RequestStatus.ARRIVED,), RequestStatus.DONE, "done_at"),
+    "cancel": (tuple(RUNNING), RequestStatus.CANCELLED, "cancelled_at"),
+}
+MAX_MINUTES = 7 * 24 * 60
+
+
+def target_minutes(urgency: str) -> int:
+    """The configured response time of an urgency, in minutes (DEFAULT_MINUTES when missing)."""
+    minutes = (
+        ResponseTarget.objects.filter(urgency=urgency).values_list("minutes", flat=True).first()
+    )
+    return minutes if minutes else DEFAULT_MINUTES.get(urgency, DEFAULT_MINUTES[Urgency.NORMAL])
+
+
+def agency_label(agency: str) -> str:
+    return str(dict(Agency.choices).get(agency, agency))
+
+
+def from_node_of(user: User, node: Node) -> Node | None:
+    """The requester's own node that holds the place, the deepest; None when none does (a
+    requester never asks outside his jurisdiction, but the system may)."""
+    return (
+        user.nodes.filter(path__in=ancestor_paths(node.path)).order_by("-depth", "path").first()
+        if user is not None and user.pk
+        else None
+    )
+
+
+def _door_need(assignment) -> str:
+    return _(
+        "The door of %(address)s stays shut in the sweep “%(purpose)s”: please come and help "
+        "visit it."
+    ) % {"address": assignment.household.address, "purpose": assignment.sweep.purpose}
+
+
+def _subject(
+    actor: User, *, household, person, tip, assignment
+) -> tuple[Node, dict[str, Any], str]:
+    """(the place, the subject fields, the field to blame) of exactly one subject."""
+    given = [
+        (name, value)
+        for name, value in (
+            ("household", household),
+            ("person", person),
+            ("tip", tip),
+            ("assignment", assignment),
+        )
+        if value is not None
+    ]
+    if len(given) != 1:
+        raise DomainError(
+            _("Ask for support on exactly one household, person, tip or refused door."),
+            field="subject",
+        )
+    name, value = given[0]
+    node = value.node
+    if not access.path_visible(actor, node.path):
+        raise NotFound(_("This place is not in your jurisdiction."), field=name)
+    fields: dict[str, Any] = {name: value}
+    if name == "assignment":
+        from fangyi.screening.models import DoorStatus
+
+        if not (value.needs_police or value.status == DoorStatus.REFUSED):
+            raise DomainError(
+                _("Only a door that was refused asks for support this way."), field="assignment"
+            )
+        fields["household"] = value.household
+    return node, fields, name
+
+
+def _target_user(agency: str, target_user: User | None, node: Node | None) -> User | None:
+    if agency != Agency.USER:
+        if target_user is not None:
+            raise DomainError(
+                _("A named person is chosen only for a request to a named person."),
+                field="target_user",
+            )
+        return None
+    if target_user is None:
+        raise DomainError(_("Choose the person to ask."), field="target_user")
+    ok = (
+        target_user.is_active
+        and target_user.role in access.FIELD_ROLES
+        and node is not None
+        and access.path_visible(target_user, node.path)
+    )
+    if not ok:
+        # The same answer whoever it is: no names or roles of users elsewhere are told.
+        raise DomainError(
+            _("Choose an active field worker whose jurisdiction holds this place."),
+            field="target_user",
+        )
+    return target_user
+
+
+def support_request_create(
+    *,
+    actor: User,
+    agency: str,
+    need: str = "",
+    urgency: str,
+    target_user: User | None = None,
+    household=None,
+    person=None,
+    tip=None,
+    assignment=None,
+    client_id: uuid.UUID | None = None,
+) -> SupportRequest:
+    """Ask an agency (or a named user) for support on exactly one household, person, tip or
+    refused door (whose household becomes the subject, the need filled in from the sweep and
+    the door when empty). The target time comes from the configuration of the urgency."""
+    access.require(actor, "support.request")
+    if client_id is not None:
+        done = SupportRequest.objects.filter(client_id=client_id).select_related("node").first()
+        if done is not None:
+            if done.requested_by_id != actor.pk or not access.path_visible(actor, done.node.path):
+                raise client_id_taken()
+            return done
+
+    errors: dict[str, list[str]] = {}
+
+    def add(field: str, message: str) -> None:
+        errors.setdefault(field, []).append(str(message))
+
+    node, subject, _name = _subject(
+        actor, household=household, person=person, tip=tip, assignment=assignment
+    )
+    if assignment is not None and not (need or "").strip():
+        need = _door_need(assignment)
+        if not agency:
+            agency = Agency.POLICE
+    if agency not in Agency.values:
+        add("agency", _("Choose who is asked: police, health, community or a named person."))
+    else:
+        try:
+            target_user = _target_user(agency, target_user, node)
+        except DomainError as exc:
+            add("target_user", exc.message)
+    if urgency not in Urgency.values:
+        add("urgency", _("Choose the urgency: urgent, high or normal."))
+    try:
+        need = check_length(need, "need", 1000, required=True)
+    except DomainError as exc:
+        for msgs in exc.errors.values():
+            for m in msgs:
+                add("need", m)
+    if errors:
+        first = next(iter(errors.values()))[0]
+        raise DomainError(first, errors=errors)
+
+    if assignment is not None:
+        running = (
+            SupportRequest.objects.filter(assignment=assignment, status__in=RUNNING)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if running is not None:
+            raise Conflict(
+                _("Support was already asked for this door."),
+                field="assignment",
+                details={"id": running},
+            )
+
+    minutes = target_minutes(urgency)
+    now = timezone.now()
+    request = SupportRequest(
+        node=node,
+        from_node=from_node_of(actor, node),
+        agency=agency,
+        target_user=target_user,
+        requested_by=actor,
+        requester_agency=agency_of(actor.role),
+        need=need,
+        urgency=urgency,
+        target_minutes=minutes,
+        status=RequestStatus.OPEN,
+        created_at=now,
+        due_at=now + dt.timedelta(minutes=minutes),
+        client_id=client_id,
+        **subject,
+    )
+    try:
+        with transaction.atomic():
+            request.save()
+            audit_record(
+                actor,
+                "fangyi.supportrequest.create",
+                request,
+                changes=created(snapshot(request, CREATE_FIELDS)),
+                node_path=node.path,
+            )
+    except IntegrityError:
+        if client_id is not None:
+            done = SupportRequest.objects.filter(client_id=client_id).first()
+            if done is not None:
+                if done.requested_by_id != actor.pk:
+                    raise client_id_taken() from None
+                return done
+        raise
+    return request
+
+
+# ---------------------------------------------------------------------------------------------
+# the steps
+
+
+def visible(user: User, request: SupportRequest) -> bool:
+    """The request's place is in the user's jurisdiction, or the user asked, or the requester's
+    side (from_node) is in the user's jurisdiction."""
+    if request.requested_by_id == user.pk:
+        return True
+    if access.path_visible(user, request.node.path):
+        return True
+    return request.from_node is not None and access.path_visible(user, request.from_node.path)
+
+
+def may_answer(user: User, request: SupportRequest) -> bool:
+    """A supervisor above the place; the named user; a user of the agency above the place."""
+    if not access.can(user, "support.respond"):
+        return False
+    holds = access.path_visible(user, request.node.path)
+    if user.role == Role.SUPERVISOR:
+        return holds
+    if request.agency == Agency.USER:
+        return request.target_user_id == user.pk
+    return holds and user.role in AGENCY_ROLES.get(request.agency, set())
+
+
+def may_cancel(user: User, request: SupportRequest) -> bool:
+    if not access.can(user, "support.request"):
+        return False
+    if request.requested_by_id == user.pk:
+        return True
+    if user.role != Role.SUPERVISOR:
+        return False
+    return access.path_visible(user, request.node.path) or (
+        request.from_node is not None and access.path_visible(user, request.from_node.path)
+    )
+
+
+def _check_answer(actor: User, request: SupportRequest) -> None:
+    access.require(actor, "support.respond")
+    if not visible(actor, request):
+        raise NotFound(_("No such support request."))
+    if may_answer(actor, request):
+        return
+    if request.agency == Agency.USER:
+        raise Forbidden(
+            _("This request is addressed to %(name)s.")
+            % {"name": request.target_user.display_name if request.target_user else "?"}
+        )
+    if actor.role in AGENCY_ROLES.get(request.agency, set()) or actor.role == Role.SUPERVISOR:
+        # The right agency, but the place is not in the actor's jurisdiction (he sees the
+        # request because he asked for it, or from the requester's side).
+        raise Forbidden(_("This place is not in your jurisdiction: you cannot answer for it."))
+    raise Forbidden(
+        _("This request is addressed to the %(agency)s.")
+        % {"agency": agency_label(request.agency).lower()}
+    )
+
+
+def _step(
+    actor: User,
+    request: SupportRequest,
+    step: str,
+    extra: dict[str, Any] | None = None,
+    at: dt.datetime | None = None,
+) -> SupportRequest:
+    """Move the request one step, if it still stands where the step starts (one conditional
+    UPDATE, so two answers at once cannot both win)."""
+    sources, target, stamp = STEPS[step]
+    labels = dict(RequestStatus.choices)
+    if request.status not in sources:
+        raise Conflict(
+            _("This request is %(status)s: it cannot be %(step)s now.")
+            % {"status": str(labels[request.status]).lower(), "step": _step_label(step)},
+            field="status",
+        )
+    now = at or timezone.now()
+    values: dict[str, Any] = {"status": target, stamp: now, **(extra or {})}
+    before = {"status": request.status, stamp: None, **{k: None for k in extra or {}}}
+    with transaction.atomic():
+        changed = SupportRequest.objects.filter(pk=request.pk, status__in=sources).update(**values)
+        if not changed:
+            current = SupportRequest.objects.filter(pk=request.pk).values_list("status").first()
+            status = current[0] if current else request.status
+            raise Conflict(
+                _("This request is %(status)s: it cannot be %(step)s now.")
+                % {"status": str(labels[status]).lower(), "step": _step_label(step)},
+                field="status",
+            )
+        for key, value in values.items():
+            setattr(request, key, value)
+        after = {k: _plain(v) for k, v in values.items()}
+        audit_record(
+            actor,
+            f"fangyi.supportrequest.{step}",
+            request,
+            changes={k: [_plain(before.get(k)), after[k]] for k in after},
+            node_path=request.node.path,
+        )
+    return request
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if hasattr(value, "pk"):
+        return value.pk
+    return value
+
+
+def _step_label(step: str) -> str:
+    return {
+        "accept": _("accepted"),
+        "decline": _("declined"),
+        "arrive": _("marked arrived"),
+        "done": _("marked done"),
+        "cancel": _("cancelled"),
+    }[step]
+
+
+def support_accept(*, actor: User, request: SupportRequest) -> SupportRequest:
+    _check_answer(actor, request)
+    return _step(actor, request, "accept", {"accepted_by": actor})
+
+
+def support_decline(*, actor: User, request: SupportRequest, reason: str) -> SupportRequest:
+    _check_answer(actor, request)
+    reason = check_length(reason, "reason", 500, required=True)
+    extra: dict[str, Any] = {"decline_reason": reason}
+    return _step(actor, request, "decline", extra)
+
+
+def support_arrive(
+    *, actor: User, request: SupportRequest, at: dt.datetime | None = None
+) -> SupportRequest:
+    _check_answer(actor, request)
+    return _step(actor, request, "arrive", at=_when(at, request))
+
+
+def support_done(
+    *, actor: User, request: SupportRequest, outcome: str, at: dt.datetime | None = None
+) -> SupportRequest:
+    _check_answer(actor, request)
+    outcome = check_length(outcome, "outcome", 1000, required=True)
+    return _step(actor, request, "done", {"outcome": outcome}, at=_when(at, request))
+
+
+def support_cancel(*, actor: User, request: SupportRequest) -> SupportRequest:
+    access.require(actor, "support.request")
+    if not visible(actor, request):
+        raise NotFound(_("No such support request."))
+    if not may_cancel(actor, request):
+        raise Forbidden(_("Only the one who asked, or a supervisor, may cancel this request."))
+    return _step(actor, request, "cancel")
+
+
+def _when(at: dt.datetime | None, request: SupportRequest) -> dt.datetime | None:
+    """A time given by the device (offline phone): not in the future, not before the request."""
+    if at is None:
+        return None
+    if timezone.is_naive(at):
+        at = timezone.make_aware(at)
+    now = timezone.now()
+    if at > now + dt.timedelta(minutes=5):
+        raise DomainError(_("This time is in the future."), field="at")
+    if at < request.created_at:
+        raise DomainError(_("This time is before the request was made."), field="at")
+    return at
+
+
+# ---------------------------------------------------------------------------------------------
+# escalation
+
+
+def support_escalate_overdue(now: dt.datetime | None = None) -> int:
+    """Mark `escalated_at` on running requests past their due time that are not yet marked, one
+    audit row each (the supervisors of both sides then see them). Idempotent; the worker runs
+    it every minute."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        qs = SupportRequest.objects.filter(
+            status__in=RUNNING, due_at__lt=now, escalated_at__isnull=True
+        )
+        if connection.features.has_select_for_update_skip_locked:
+            qs = qs.select_for_update(skip_locked=True, of=("self",))
+        rows = list(qs.values_list("pk", "due_at", "agency", "need", "node__path"))
+        if not rows:
+            return 0
+        ids = [r[0] for r in rows]
+        n = 0
+        for start in range(0, len(ids), 900):  # SQLite's parameter cap
+            n += SupportRequest.objects.filter(
+                pk__in=ids[start : start + 900], escalated_at__isnull=True
+            ).update(escalated_at=now)
+        AuditEntry.objects.bulk_create(
+            [
+                audit_entry(
+                    None,
+                    "fangyi.supportrequest.escalate",
+                    None,
+                    object_type="supportrequest",
+                    object_id=pk,
+                    object_repr=f"{agency_label(agency)}: {need[:40]}",
+                    changes={
+                        "escalated_at": [None, now.isoformat()],
+                        "due_at": [due.isoformat(), due.isoformat()],
+                    },
+                    node_path=path,
+                )
+                for pk, due, agency, need, path in rows
+            ],
+            batch_size=500,
+        )
+    return n
+
+
+# ---------------------------------------------------------------------------------------------
+# configuration
+
+
+def response_targets_set(*, actor: User, minutes: dict[str, Any]) -> list[ResponseTarget]:
+    """Set the minutes of each urgency given ({"urgent": 10, ...}); 1 to a week."""
+    access.require(actor, "linkage.configure")
+    errors: dict[str, list[str]] = {}
+    clean: dict[str, int] = {}
+    for urgency, value in minutes.items():
+        if urgency not in Urgency.values:
+            errors.setdefault(urgency, []).append(_("Unknown urgency."))
+            continue
+        try:
+            number = int(value)
+            if not 1 <= number <= MAX_MINUTES:
+                raise ValueError
+        except (TypeError, ValueError):
+            errors.setdefault(urgency, []).append(
+                _("Enter a whole number of minutes from 1 to %(max)d.") % {"max": MAX_MINUTES}
+            )
+            continue
+        clean[urgency] = number
+    if errors:
+        raise DomainError(next(iter(errors.values()))[0], errors=errors)
+    with transaction.atomic():
+        for urgency, number in clean.items():
+            target, made = ResponseTarget.objects.get_or_create(
+                urgency=urgency, defaults={"minutes": number}
+            )
+            old = None if made else target.minutes
+            if not made and target.minutes != number:
+                target.minutes = number
+                target.save(update_fields=["minutes"])
+            if made or old != number:
+                audit_record(
+                    actor,
+                    "fangyi.responsetarget.update",
+                    target,
+                    changes={"minutes": [old, number]},
+                )
+    return list(ResponseTarget.objects.order_by("minutes"))
