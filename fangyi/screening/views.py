@@ -228,7 +228,10 @@ def _door_context(request, assignment, form) -> dict:
     declared: set[int] = set()
     if latest is not None and latest.outcome == DoorStatus.VISITED:
         declared = set(latest.declarations.values_list("person_id", flat=True))
+    from fangyi.linkage.views import door_support_context
+
     return {
+        **door_support_context(request.user, assignment),
         "door": assignment,
         "sweep": assignment.sweep,
         "visits": visits,
