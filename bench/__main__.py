@@ -6,6 +6,8 @@
                     the raw insert of the same rows
     followups_generate   today's follow-ups for everyone under observation
     daylist         server time of a worker's day list in a big station
+    tips_intake_load   1,000 public tips in a minute while 20 clients poll a dispatch board,
+                    against a real server (gunicorn) on loopback
 
 Each runs on a throwaway database (SQLite in a temporary folder, or PostgreSQL when
 DATABASE_URL is set) and prints one JSON line last. `all` runs each in its own process at
@@ -26,6 +28,7 @@ BENCHES = {
     "declarations_store": "bench.declarations_store",
     "followups_generate": "bench.followups_generate",
     "daylist": "bench.daylist",
+    "tips_intake_load": "bench.tips_intake_load",
 }
 # `all` runs every benchmark at a size a 2-core machine finishes in a few minutes.
 DEFAULT_N = 20_000
@@ -50,6 +53,13 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="person_search on SQLite: run ANALYZE after the load (PostgreSQL always is)",
     )
+    load = parser.add_argument_group("tips_intake_load")
+    load.add_argument("--tips", type=int, default=1000, help="public tips to send")
+    load.add_argument("--duration", type=float, default=60.0, help="seconds to send them over")
+    load.add_argument("--pollers", type=int, default=20, help="clients polling the board")
+    load.add_argument("--interval", type=float, default=2.0, help="seconds between polls")
+    load.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
+    load.add_argument("--threads", type=int, default=4, help="threads per worker")
     args = parser.parse_args(argv)
     if args.n < 1:
         parser.error("--n must be at least 1")
@@ -75,7 +85,11 @@ def main(argv: list[str] | None = None) -> int:
 
     with throwaway_database() as vendor:
         module = importlib.import_module(BENCHES[args.name])
-        figures = module.run(n=args.n, seed=args.seed, profile=args.profile, analyze=args.analyze)
+        # A benchmark's own options (its OPTIONS) are passed only to it.
+        extra = {name: getattr(args, name) for name in getattr(module, "OPTIONS", ())}
+        figures = module.run(
+            n=args.n, seed=args.seed, profile=args.profile, analyze=args.analyze, **extra
+        )
     # The 1-minute load average: on a shared machine, wall-clock figures need it to be read.
     emit(
         {
