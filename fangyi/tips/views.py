@@ -79,6 +79,13 @@ def _questions(category: TipCategory | None, post=None, exc: DomainError | None 
     return out
 
 
+def _form_errors(form, exc: DomainError) -> None:
+    """The service's errors on the form; the answers' errors show next to their questions."""
+    rest = {k: v for k, v in exc.errors.items() if not k.startswith("answers.")}
+    if rest:
+        form_add_domain_error(form, DomainError(exc.message, errors=rest))
+
+
 def _tip_input(cd, category, answers, household=None) -> services.TipInput:
     node = None
     if cd.get("node"):
@@ -144,7 +151,7 @@ def report(request):
                 )
             except DomainError as e:
                 exc = e
-                form_add_domain_error(form, e)
+                _form_errors(form, e)
                 status = e.status
         else:
             status = 400
@@ -281,7 +288,7 @@ def tip_create(request):
                 if isinstance(e, NotFound) and "household" in e.errors:
                     household = None
                 exc = e
-                form_add_domain_error(form, e)
+                _form_errors(form, e)
                 status = e.status
         else:
             status = 400
