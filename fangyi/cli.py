@@ -162,12 +162,38 @@ def _daily_loop(stop, interval: float = 60.0) -> None:
         stop.wait(interval)
 
 
+def _support_loop(stop, interval: float = 60.0) -> None:
+    """Overdue support requests (linkage) escalated to the supervisors every minute. The job
+    is idempotent; a failure is logged and the next round tries again."""
+    import logging
+
+    from django.db import close_old_connections
+
+    from fangyi.linkage import services
+
+    log = logging.getLogger("fangyi.linkage")
+    while not stop.is_set():
+        try:
+            n = services.support_escalate_overdue()
+            if n:
+                log.info("escalated %d overdue support requests", n)
+        except Exception:
+            log.exception("escalating overdue support requests failed; retrying in %ss", interval)
+        finally:
+            close_old_connections()
+        stop.wait(interval)
+
+
 def cmd_worker(args) -> int:
     import threading
 
     stop = threading.Event()
     daily = threading.Thread(target=_daily_loop, args=(stop,), name="daily-rounds", daemon=True)
     daily.start()
+    support = threading.Thread(
+        target=_support_loop, args=(stop,), name="support-escalation", daemon=True
+    )
+    support.start()
     try:
         _manage("db_worker")
     finally:
