@@ -11,6 +11,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from fangyi.core import access
@@ -27,10 +28,10 @@ from .models import LegalBasis, Measure
 PAGE_SIZE = 30
 SEARCH_LIMIT = 8
 FOLLOWUP_FILTERS = [
-    ("", _("All")),
-    ("due", _("Follow-up due")),
-    ("open", _("Follow-up planned")),
-    ("done", _("Follow-up done")),
+    ("", gettext_lazy("All")),
+    ("due", gettext_lazy("Follow-up due")),
+    ("open", gettext_lazy("Follow-up planned")),
+    ("done", gettext_lazy("Follow-up done")),
 ]
 
 
