@@ -266,6 +266,12 @@ def tip_create(request):
     exc = None
     status = 200
     if request.method == "POST":
+        raw_node = request.POST.get("node", "")
+        if raw_node and (
+            not raw_node.isdigit() or not _staff_nodes(request.user).filter(pk=raw_node).exists()
+        ):
+            # a place not yours answers like one that does not exist
+            raise NotFound(_("No such jurisdiction."))
         form = StaffTipForm(request.POST, nodes=_staff_nodes(request.user))
         if category is None:
             form.is_valid()
