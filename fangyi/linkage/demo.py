@@ -38,6 +38,8 @@ def build(n: dict, users: dict) -> None:
             actor=users["wanggeyuan"],
             agency=Agency.POLICE,
             urgency=Urgency.HIGH,
+            need=f"{door.household.address}住戶拒不開門,拒絕配合「{door.sweep.purpose}」,"
+            "請民警到場協助入戶",
             assignment=door,
         )
         support_accept(actor=users["xuhongxin"], request=asked)

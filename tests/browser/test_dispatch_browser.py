@@ -1,0 +1,102 @@
+"""The station's dispatch board in Chromium: the timers tick in the browser every second, the
+HTMX poll brings a request made meanwhile on the server within a few seconds, and the page
+never scrolls sideways on a 360 px phone; on a desk the two lists stand side by side."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from tests.browser.test_browser import assert_no_horizontal_scroll, log_in, path_of
+
+pytestmark = pytest.mark.browser
+
+
+def _ask(urgency: str, need: str):
+    from fangyi.core.models import User
+    from fangyi.linkage.services import support_request_create
+    from fangyi.people.models import Household
+
+    household = Household.objects.filter(node__name="機務小區").order_by("-pk").first()
+    return support_request_create(
+        actor=User.objects.get(username="wanggeyuan"),
+        agency="police",
+        urgency=urgency,
+        need=need,
+        household=household,
+    )
+
+
+def _station():
+    from fangyi.core.models import Node
+
+    return Node.objects.get(name="五里亭派出所")
+
+
+def test_the_board_ticks_and_polls_on_a_phone(phone_page, shot):
+    page = phone_page
+    first = _ask("urgent", "發熱老人需民警協助送醫")
+    log_in(page, "xuhongxin")
+    with page.expect_navigation(url=re.compile(r"/dispatch/\d+/$")):
+        page.goto("/dispatch/")  # one station: straight to its board
+    assert path_of(page) == f"/dispatch/{_station().pk}/"
+    row = page.locator(f"li[data-request='{first.pk}']")
+    row.wait_for()
+    timer = row.locator(".timer")
+    before = timer.inner_text()
+    assert re.search(r"\d+:\d\d", before), before
+    # the browser ticks it: within about two seconds the text changes
+    page.wait_for_function(
+        "([sel, text]) => document.querySelector(sel).textContent !== text",
+        arg=[f"li[data-request='{first.pk}'] .timer", before],
+        timeout=2500,
+    )
+    assert_no_horizontal_scroll(page, "the dispatch board")
+    shot(page, "dispatch-01-phone")
+
+    # a request made on the server meanwhile shows up with the next poll (every 5 s)
+    started = time.monotonic()
+    second = _ask("high", "住戶拒不開門,請民警協助")
+    page.locator(f"li[data-request='{second.pk}']").wait_for(timeout=7000)
+    assert time.monotonic() - started < 7
+    assert_no_horizontal_scroll(page, "the dispatch board after a poll")
+    # the timers of the new lists tick too
+    text = page.locator(f"li[data-request='{second.pk}'] .timer").inner_text()
+    page.wait_for_function(
+        "([sel, text]) => document.querySelector(sel).textContent !== text",
+        arg=[f"li[data-request='{second.pk}'] .timer", text],
+        timeout=2500,
+    )
+    assert not page.js_errors, page.js_errors
+
+
+def test_the_board_has_two_columns_on_a_desk(browser, live_server, demo_city, shot):
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 800}, locale="zh-CN", base_url=live_server.url
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        first = _ask("urgent", "聚集聚餐需民警到場")
+        log_in(page, "xuhongxin")
+        with page.expect_navigation():
+            page.goto(f"/dispatch/{_station().pk}/")
+        requests_box = page.locator("#board-requests").bounding_box()
+        tips_box = page.locator("#board-tips").bounding_box()
+        assert abs(requests_box["y"] - tips_box["y"]) < 2  # side by side
+        assert tips_box["x"] > requests_box["x"] + requests_box["width"] - 1
+        timer = page.locator(f"li[data-request='{first.pk}'] .timer")
+        before = timer.inner_text()
+        page.wait_for_function(
+            "([sel, text]) => document.querySelector(sel).textContent !== text",
+            arg=[f"li[data-request='{first.pk}'] .timer", before],
+            timeout=2500,
+        )
+        shot(page, "dispatch-02-desk")
+        assert not errors, errors
+    finally:
+        context.close()
