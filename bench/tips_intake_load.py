@@ -28,7 +28,10 @@ Figures: `tips_sent`, `tips_stored` (public tips in the database afterwards), `e
 answers and exceptions, intake and board; goal 0) with `error_kinds`, `intake_p50_ms` /
 `intake_p95_ms` / `intake_max_ms`, `board_polls`, `board_p50_ms` / `board_p95_ms` /
 `board_max_ms` (goal: p95 under 200), `late_max_ms` (how far behind the schedule the senders
-fell), `seconds` (the load phase), `board_tips` (open tips on the board at the end).
+fell), `seconds` (the load phase), `board_tips` (open tips on the board at the end),
+`server_cpu_share` (the server's CPU seconds per second of load: 1.0 is one core kept busy;
+read it with `cpus` and `loadavg`; `client_cpu_share` the same for this process's senders and
+pollers, which share the machine).
 Baselines in the same run, without the server: `board_inproc_ms` (the fragment through the
 Django test client in this process, median of 20), `board_queries` (its SQL statements),
 `board_raw_ms` (the board selector's own SQL statements run directly on a cursor, median of
@@ -268,6 +271,21 @@ def stop_server(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
+def server_cpu_seconds(proc: subprocess.Popen) -> float:
+    """CPU seconds (user + system) used so far by the server: gunicorn's master and workers."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        if pid == proc.pid or ppid == proc.pid:
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
 def request(
     port: int, method: str, path: str, body: bytes | None = None, headers: dict | None = None
 ) -> tuple[int, bytes, float]:
@@ -490,12 +508,15 @@ def run(
         ]
         for t in polls:
             t.start()
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), server_cpu_seconds(proc)
+        own = time.process_time()
         load.send_all(bodies, tips / duration)
         seconds = time.perf_counter() - started
         load.done.set()
         for t in polls:
             t.join()
+        cpu = server_cpu_seconds(proc) - cpu
+        own = time.process_time() - own
     finally:
         stop_server(proc)
 
@@ -517,6 +538,10 @@ def run(
         "board_tips": board_tips,
         "seconds": round(seconds, 2),
         "rate": round(tips / seconds, 2),
+        # The server's CPU seconds per second of load (1.0 = one core busy), and the cores.
+        "server_cpu_share": round(cpu / seconds, 2),
+        "client_cpu_share": round(own / seconds, 2),  # this process: senders and pollers
+        "cpus": os.cpu_count(),
         "pollers": pollers,
         "interval": interval,
         "workers": workers,
