@@ -71,6 +71,25 @@ def test_the_board_ticks_and_polls_on_a_phone(phone_page, shot):
     )
     assert not page.js_errors, page.js_errors
 
+    # the request's page: its timer, the officer accepts and arrives, one tap each
+    with page.expect_navigation(url=re.compile(rf"/support/{second.pk}/$")):
+        page.locator(f"li[data-request='{second.pk}'] a").click()
+    assert_no_horizontal_scroll(page, "a support request")
+    with page.expect_navigation():
+        page.click(f"form[action='/support/{second.pk}/accept/'] button")
+    with page.expect_navigation():
+        page.click(f"form[action='/support/{second.pk}/arrive/'] button")
+    assert page.locator("#timeline li").count() == 3
+    assert_no_horizontal_scroll(page, "an answered support request")
+    shot(page, "dispatch-03-request")
+    second.refresh_from_db()
+    assert second.status == "arrived" and second.accepted_by.username == "xuhongxin"
+    with page.expect_navigation():
+        page.goto("/support/?tab=all&status=any")
+    assert page.locator(f"a[href='/support/{second.pk}/']").count() == 1
+    assert_no_horizontal_scroll(page, "the support requests")
+    assert not page.js_errors, page.js_errors
+
 
 def test_the_board_has_two_columns_on_a_desk(browser, live_server, demo_city, shot):
     context = browser.new_context(
