@@ -528,3 +528,26 @@ def test_the_list_holds_at_most_1000(officer, jiwu, monkeypatch):
         tip_at(jiwu)
     rows = Client().get(f"{BASE}/requests.json", {"api_key": key_of(officer)}).json()
     assert len(rows) == 3
+
+
+def test_a_client_id_of_a_request_outside_is_refused(officer, outsider, jiwu_household):
+    used = str(uuid.uuid4())
+    tip_at(compound_of(outsider), client_id=used)
+    before = Tip.objects.count()
+    body = {
+        "api_key": key_of(officer),
+        "service_code": "gathering",
+        "address_id": jiwu_household.pk,
+        "description": "聚餐",
+        "client_id": used,
+    }
+    described = errors(post(Client(), body), 409)
+    assert described[0].startswith("client_id:")
+    assert Tip.objects.count() == before
+
+
+def compound_of(user):
+    """A compound of the user's jurisdiction."""
+    from fangyi.core.models import Node
+
+    return Node.objects.filter(path__startswith=user.nodes.first().path, kind="compound").first()

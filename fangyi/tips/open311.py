@@ -75,7 +75,13 @@ class ErrorOut(Schema):
     description: str = Field(..., examples=["attribute[people]: Enter a whole number."])
 
 
-ERRORS = {400: list[ErrorOut], 403: list[ErrorOut], 404: list[ErrorOut], 429: list[ErrorOut]}
+ERRORS = {
+    400: list[ErrorOut],
+    403: list[ErrorOut],
+    404: list[ErrorOut],
+    409: list[ErrorOut],
+    429: list[ErrorOut],
+}
 
 
 class ServiceOut(Schema):
@@ -163,7 +169,8 @@ class RequestOut(Schema):
 
 
 def _errors(exc: Open311Error):
-    return Status(exc.status, [{"code": exc.status, "description": d} for d in exc.descriptions])
+    status = exc.status if exc.status in ERRORS else 400
+    return Status(status, [{"code": status, "description": d} for d in exc.descriptions])
 
 
 def _from_domain(exc: DomainError) -> Open311Error:
