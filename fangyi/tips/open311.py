@@ -80,7 +80,6 @@ ERRORS = {
     403: list[ErrorOut],
     404: list[ErrorOut],
     409: list[ErrorOut],
-    429: list[ErrorOut],
 }
 
 
