@@ -295,7 +295,7 @@ def public_tip_create(request, payload: PublicTipIn):
     window: then 429. Answers the tracking code."""
     if payload.website:
         code = services.new_code()
-        return Status(201, {"code": code, "status": "new", "track_url": f"/track/{code}/"})
+        return Status(201, {"code": code, "status": "assigned", "track_url": f"/track/{code}/"})
     category = _category(payload.category)
     node = None
     if payload.node_id is not None:
