@@ -655,3 +655,16 @@ def test_events_never_leak_into_the_public_view(tip, community_staff):
         assert secret not in text
     assert [e.status for e in view.events] == ["new", "assigned", "accepted", "in_progress"]
     assert TipEvent.objects.filter(tip=tip, public=False).exists()
+
+
+def test_the_list_pages_keep_the_filters_and_urgent_come_first(jiwu, community_staff):
+    for i in range(42):
+        public_tip(jiwu, code="other", description=f"其他{i}", ip=None)
+    urgent = public_tip(jiwu, code="gathering", description="聚餐", ip=None)
+    rows = list(selectors.tip_list(community_staff, status="open")[:3])
+    assert rows[0] == urgent
+    client = login(community_staff)
+    page = client.get("/tips/", {"status": "open", "category": "other"}).content.decode()
+    assert "status=open&amp;category=other&amp;page=2" in page
+    second = client.get("/tips/", {"status": "open", "category": "other", "page": "2"})
+    assert second.status_code == 200 and "其他" in second.content.decode()

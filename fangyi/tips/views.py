@@ -223,11 +223,14 @@ def tip_list(request):
         request.user, status=status, category=category, node=node, q=q, mine=mine
     )
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    keep = request.GET.copy()
+    keep.pop("page", None)
     return render(
         request,
         "tips/tip_list.html",
         {
             "page": page,
+            "keep": keep.urlencode(),
             "status": status,
             "statuses": STATUS_FILTERS,
             "categories": list(services.categories_active()),
@@ -379,6 +382,7 @@ def _step(request, pk: int, action: str, run, form_key: str | None = None, form=
     access.require(request.user, action)
     tip = selectors.tip_get(request.user, pk)
     if form is not None and not form.is_valid():
+        access_ui(request, tip)
         return _detail(request, tip, forms={form_key: form}, status=400)
     try:
         message = run(tip, form.cleaned_data if form is not None else None)
