@@ -21,6 +21,13 @@ from tests.test_api import call, field_names, schema_operations
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def own_data_dir(settings, tmp_path):
+    """Photos go to this test's own directory: what is left there is this test's."""
+    settings.DATA_DIR = tmp_path
+
+
 MISSING = 987_654_321
 
 
