@@ -353,7 +353,7 @@ def support_cancel(request, request_id: int):
 
 @router.get("/dispatch/{station_id}", response={200: BoardOut, **ERRORS})
 def dispatch_board(request, station_id: int):
-    """A station's live board: open tips and active support requests (the most urgent 100 of
+    """A station's live board: open tips and active support requests (the most urgent 50 of
     each, and how many in all) with their timers in seconds."""
     station = selectors.board_station_get(request.user, station_id)
     return _board_out(selectors.board(request.user, station, now=timezone.now()))

@@ -20,7 +20,7 @@ from fangyi.core.models import Node, NodeKind, Role, User, subtree_q
 from .models import ACTIVE, RUNNING, Agency, RequestStatus, SupportRequest, Urgency, agency_of
 
 # Lists on the board: the most urgent this many, the rest counted.
-BOARD_LIMIT = 100
+BOARD_LIMIT = 50
 URGENCY_RANK = Case(
     When(urgency=Urgency.URGENT, then=Value(0)),
     When(urgency=Urgency.HIGH, then=Value(1)),

@@ -23,6 +23,7 @@ from fangyi.core.web import form_add_domain_error, staff_view
 from . import selectors, services
 from .forms import DeclineForm, DoneForm, SupportForm, TargetsForm
 from .models import RUNNING, Agency, RequestStatus, ResponseTarget, Urgency
+from .templatetags.linkage_tags import ago_text, left_text
 
 PAGE_SIZE = 40
 POLL_SECONDS = 5
@@ -369,9 +370,27 @@ def dispatch_choose(request):
     return render(request, "linkage/dispatch_choose.html", {"stations": stations})
 
 
+def _timer_fields(row: dict, start, due) -> None:
+    """What the board's row shows of its timer, worked out once here rather than by template
+    tags per row (the fragment is polled by every board every few seconds)."""
+    running = due is not None and row["left"] is not None
+    row["due_ts"] = int(due.timestamp()) if running else ""
+    row["since_ts"] = int(start.timestamp())
+    row["timer_css"] = (" over" if row["overdue"] else "") if running else " done"
+    if running:
+        row["timer_text"] = left_text(row["left"])
+    else:
+        row["timer_text"] = ago_text(row["elapsed"])
+
+
 def _board_context(request, pk: int) -> dict:
     station = selectors.board_station_get(request.user, pk)
     board = selectors.board(request.user, station)
+    for t in board.tips:
+        _timer_fields(t, t["received_at"], t["due_at"])
+    for r in board.requests:
+        _timer_fields(r, r["since"], r["due_at"])
+        r["need_short"] = r["need"] if len(r["need"]) <= 140 else r["need"][:139] + "…"
     return {
         "board": board,
         "poll": POLL_SECONDS,
