@@ -669,3 +669,15 @@ def test_legal_basis_errors_name_their_fields(admin):
             },
         )
     assert {"title", "url", "issued_on", "order"} <= set(exc.value.errors)
+
+
+def test_the_demo_records_the_education_at_the_gathering(officer, notice):
+    tip = Tip.objects.filter(node__name="南鐵北四區", category__code="gathering").first()
+    assert tip is not None  # the tips part of the demo puts the gathering there
+    record = EnforcementRecord.objects.get(tip=tip)
+    assert record.measure == Measure.EDUCATION and record.recorded_by == officer
+    assert list(record.officers.all()) == [officer]
+    assert list(record.legal_bases.all()) == [notice]
+    made = timezone.localtime(record.recorded_at).date()
+    assert record.followup_on == made + dt.timedelta(days=3)
+    assert record.followup_done_at is None
