@@ -91,6 +91,54 @@ def test_the_board_ticks_and_polls_on_a_phone(phone_page, shot):
     assert not page.js_errors, page.js_errors
 
 
+def _refused_door():
+    from fangyi.core.models import User
+    from fangyi.screening.models import Assignment
+    from fangyi.screening.services import door_visit_record
+
+    worker = User.objects.get(username="wanggeyuan")
+    door = Assignment.objects.filter(
+        assignee=worker, status="pending", sweep__status="open"
+    ).first()
+    door_visit_record(actor=worker, assignment=door, outcome="refused", notes="不開門")
+    return door
+
+
+def test_one_tap_from_a_refused_door_reaches_the_board(browser, live_server, phone_page, shot):
+    from fangyi.linkage.models import SupportRequest
+    from tests.browser.conftest import _phone_page
+
+    door = _refused_door()
+    page = phone_page
+    log_in(page, "wanggeyuan")
+    with page.expect_navigation():
+        page.goto(f"/doors/{door.pk}/")
+    with page.expect_navigation(url=re.compile(r"/support/\d+/$")):
+        page.click("#ask-police")
+    s = SupportRequest.objects.get(assignment=door)
+    assert (s.agency, s.urgency) == ("police", "high")
+    assert_no_horizontal_scroll(page, "the request just asked")
+    with page.expect_navigation():
+        page.goto(f"/doors/{door.pk}/")
+    assert page.locator("#ask-police").count() == 0
+    card = page.locator("#door-support")
+    assert card.locator(".timer[data-due]").count() == 1
+    assert_no_horizontal_scroll(page, "the refused door with its request")
+    shot(page, "dispatch-04-door")
+
+    # the officer's board, open on another phone, shows it
+    context, police = _phone_page(browser, live_server.url)
+    try:
+        log_in(police, "xuhongxin")
+        with police.expect_navigation():
+            police.goto(f"/dispatch/{_station().pk}/")
+        police.locator(f"li[data-request='{s.pk}']").wait_for()
+        assert door.household.address in police.locator(f"li[data-request='{s.pk}']").inner_text()
+    finally:
+        context.close()
+    assert not page.js_errors, page.js_errors
+
+
 def test_the_board_has_two_columns_on_a_desk(browser, live_server, demo_city, shot):
     context = browser.new_context(
         viewport={"width": 1280, "height": 800}, locale="zh-CN", base_url=live_server.url
