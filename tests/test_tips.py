@@ -546,6 +546,7 @@ def test_staff_list_detail_and_every_step_through_the_pages(tip, community_staff
     )
     tip.refresh_from_db()
     assert tip.status == TipStatus.IN_PROGRESS
+    assert '<span class="badge">Persuaded</span>' in client.get(f"/tips/{tip.pk}/").content.decode()
     photo = TipPhoto.objects.filter(visit__tip=tip, visit__notices=3).first()
     assert TipPhoto.objects.filter(visit__tip=tip).count() == 2
     assert client.get(f"/tips/photos/{photo.pk}/")["Content-Type"] == "image/png"

@@ -34,7 +34,7 @@ from .forms import (
     StaffTipForm,
     VisitForm,
 )
-from .models import OPEN_STATUSES, TipCategory, TipStatus
+from .models import OPEN_STATUSES, TipCategory, TipStatus, VisitAction
 
 PAGE_SIZE = 40
 ALIASES = {"__all__": None}
@@ -347,12 +347,16 @@ def _detail(request, tip, *, forms: dict | None = None, status: int = 200, error
     steps = _next_steps(request.user, tip)
     workers = list(services.assignable_users(tip)) if steps["assign"] else []
     assignees = list(tip.assignees.all())
+    visits = selectors.visit_list(request.user, tip)
+    labels = dict(VisitAction.choices)
+    for v in visits:
+        v.action_labels = [str(labels.get(a, a)) for a in v.actions]
     context = {
         "tip": tip,
         "steps": steps,
         "assignees": assignees,
         "events": selectors.event_list(tip),
-        "visits": selectors.visit_list(request.user, tip),
+        "visits": visits,
         "duplicates": selectors.tip_duplicates(request.user, tip) if steps["merge"] else [],
         "questions": [
             {**q, "answer": tip.answers.get(q.get("code"))}
