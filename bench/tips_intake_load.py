@@ -30,7 +30,8 @@ answers and exceptions, intake and board; goal 0) with `error_kinds`, `intake_p5
 `board_max_ms` (goal: p95 under 200), `late_max_ms` (how far behind the schedule the senders
 fell), `seconds` (the load phase), `board_tips` (open tips on the board at the end),
 `server_cpu_share` (the server's CPU seconds per second of load: 1.0 is one core kept busy;
-read it with `cpus` and `loadavg`; `client_cpu_share` the same for this process's senders and
+read it with `cpus` and `loadavg`; `db_cpu_share` the same for PostgreSQL's backends serving
+the throwaway database, 0 on SQLite; `client_cpu_share` for this process's senders and
 pollers, which share the machine).
 Baselines in the same run, without the server: `board_inproc_ms` (the fragment through the
 Django test client in this process, median of 20), `board_queries` (its SQL statements),
@@ -271,19 +272,34 @@ def stop_server(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
-def server_cpu_seconds(proc: subprocess.Popen) -> float:
-    """CPU seconds (user + system) used so far by the server: gunicorn's master and workers."""
+def _cpu_seconds(select) -> float:
+    """CPU seconds (user + system) used so far by the processes `select(pid, ppid, cmdline)`
+    picks."""
     tick = os.sysconf("SC_CLK_TCK")
     total = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
+            cmdline = (stat.parent / "cmdline").read_bytes()
         except OSError:
             continue
-        pid, ppid = int(stat.parent.name), int(fields[1])
-        if pid == proc.pid or ppid == proc.pid:
+        if select(int(stat.parent.name), int(fields[1]), cmdline):
             total += int(fields[11]) + int(fields[12])  # utime, stime
     return total / tick
+
+
+def server_cpu_seconds(proc: subprocess.Popen) -> float:
+    """The server's: gunicorn's master and workers."""
+    return _cpu_seconds(lambda pid, ppid, _cmd: proc.pid in (pid, ppid))
+
+
+def db_cpu_seconds() -> float:
+    """PostgreSQL's backends serving the throwaway database (their title names it); 0 on
+    SQLite, whose work is inside the server's processes."""
+    if connection.vendor != "postgresql":
+        return 0.0
+    name = connection.settings_dict["NAME"].encode()
+    return _cpu_seconds(lambda _pid, _ppid, cmd: cmd.startswith(b"postgres: ") and name in cmd)
 
 
 def request(
@@ -509,7 +525,7 @@ def run(
         for t in polls:
             t.start()
         started, cpu = time.perf_counter(), server_cpu_seconds(proc)
-        own = time.process_time()
+        own, db_cpu = time.process_time(), db_cpu_seconds()
         load.send_all(bodies, tips / duration)
         seconds = time.perf_counter() - started
         load.done.set()
@@ -517,6 +533,7 @@ def run(
             t.join()
         cpu = server_cpu_seconds(proc) - cpu
         own = time.process_time() - own
+        db_cpu = db_cpu_seconds() - db_cpu
     finally:
         stop_server(proc)
 
@@ -540,6 +557,7 @@ def run(
         "rate": round(tips / seconds, 2),
         # The server's CPU seconds per second of load (1.0 = one core busy), and the cores.
         "server_cpu_share": round(cpu / seconds, 2),
+        "db_cpu_share": round(db_cpu / seconds, 2),  # PostgreSQL's backends (0 on SQLite)
         "client_cpu_share": round(own / seconds, 2),  # this process: senders and pollers
         "cpus": os.cpu_count(),
         "pollers": pollers,
