@@ -676,3 +676,25 @@ def test_the_list_pages_keep_the_filters_and_urgent_come_first(jiwu, community_s
     assert "status=open&amp;category=other&amp;page=2" in page
     second = client.get("/tips/", {"status": "open", "category": "other", "page": "2"})
     assert second.status_code == 200 and "其他" in second.content.decode()
+
+
+def test_the_day_list_section_costs_one_query_at_any_size(jiwu, officer):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from fangyi.core import access
+
+    access.user_paths(officer)  # cached for the request, as a page would
+
+    def cost() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            section = selectors.daylist_section(officer, timezone.localdate())
+        assert section is not None and len(section.items) == min(section.count, 50)
+        return len(ctx.captured_queries)
+
+    public_tip(jiwu, ip=None)
+    small = cost()
+    for i in range(60):
+        public_tip(jiwu, description=f"第{i}隻雞", ip=None)
+    assert small == 1, small
+    assert cost() == 2  # the full section counts the rest once

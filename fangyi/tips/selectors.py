@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangyi.core import access
@@ -235,20 +236,9 @@ def daylist_section(user, day):
     url = _url("tip_detail")
     labels = dict(TipStatus.choices)
     items = []
-    for pk, category, place, status, urgent, due in _section(
-        mine,
-        "pk",
-        "category__name",
-        "node__name",
-        "status",
-        "urgent",
-        "due_at",
-        limit=DAYLIST_LIMIT,
-    ):
+    for pk, category, place, status, urgent, due in rows:
         detail = place
         if due is not None:
-            from django.utils import timezone
-
             detail = _("%(place)s · on scene by %(time)s") % {
                 "place": place,
                 "time": timezone.localtime(due).strftime("%m-%d %H:%M"),
