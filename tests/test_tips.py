@@ -698,3 +698,22 @@ def test_the_day_list_section_costs_one_query_at_any_size(jiwu, officer):
         public_tip(jiwu, description=f"第{i}隻雞", ip=None)
     assert small == 1, small
     assert cost() == 2  # the full section counts the rest once
+
+
+def test_the_list_page_costs_the_same_at_two_sizes(jiwu, community_staff):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = login(community_staff)
+    client.get("/tips/")
+
+    def cost() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/tips/").status_code == 200
+        return len(ctx.captured_queries)
+
+    public_tip(jiwu, ip=None)
+    small = cost()
+    for i in range(30):
+        public_tip(jiwu, description=f"第{i}隻雞", ip=None)
+    assert cost() == small
