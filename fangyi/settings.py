@@ -190,7 +190,8 @@ OTP_TOTP_ISSUER = "Fangyi"
 
 # Inactivity timeout via the session cookie; the absolute one by SessionTimeoutMiddleware.
 SESSION_COOKIE_AGE = envint("FANGYI_SESSION_IDLE_MINUTES", 30) * 60
-SESSION_SAVE_EVERY_REQUEST = True
+# Renewed by core.middleware.SessionTimeoutMiddleware on every request but a page's own polls.
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 FANGYI_SESSION_ABSOLUTE_SECONDS = envint("FANGYI_SESSION_ABSOLUTE_HOURS", 12) * 3600
 SESSION_COOKIE_HTTPONLY = True

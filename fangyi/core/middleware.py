@@ -6,6 +6,7 @@ import time
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 
@@ -41,7 +42,11 @@ def client_ip(request) -> str | None:
 class SessionTimeoutMiddleware:
     """Ends a session a fixed time after login, however active it has been.
 
-    The inactivity timeout is the session cookie's age, renewed on every request."""
+    The inactivity timeout is the session's age, renewed by every request a person makes, but
+    not by the polls a page makes on its own (views marked with `core.web.passive`): a board left
+    open on a desk is not activity, and a poll that writes nothing keeps SQLite's write lock free
+    for the people entering data. An HTMX request that the login page would answer makes the
+    whole page go there instead of swapping the login form into a fragment."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -58,7 +63,26 @@ class SessionTimeoutMiddleware:
                 elif now - started > settings.FANGYI_SESSION_ABSOLUTE_SECONDS:
                     logout(request)
                     return redirect(f"{reverse('login')}?expired=1")
-            return self.get_response(request)
+            response = self.get_response(request)
+            user = getattr(request, "user", None)
+            session = getattr(request, "session", None)
+            if (
+                user is not None
+                and user.is_authenticated
+                and session is not None
+                and not getattr(request, "fangyi_passive", False)
+                and not session.is_empty()
+            ):
+                session.modified = True  # saved by SessionMiddleware: the idle timer restarts
+            if (
+                request.headers.get("HX-Request")
+                and response.status_code == 302
+                and response.get("Location", "").startswith(reverse("login"))
+            ):
+                location = response["Location"]
+                response = HttpResponse(status=204)
+                response["HX-Redirect"] = location
+            return response
         finally:
             current_ip.reset(token)
 

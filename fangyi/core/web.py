@@ -42,3 +42,15 @@ def staff_view(view):
 class NodeChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         return "\u3000" * max(0, obj.depth - 1) + obj.name
+
+
+def passive(view):
+    """A view that pages poll on their own (a board, a progress bar): it does not count as the
+    user's activity, so it neither renews the idle timeout nor writes the session."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        request.fangyi_passive = True
+        return view(request, *args, **kwargs)
+
+    return wrapped

@@ -18,7 +18,7 @@ from fangyi.core.audit import access_record
 from fangyi.core.errors import Conflict, DomainError, Forbidden, NotFound
 from fangyi.core.models import User
 from fangyi.core.selectors import nearest_workers
-from fangyi.core.web import form_add_domain_error, staff_view
+from fangyi.core.web import form_add_domain_error, passive, staff_view
 
 from . import selectors, services
 from .forms import DeclineForm, DoneForm, SupportForm, TargetsForm
@@ -404,6 +404,7 @@ def dispatch_board(request, pk: int):
 
 
 @staff_view
+@passive
 def dispatch_live(request, pk: int):
     """The board's lists alone: the page polls this every few seconds."""
     return render(request, "linkage/_board_live.html", _board_context(request, pk))

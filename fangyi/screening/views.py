@@ -16,7 +16,7 @@ from fangyi.core import access
 from fangyi.core.audit import access_record
 from fangyi.core.errors import DomainError, NotFound
 from fangyi.core.models import NodeKind
-from fangyi.core.web import form_add_domain_error, staff_view
+from fangyi.core.web import form_add_domain_error, passive, staff_view
 from fangyi.people.selectors import person_list
 
 from . import selectors, services
@@ -112,6 +112,7 @@ def sweep_detail(request, pk: int):
 
 
 @staff_view
+@passive
 def sweep_coverage(request, pk: int):
     """The coverage table alone: the detail page polls it."""
     sweep = selectors.sweep_get(request.user, pk)

@@ -104,6 +104,7 @@ def import_detail(request, pk: int):
     running = job.status in (JobStatus.QUEUED, JobStatus.RUNNING)
     context = {"job": job, "running": running}
     if request.htmx:
+        request.fangyi_passive = True  # the progress bar's own poll (core.web.passive)
         return render(request, "transfer/_progress.html", context)
     return render(request, "transfer/import_detail.html", context)
 
