@@ -717,3 +717,19 @@ def test_the_list_page_costs_the_same_at_two_sizes(jiwu, community_staff):
     for i in range(30):
         public_tip(jiwu, description=f"第{i}隻雞", ip=None)
     assert cost() == small
+
+
+@override_settings(FANGYI_PHOTO_MAX_BYTES=3000)
+def test_a_bad_photo_on_the_page_shows_next_to_the_photos(tip, community_staff):
+    client = login(community_staff)
+    before = photo_files()
+    r = client.post(
+        f"/tips/{tip.pk}/visits/",
+        {"found": "有雞", "photos": [upload("big.png", data=png((300, 300)) + b"\0" * 4000)]},
+    )
+    assert r.status_code == 400
+    text = r.content.decode()
+    section = text[text.index('id="fg-photos"') :]
+    assert "at most" in section[: section.index("</div>")]
+    assert 'value="有雞"' in text or "有雞</textarea>" in text  # what was typed is kept
+    assert not TipVisit.objects.filter(tip=tip).exists() and photo_files() == before

@@ -117,6 +117,9 @@ class VisitForm(ClientIdMixin, forms.Form):
         label=_("Notes"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     client_id = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    # The files come in request.FILES (the page renders its own multiple input); this field
+    # only carries the photos' errors next to the input.
+    photos = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
