@@ -216,6 +216,7 @@ def build_demo(seed: int = 2020) -> list[DemoLogin]:
     from fangyi.screening import demo as screening_demo
     from fangyi.tips import demo as tips_demo
 
+    _configuration_defaults()
     users = {u.username: u for u in User.objects.all()}
     parts = (
         health_demo,
@@ -228,6 +229,25 @@ def build_demo(seed: int = 2020) -> list[DemoLogin]:
     for part in parts:
         part.build(n, users)
     return logins
+
+
+# The data migrations that load default configuration. Each is idempotent (get_or_create).
+DEFAULTS = (
+    "fangyi.tips.migrations.0002_default_categories",
+    "fangyi.linkage.migrations.0003_default_targets",
+    "fangyi.enforcement.migrations.0003_default_bases",
+)
+
+
+def _configuration_defaults() -> None:
+    """The default categories, response targets and legal bases, loaded again: a database that
+    was flushed (the browser tests' live server empties every table) has lost them."""
+    from importlib import import_module
+
+    from django.apps import apps as django_apps
+
+    for module in DEFAULTS:
+        import_module(module).forwards(django_apps, None)
 
 
 def demo_counts() -> dict[str, int]:

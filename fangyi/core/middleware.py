@@ -23,6 +23,7 @@ OTP_EXEMPT_PREFIXES = (
     "/static/",
     "/i18n/",
     "/report",
+    "/track",
     "/api/",
 )
 
