@@ -86,10 +86,13 @@ def http_error(request, exc: HttpError):
 
 from fangyi.core.api import router as core_router  # noqa: E402
 from fangyi.enforcement.api import router as enforcement_router  # noqa: E402
+from fangyi.guests.api import router as guests_router  # noqa: E402
 from fangyi.health.api import router as health_router  # noqa: E402
 from fangyi.linkage.api import router as linkage_router  # noqa: E402
 from fangyi.observation.api import router as observation_router  # noqa: E402
 from fangyi.people.api import router as people_router  # noqa: E402
+from fangyi.quarantine.api import router as quarantine_router  # noqa: E402
+from fangyi.quarantine.api_refusals import router as refusals_router  # noqa: E402
 from fangyi.screening.api import router as screening_router  # noqa: E402
 from fangyi.tips.api import router as tips_router  # noqa: E402
 from fangyi.tips.open311 import router as open311_router  # noqa: E402
@@ -105,3 +108,6 @@ api.add_router("/", tips_router)
 api.add_router("/open311/v2/", open311_router)
 api.add_router("/", linkage_router)
 api.add_router("/", enforcement_router)
+api.add_router("/", quarantine_router)
+api.add_router("/", refusals_router)
+api.add_router("/", guests_router)

@@ -99,7 +99,7 @@ def build_demo(seed: int = 2020) -> list[DemoLogin]:
             "phone": "0771-3125888",
         },
     )
-    place_create(
+    designated = place_create(
         actor=None,
         scoped=False,
         data={
@@ -204,15 +204,19 @@ def build_demo(seed: int = 2020) -> list[DemoLogin]:
     user("shequ", Role.COMMUNITY_STAFF, "麗", "李", ["jiwu"])
     user("weijian", Role.HEALTH_STAFF, "敏", "覃", ["xxt"])
     user("jiudian", Role.SITE_STAFF, "婷", "莫", place=hotel)
+    user("dingdian", Role.SITE_STAFF, "靜", "蒙", place=designated)
     user("suozhang", Role.SUPERVISOR, "建國", "梁", ["wlt"], otp=True)
     user("admin", Role.ADMIN, "", "管理員", ["city"], otp=True)
     user("beihu", Role.POLICE, "偉", "張", ["beihu"])
 
     # The daily rounds: risk rules, a sweep under way, people under observation.
     from fangyi.enforcement import demo as enforcement_demo
+    from fangyi.guests import demo as guests_demo
     from fangyi.health import demo as health_demo
     from fangyi.linkage import demo as linkage_demo
     from fangyi.observation import demo as observation_demo
+    from fangyi.quarantine import demo as quarantine_demo
+    from fangyi.quarantine import demo_refusals
     from fangyi.screening import demo as screening_demo
     from fangyi.tips import demo as tips_demo
 
@@ -225,6 +229,9 @@ def build_demo(seed: int = 2020) -> list[DemoLogin]:
         tips_demo,
         linkage_demo,
         enforcement_demo,
+        quarantine_demo,
+        demo_refusals,
+        guests_demo,
     )
     for part in parts:
         part.build(n, users)
@@ -236,6 +243,7 @@ DEFAULTS = (
     "fangyi.tips.migrations.0002_default_categories",
     "fangyi.linkage.migrations.0003_default_targets",
     "fangyi.enforcement.migrations.0003_default_bases",
+    "fangyi.quarantine.migrations.0002_default_groups",
 )
 
 

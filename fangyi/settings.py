@@ -88,6 +88,8 @@ INSTALLED_APPS = [
     "fangyi.tips",
     "fangyi.linkage",
     "fangyi.enforcement",
+    "fangyi.quarantine",
+    "fangyi.guests",
 ]
 
 MIDDLEWARE = [

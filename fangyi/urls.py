@@ -44,4 +44,6 @@ urlpatterns = [
     path("", include("fangyi.tips.urls")),
     path("", include("fangyi.linkage.urls")),
     path("", include("fangyi.enforcement.urls")),
+    path("", include("fangyi.quarantine.urls")),
+    path("", include("fangyi.guests.urls")),
 ]

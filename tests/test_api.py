@@ -82,6 +82,9 @@ TAGS = {
     "open311",
     "linkage",
     "enforcement",
+    "quarantine",
+    "refusals",
+    "guests",
 }
 
 

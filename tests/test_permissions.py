@@ -105,6 +105,19 @@ SPEC: dict[str, set[str]] = {
     "enforcement.view": {"officer", "outsider", "auxiliary", "supervisor"},
     "enforcement.record": {"officer", "outsider", "auxiliary", "supervisor"},
     "legalbasis.configure": {"admin"},
+    "site.view": set(ROLES),
+    "site.configure": {"admin"},
+    "bed.manage": {"hotel_clerk", "supervisor"},
+    "placement.view": FIELD | {"supervisor", "hotel_clerk"},
+    "placement.manage": {"health", "supervisor"},
+    "placement.arrive": {"hotel_clerk", "health", "supervisor"},
+    "refusal.record": FIELD | {"supervisor"},
+    "notice.print": FIELD | {"supervisor", "hotel_clerk"},
+    "occupancy.view": FIELD | {"supervisor", "hotel_clerk"},
+    "guest.report": {"hotel_clerk"},
+    "guest.view": {"hotel_clerk", "officer", "outsider", "auxiliary", "supervisor"},
+    "guest.handle": {"officer", "outsider", "auxiliary", "supervisor"},
+    "guest.configure": {"admin"},
 }
 
 # --- jurisdictions: the compound whose records are "inside" / "outside" for each role --------

@@ -71,6 +71,21 @@ POLICY: dict[str, set[str]] = {
     "enforcement.view": {R.POLICE, R.AUXILIARY, R.SUPERVISOR},
     "enforcement.record": {R.POLICE, R.AUXILIARY, R.SUPERVISOR},
     "legalbasis.configure": {R.ADMIN},
+    # quarantine sites and placements; site staff see only their own site (user.place)
+    "site.view": FIELD_ROLES | {R.SUPERVISOR, R.SITE_STAFF, R.ADMIN},
+    "site.configure": {R.ADMIN},
+    "bed.manage": {R.SITE_STAFF, R.SUPERVISOR},
+    "placement.view": FIELD_ROLES | {R.SUPERVISOR, R.SITE_STAFF},
+    "placement.manage": {R.HEALTH_STAFF, R.SUPERVISOR},
+    "placement.arrive": {R.SITE_STAFF, R.HEALTH_STAFF, R.SUPERVISOR},
+    "refusal.record": FIELD_ROLES | {R.SUPERVISOR},
+    "notice.print": FIELD_ROLES | {R.SUPERVISOR, R.SITE_STAFF},
+    "occupancy.view": FIELD_ROLES | {R.SUPERVISOR, R.SITE_STAFF},
+    # hotel guest reports: the hotel reports, the station's police handle
+    "guest.report": {R.SITE_STAFF},
+    "guest.view": {R.SITE_STAFF, R.POLICE, R.AUXILIARY, R.SUPERVISOR},
+    "guest.handle": {R.POLICE, R.AUXILIARY, R.SUPERVISOR},
+    "guest.configure": {R.ADMIN},
 }
 
 

@@ -257,6 +257,9 @@ DAYLIST_SOURCES = [
     "fangyi.linkage.selectors.daylist_section",
     "fangyi.tips.selectors.daylist_section",
     "fangyi.enforcement.selectors.daylist_section",
+    "fangyi.quarantine.selectors.daylist_section",
+    "fangyi.quarantine.refusals.daylist_section",
+    "fangyi.guests.selectors.daylist_section",
 ]
 
 

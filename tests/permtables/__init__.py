@@ -54,5 +54,8 @@ MODULES = [
         "open311",
         "linkage",
         "enforcement",
+        "quarantine",
+        "refusals",
+        "guests",
     )
 ]
