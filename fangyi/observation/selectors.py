@@ -216,6 +216,7 @@ URGENCY = {
     "support": 1,  # a support request addressed to me or my agency, still waiting
     "tip": 2,  # a tip assigned to me, not yet resolved
     "door_refused": 3,
+    "refusal": 3,  # a person refusing a quarantine placement, still open
     "overdue": 4,
     "enforcement": 5,  # an enforcement record's follow-up check, due
     "followup": 6,
@@ -235,6 +236,7 @@ SECTION = {
     "decision": "decisions",
     "declaration": "declarations",
     "door": "doors",
+    "refusal": "refusals",
 }
 
 
