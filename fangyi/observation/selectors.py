@@ -215,6 +215,7 @@ URGENCY = {
     "alert": 0,
     "support": 1,  # a support request addressed to me or my agency, still waiting
     "tip": 2,  # a tip assigned to me, not yet resolved
+    "guest": 2,  # a hotel guest flagged by the rules, or a referral not confirmed in time
     "door_refused": 3,
     "refusal": 3,  # a person refusing a quarantine placement, still open
     "overdue": 4,
@@ -230,6 +231,7 @@ SECTION = {
     "alert": "alerts",
     "support": "support",
     "tip": "tips",
+    "guest": "guests",
     "overdue": "overdue",
     "enforcement": "checks",
     "followup": "followups",
