@@ -160,7 +160,7 @@ def report_clean(data: dict[str, Any], *, today: dt.date) -> dict[str, Any]:
     return out
 
 
-def _hotel(actor: User):
+def hotel_of(actor: User):
     """The ordinary hotel the actor reports for: designated hotels and quarantine points take
     guests by referral, they do not report them."""
     place = actor.place if actor.role == Role.SITE_STAFF else None
@@ -183,7 +183,7 @@ def guest_report(
     (the station's police then see them on their day list). The same client_id twice stores
     one report and answers with it."""
     access.require(actor, "guest.report")
-    hotel = _hotel(actor)
+    hotel = hotel_of(actor)
     if client_id and (done := GuestReport.objects.filter(client_id=client_id).first()):
         if done.place_id != hotel.pk:
             raise client_id_taken()
@@ -418,6 +418,41 @@ def guest_refer(
             },
         )
     return report
+
+
+def refer_choices(report: GuestReport) -> list:
+    """The designated hotels that take this guest's group and have a free bed, most free
+    beds first, then nearest (fangyi.quarantine.services.site_choices)."""
+    from fangyi.quarantine.models import Group
+    from fangyi.quarantine.services import site_choices
+
+    group = Group.objects.filter(code=default_group(report)).first()
+    if group is None:
+        return []
+    return [
+        c
+        for c in site_choices(group=group, near=report.node)
+        if c.site.place.kind == PlaceKind.DESIGNATED_HOTEL
+    ]
+
+
+def choice_numbers(choice) -> tuple[int, float | None]:
+    """A site choice's free beds and distance in km (or None)."""
+    km = choice.distance_km
+    return int(choice.free), (float(km) if km is not None else None)
+
+
+def site_for_id(site_id: int | None, field: str = "site"):
+    """The site an id names (any designated hotel may take a referral, whatever the
+    officer's jurisdiction), or None for no id; an unknown id is a field error."""
+    from fangyi.quarantine.models import Site
+
+    if site_id is None:
+        return None
+    site = Site.objects.select_related("place").filter(pk=site_id).first()
+    if site is None:
+        raise DomainError(_("No such designated hotel."), field=field)
+    return site
 
 
 def guest_clear(*, actor: User, report: GuestReport, reason: str) -> GuestReport:
