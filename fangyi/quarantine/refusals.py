@@ -420,6 +420,7 @@ def refusal_refer(
                 measure=measure,
                 facts=facts,
                 person=refusal.person,
+                persons=[refusal.person],
                 legal_bases=list(legal_bases),
                 location=(refusal.person.household.address if refusal.person.household else ""),
             ),
