@@ -51,6 +51,12 @@ def user_get(actor: User, pk: int) -> User:
     return user
 
 
+# Enforcement records (facts, statements, the people described) are for police roles and
+# supervisors only: their trail and their reads stay out of the audit pages of anyone else.
+ENFORCEMENT_ACTION_PREFIX = "fangyi.enforcement"
+ENFORCEMENT_OBJECT_TYPES = ("enforcementrecord", "enforcementphoto")
+
+
 def audit_list(user: User, *, action: str = "", node: Node | None = None) -> QuerySet[AuditEntry]:
     if not access.can(user, "audit.view"):
         return AuditEntry.objects.none()
@@ -63,13 +69,20 @@ def audit_list(user: User, *, action: str = "", node: Node | None = None) -> Que
         qs = qs.filter(subtree_q(node.path, "node_path"))
     if action:
         qs = qs.filter(action__startswith=action)
+    if not access.can(user, "enforcement.view"):
+        qs = qs.exclude(action__startswith=ENFORCEMENT_ACTION_PREFIX).exclude(
+            object_type__in=ENFORCEMENT_OBJECT_TYPES
+        )
     return qs.order_by("-at", "-id")
 
 
 def access_log_list(user: User) -> QuerySet[AccessLog]:
     if not access.can(user, "audit.view"):
         return AccessLog.objects.none()
-    return AccessLog.objects.filter(access.node_q(user, "node_path")).order_by("-at", "-id")
+    qs = AccessLog.objects.filter(access.node_q(user, "node_path"))
+    if not access.can(user, "enforcement.view"):
+        qs = qs.exclude(object_type__in=ENFORCEMENT_OBJECT_TYPES)
+    return qs.order_by("-at", "-id")
 
 
 def ancestor_paths(path: str) -> list[str]:

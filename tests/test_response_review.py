@@ -1,0 +1,82 @@
+"""What a review of the response apps (tips, linkage, enforcement) found, pinned down: who may
+read enforcement records through the audit, what the public tip form accepts and from whom,
+times that cannot be backdated, merged tips, reads that must reach the access log, and who may
+answer a support request."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from fangyi.core.models import AccessLog, AuditEntry
+from fangyi.people.models import Person
+from tests.conftest import english_login as login
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _data_dir(settings, tmp_path):
+    settings.DATA_DIR = tmp_path
+    return tmp_path
+
+
+def post_json(client, path, body=None, **extra):
+    return client.post(path, data=json.dumps(body or {}), content_type="application/json", **extra)
+
+
+# --- 1. enforcement records stay out of the audit of those who may not read them -------------
+
+
+def _enforcement_record(officer, jiwu_person: Person) -> int:
+    response = post_json(
+        login(officer),
+        "/api/enforcement-records",
+        {
+            "person_id": jiwu_person.pk,
+            "measure": "education",
+            "facts": "SECRETFACTS the organiser said he drank",
+            "statements": "SECRETSTATEMENT",
+            "described_people": "SECRETDESC",
+            "person_ids": [jiwu_person.pk],
+        },
+    )
+    assert response.status_code == 201, response.content
+    record_id = response.json()["id"]
+    # The officer reads it once, so the access log holds a row about it too.
+    assert login(officer).get(f"/api/enforcement-records/{record_id}").status_code == 200
+    return record_id
+
+
+def test_the_administrator_does_not_read_enforcement_records_through_the_audit(
+    officer, admin, supervisor, grid_worker, jiwu_person
+):
+    record_id = _enforcement_record(officer, jiwu_person)
+    assert AuditEntry.objects.filter(object_type="enforcementrecord", object_id=record_id)
+    assert AccessLog.objects.filter(object_type="enforcementrecord", object_id=record_id)
+    a = login(admin)
+    page = a.get("/audit/").content.decode()
+    assert "SECRETFACTS" not in page and "SECRETSTATEMENT" not in page
+    api = a.get("/api/audit?action=fangyi.enforcement&limit=500").json()
+    assert api["items"] == []
+    everything = a.get("/api/audit?limit=500").json()["items"]
+    assert not [e for e in everything if e["object_type"] == "enforcementrecord"]
+    assert "SECRETDESC" not in json.dumps(everything)
+    reads = a.get("/api/access-log?limit=500").json()["items"]
+    assert not [r for r in reads if r["object_type"].startswith("enforcement")]
+    assert "enforcement" not in a.get("/audit/?tab=reads").content.decode().lower()
+    # Nor through the history of the person the record is about, for those who read it.
+    history = login(grid_worker).get(f"/api/persons/{jiwu_person.pk}/history")
+    assert history.status_code == 200
+    assert "enforcement" not in history.content.decode()
+    for page in (f"/people/{jiwu_person.pk}/", f"/people/{jiwu_person.pk}/history/"):
+        response = login(grid_worker).get(page)
+        assert response.status_code == 200
+        assert "SECRET" not in response.content.decode()
+    # A supervisor (who may read enforcement records) still sees their trail and their reads.
+    s = login(supervisor)
+    theirs = s.get("/api/audit?action=fangyi.enforcement&limit=500").json()["items"]
+    assert record_id in [e["object_id"] for e in theirs]
+    reads = s.get("/api/access-log?limit=500").json()["items"]
+    assert [r for r in reads if r["object_type"] == "enforcementrecord"]
