@@ -392,10 +392,11 @@ def placement_notice(request, pk: int):
     """GET: the notice without its QR code, with a button to issue it. POST "Issue notice": a
     new self-report link (the older one is revoked), the notice with its QR code, to print."""
     user = request.user
+    if request.method == "POST":
+        access.require(user, "selfreport.issue")
     placement = refusals.placement_for(user, pk, action="notice.print", via="ui")
     url = qr = ""
     if request.method == "POST":
-        access.require(user, "selfreport.issue")
         notice, token = refusals.notice_issue(actor=user, placement=placement)
         from fangyi.health.public import link_url
 

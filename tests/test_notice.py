@@ -1,0 +1,139 @@
+"""The quarantine notice: a print-ready page in Chinese with the person, the place, the dates,
+the legal basis and the QR code of a self-report link issued by an explicit POST."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+import segno
+from django.utils import timezone
+
+from fangyi.core.models import AccessLog, AuditEntry
+from fangyi.health.models import SelfReportLink
+from fangyi.observation.services import observation_start
+from tests.conftest import english_login, login
+from tests.test_refusals import make_site, reserve
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def placement(jiwu_person, health):
+    site, group = make_site("通知書隔離點", beds=1)
+    today = timezone.localdate()
+    observation = observation_start(
+        actor=health,
+        person=jiwu_person,
+        kind="home",
+        last_exposure=today - dt.timedelta(days=2),
+        starts=today,
+    )
+    p = reserve(jiwu_person, site, group, health)
+    p.observation = observation
+    p.save(update_fields=["observation"])
+    jiwu_person.id_number = "450103198001011234"
+    jiwu_person.save(update_fields=["id_number"])
+    return p
+
+
+def test_the_notice_shows_the_person_place_dates_and_law_without_a_qr(placement, grid_worker):
+    reads = AccessLog.objects.count()
+    links = SelfReportLink.objects.count()
+    response = login(grid_worker).get(f"/placements/{placement.pk}/notice/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    obs = placement.observation
+    assert placement.person.name in page
+    assert "通知書隔離點" in page and "通知書隔離點路1號" in page
+    assert obs.starts.isoformat() in page and obs.ends.isoformat() in page
+    assert "传染病防治法" in page
+    assert "五里亭派出所" in page  # the issuing office: the person's station
+    # The ID number: all but the last four hidden.
+    assert "1234" in page and "450103198001011234" not in page
+    assert "**************1234" in page
+    # No QR yet: issuing is an explicit POST (a new link revokes the old one).
+    assert "<svg" not in page and 'id="issue"' in page
+    assert SelfReportLink.objects.count() == links
+    assert AccessLog.objects.count() == reads + 1
+
+
+def test_issuing_the_notice_makes_a_link_whose_qr_is_on_the_page(placement, grid_worker, client):
+    person = placement.person
+    old = SelfReportLink.objects.filter(person=person, revoked__isnull=True).count()
+    audits = AuditEntry.objects.count()
+    response = login(grid_worker).post(f"/placements/{placement.pk}/notice/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    url = re.search(r'id="n-url">([^<]+)<', page).group(1)
+    token = re.search(r"/r/([^/]+)/$", url).group(1)
+    # The QR code is exactly the SVG of that URL.
+    assert segno.make(url, error="m").svg_inline(scale=3) in page
+    assert "<svg" in page and "@media print" not in page  # the print rules live in notice.css
+    links = SelfReportLink.objects.filter(person=person, revoked__isnull=True)
+    assert links.count() == 1
+    if old:
+        assert SelfReportLink.objects.filter(person=person, revoked__isnull=False).count() >= old
+    assert AuditEntry.objects.filter(
+        action="fangyi.placement.notice_issued", object_id=placement.pk
+    ).exists()
+    assert AuditEntry.objects.count() >= audits + 2
+    # The link resolves on the public self-report page.
+    public = client.get(f"/r/{token}/")
+    assert public.status_code == 200
+    # A second notice revokes the first link.
+    login(grid_worker).post(f"/placements/{placement.pk}/notice/")
+    assert client.get(f"/r/{token}/").status_code == 404
+
+
+def test_the_notice_is_in_chinese_whatever_the_interface_language(placement, grid_worker):
+    page = english_login(grid_worker).get(f"/placements/{placement.pk}/notice/").content.decode()
+    assert 'lang="zh-hans"' in page
+    # The page's own buttons follow the interface language.
+    assert "Issue notice" in page
+
+
+def test_a_home_placement_prints_the_home_address(jiwu_person, health, grid_worker):
+    from fangyi.quarantine.services import placement_home
+
+    home = placement_home(actor=health, person=jiwu_person, source="decision")
+    page = login(grid_worker).get(f"/placements/{home.pk}/notice/").content.decode()
+    assert jiwu_person.household.address in page and jiwu_person.name in page
+
+
+def test_the_print_styles_hide_the_navigation(placement, grid_worker):
+    from pathlib import Path
+
+    import fangyi
+
+    css = (Path(fangyi.__file__).parent / "static" / "notice.css").read_text()
+    block = css[css.index("@media print") :]
+    assert "nav.main" in block and "header.top" in block and ".no-print" in block
+    assert "size: A4" in css
+    page = login(grid_worker).get(f"/placements/{placement.pk}/notice/").content.decode()
+    assert "notice.css" in page and 'class="no-print notice-tools"' in page
+
+
+def test_site_staff_see_their_sites_notice_but_issue_no_link(placement, health):
+    from fangyi.core.models import User
+
+    staff = User.objects.create(
+        username="site-notice", role="site_staff", place=placement.site.place
+    )
+    page = login(staff).get(f"/placements/{placement.pk}/notice/")
+    assert page.status_code == 200 and placement.person.name in page.content.decode()
+    links, reads = SelfReportLink.objects.count(), AccessLog.objects.count()
+    assert login(staff).post(f"/placements/{placement.pk}/notice/").status_code == 403
+    assert SelfReportLink.objects.count() == links and AccessLog.objects.count() == reads
+    # Another site's staff: not theirs to see.
+    other = make_site("別的隔離點", beds=1)[0]
+    stranger = User.objects.create(username="site-other", role="site_staff", place=other.place)
+    assert login(stranger).get(f"/placements/{placement.pk}/notice/").status_code == 404
+
+
+def test_outside_the_jurisdiction_the_notice_is_not_found(placement, outsider):
+    links = SelfReportLink.objects.count()
+    assert login(outsider).get(f"/placements/{placement.pk}/notice/").status_code == 404
+    assert login(outsider).post(f"/placements/{placement.pk}/notice/").status_code == 404
+    assert SelfReportLink.objects.count() == links
