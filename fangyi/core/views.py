@@ -150,6 +150,18 @@ def logout_view(request):
 def home(request):
     user = request.user
     if user.role == Role.SITE_STAFF:
+        # Site staff of a quarantine point or designated hotel land on their site's page,
+        # hotel staff on their guest reports.
+        from fangyi.observation.services import END_PLACE_KINDS
+        from fangyi.people.models import PlaceKind
+
+        place = user.place
+        if place is not None and place.kind in END_PLACE_KINDS:
+            from fangyi.quarantine.services import site_for_place
+
+            return redirect("site_detail", pk=site_for_place(place).pk)
+        if place is not None and place.kind == PlaceKind.HOTEL:
+            return redirect("/guests/")
         return redirect("place_list")
     if user.role in access.FIELD_ROLES:
         # Field roles start their day with the day list (fangyi.observation).

@@ -222,6 +222,7 @@ URGENCY = {
     "enforcement": 5,  # an enforcement record's follow-up check, due
     "followup": 6,
     "decision": 7,
+    "placement": 7,  # a quarantine placement expected to arrive today
     "declaration": 8,
     "door": 9,
 }
@@ -239,6 +240,7 @@ SECTION = {
     "declaration": "declarations",
     "door": "doors",
     "refusal": "refusals",
+    "placement": "placements",
 }
 
 
