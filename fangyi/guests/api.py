@@ -12,11 +12,13 @@ import uuid
 from typing import Literal
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from fangyi.core import access
 from fangyi.core.api import ERRORS
+from fangyi.core.errors import DomainError
 from fangyi.health.models import TempMethod
 from fangyi.people.models import IdType
 
@@ -163,12 +165,17 @@ class _Shown:
 
 @router.get("/guest-reports", response={200: list[GuestReportOut], **ERRORS})
 @paginate(LimitOffsetPagination)
-def report_list(request, status: str = "", todo: bool = False, day: dt.date | None = None):
+def report_list(request, status: str = "", todo: bool = False, day: str = ""):
     """Hotel staff: their own hotel's reports. Police, auxiliary police, supervisors: the
     reports of hotels in their jurisdiction, those to handle first. todo: only flagged guests
-    not yet referred or cleared, and referrals not confirmed in time."""
+    not yet referred or cleared, and referrals not confirmed in time. day (YYYY-MM-DD): the
+    guests arrived or reported that day."""
     user = request.user
-    qs = selectors.guest_list(user, status=status, todo=todo, day=day).select_related("placement")
+    try:
+        on = dt.date.fromisoformat(day) if day else None
+    except ValueError:
+        raise DomainError(_("Enter a date as YYYY-MM-DD."), field="day") from None
+    qs = selectors.guest_list(user, status=status, todo=todo, day=on).select_related("placement")
     return _Shown(user, qs)
 
 
@@ -218,7 +225,7 @@ def report_refer(request, report_id: int, payload: ReferIn):
             transport=payload.transport,
             client_id=payload.client_id,
         )
-    except services.DomainError as exc:
+    except DomainError as exc:
         exc.errors = {("site_id" if k == "site" else k): v for k, v in exc.errors.items()}
         raise
     return _out(user, selectors.guest_get(user, report_id))

@@ -156,10 +156,11 @@ def guest_register(request, pk: int):
                 report=report,
                 temperature=cd["temperature"],
                 temperature_method=cd["temperature_method"],
-                name=cd["name"],
-                id_type=cd["id_type"],
-                id_number=cd["id_number"],
-                phone=cd["phone"],
+                # Left empty: as the hotel reported it.
+                name=cd["name"] or None,
+                id_type=cd["id_type"] or None,
+                id_number=cd["id_number"] or None,
+                phone=cd["phone"] if "phone" in request.POST else None,
                 client_id=cd.get("client_id"),
             )
             messages.success(request, _("Registered, temperature recorded."))
