@@ -143,6 +143,7 @@ def _daily_loop(stop, interval: float = 60.0) -> None:
     from django.db import close_old_connections
     from django.utils import timezone
 
+    from fangyi.guests.services import guests_purge
     from fangyi.observation.services import daily_rounds
 
     log = logging.getLogger("fangyi.daily")
@@ -155,6 +156,8 @@ def _daily_loop(stop, interval: float = 60.0) -> None:
                 log.info("daily rounds for %s: %s", today, result)
                 print(f"Daily rounds for {today}: {result}", flush=True)
                 done = today
+                purged = guests_purge(today)  # hotel guests not flagged, past the retention
+                log.info("guest reports purged for %s: %s", today, purged)
             except Exception:
                 log.exception("daily rounds for %s failed; retrying in %ss", today, interval)
             finally:
@@ -168,7 +171,9 @@ def _support_loop(stop, interval: float = 60.0) -> None:
     import logging
 
     from django.db import close_old_connections
+    from django.utils import timezone
 
+    from fangyi.guests.services import guests_check
     from fangyi.linkage import services
 
     log = logging.getLogger("fangyi.linkage")
@@ -179,6 +184,12 @@ def _support_loop(stop, interval: float = 60.0) -> None:
                 log.info("escalated %d overdue support requests", n)
         except Exception:
             log.exception("escalating overdue support requests failed; retrying in %ss", interval)
+        try:
+            checked = guests_check(timezone.now())  # guest referrals arrived, or overdue
+            if any(checked.values()):
+                log.info("guest referrals: %s", checked)
+        except Exception:
+            log.exception("checking guest referrals failed; retrying in %ss", interval)
         finally:
             close_old_connections()
         stop.wait(interval)
