@@ -40,7 +40,7 @@ class RefusalOut(Schema):
     id: int
     placement_id: int
     person_id: int
-    person_name: str = Field(..., alias="person.name", examples=["黃秀英"])
+    person_name: str = Field("", examples=["黃秀英"])
     node_id: int
     site_id: int | None = None
     site_name: str = ""
@@ -57,6 +57,10 @@ class RefusalOut(Schema):
     enforcement_record_id: int | None
 
     @staticmethod
+    def resolve_person_name(obj) -> str:
+        return obj.person.name
+
+    @staticmethod
     def resolve_site_id(obj) -> int | None:
         return obj.placement.site_id
 
@@ -70,7 +74,11 @@ class RefusalOut(Schema):
 
 
 class RefusalDetailOut(RefusalOut):
-    attempts: list[AttemptOut] = []
+    attempts: list[AttemptOut] = Field(default_factory=list, description="Oldest first.")
+
+    @staticmethod
+    def resolve_attempts(obj) -> list:
+        return refusals.attempts_of(obj)
 
 
 class RefusalIn(Schema):
@@ -154,12 +162,6 @@ class NoticeOut(Schema):
 # --- operations ------------------------------------------------------------------------------
 
 
-def _detail_out(refusal) -> dict:
-    out = RefusalOut.from_orm(refusal).dict()
-    out["attempts"] = [AttemptOut.from_orm(a).dict() for a in refusals.attempts_of(refusal)]
-    return out
-
-
 @router.post("/placements/{placement_id}/refusals", response={201: RefusalOut, **ERRORS})
 def refusal_create(request, placement_id: int, payload: RefusalIn):
     """Record that the person refuses this reserved placement; the bed is freed at once."""
@@ -184,7 +186,7 @@ def refusal_list(request, status: str = ""):
 @router.get("/refusals/{refusal_id}", response={200: RefusalDetailOut, **ERRORS})
 def refusal_get(request, refusal_id: int):
     """One refusal with every persuasion attempt (who, when, what was explained, outcome)."""
-    return _detail_out(refusals.refusal_get(request.user, refusal_id, via="api"))
+    return refusals.refusal_get(request.user, refusal_id, via="api")
 
 
 @router.post("/refusals/{refusal_id}/attempts", response={201: AttemptOut, **ERRORS})
