@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.test import Client
 
 from fangyi.core.models import AccessLog, AuditEntry
 from fangyi.people.models import Person
@@ -80,3 +81,65 @@ def test_the_administrator_does_not_read_enforcement_records_through_the_audit(
     assert record_id in [e["object_id"] for e in theirs]
     reads = s.get("/api/access-log?limit=500").json()["items"]
     assert [r for r in reads if r["object_type"] == "enforcementrecord"]
+
+
+# --- 2. the public report API answers this site's page only -------------------------------------
+
+
+def _report(jiwu) -> dict:
+    return {"category": "gathering", "description": "fake gathering", "node_id": jiwu.pk}
+
+
+def test_a_report_sent_as_text_plain_is_refused_and_stores_nothing(jiwu):
+    from fangyi.tips.models import Tip
+
+    before = Tip.objects.count()
+    client = Client(REMOTE_ADDR="198.51.100.50")
+    body = json.dumps(_report(jiwu))
+    response = client.post("/api/public/tips", data=body, content_type="text/plain")
+    assert response.status_code == 415
+    assert response.json()["detail"].startswith("Send the report as JSON")
+    form = client.post("/api/public/tips", data=_report(jiwu))  # form-encoded
+    assert form.status_code == 415
+    assert Tip.objects.count() == before
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"HTTP_ORIGIN": "https://evil.example"},
+        {"HTTP_ORIGIN": "null"},
+        {"HTTP_SEC_FETCH_SITE": "cross-site"},
+        {"HTTP_SEC_FETCH_SITE": "cross-site", "HTTP_ORIGIN": "http://testserver"},
+    ],
+)
+def test_a_report_another_site_makes_is_refused(jiwu, headers):
+    from fangyi.tips.models import Tip
+
+    before = Tip.objects.count()
+    response = post_json(
+        Client(REMOTE_ADDR="198.51.100.51", **headers), "/api/public/tips", _report(jiwu)
+    )
+    assert response.status_code == 403
+    assert "other sites" in response.json()["detail"]
+    assert Tip.objects.count() == before
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},  # a script, an app: no Origin
+        {"HTTP_ORIGIN": "http://testserver", "HTTP_SEC_FETCH_SITE": "same-origin"},
+        {"HTTP_ORIGIN": "https://report.example.org"},  # a trusted origin
+        {"HTTP_ORIGIN": "https://m.example.net"},  # a trusted wildcard
+    ],
+)
+def test_this_sites_page_and_apps_still_report(jiwu, settings, headers):
+    from fangyi.tips.models import Tip
+
+    settings.CSRF_TRUSTED_ORIGINS = ["https://report.example.org", "https://*.example.net"]
+    response = post_json(
+        Client(REMOTE_ADDR="198.51.100.52", **headers), "/api/public/tips", _report(jiwu)
+    )
+    assert response.status_code == 201, response.content
+    assert Tip.objects.filter(code=response.json()["code"]).exists()

@@ -4,14 +4,20 @@ tips, visits and lifecycle."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import uuid
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
+from django.http import JsonResponse
+from django.http.request import split_domain_port, validate_host
 from django.urls import reverse
+from django.utils.http import is_same_domain
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
+from ninja.decorators import decorate_view
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import ValidationError as PydanticValidationError
@@ -30,6 +36,7 @@ from .models import Tip, TipCategory, TipSource, TipVisit
 router = Router(tags=["tips"])
 
 PUBLIC_ERRORS = {**ERRORS, 429: ErrorOut}
+PUBLIC_POST_ERRORS = {**PUBLIC_ERRORS, 415: ErrorOut}
 
 
 # --- schemas -----------------------------------------------------------------------------------
@@ -283,16 +290,62 @@ def _out(request, tip_id: int) -> Tip:
 # --- public ------------------------------------------------------------------------------------
 
 
+def _origin_allowed(origin: str) -> bool:
+    """One of the trusted origins, or an origin on one of the site's own host names."""
+    if origin in settings.CSRF_TRUSTED_ORIGINS:
+        return True
+    scheme, _sep, netloc = origin.partition("://")
+    if not netloc or scheme not in ("http", "https"):
+        return False  # "null" (a sandboxed frame, a file) and anything that is not a web page
+    for trusted in settings.CSRF_TRUSTED_ORIGINS:
+        t_scheme, _sep, t_netloc = trusted.partition("://")
+        if t_scheme == scheme and "*" in t_netloc and is_same_domain(netloc, t_netloc[1:]):
+            return True
+    host, _port = split_domain_port(netloc)
+    return bool(host) and validate_host(host, settings.ALLOWED_HOSTS)
+
+
+def _refusal(status: int, message: str) -> JsonResponse:
+    return JsonResponse(
+        {"detail": message, "errors": [{"field": "__all__", "message": message}]}, status=status
+    )
+
+
+def same_site_json(run):
+    """A public write has no session and so no CSRF token: a JSON body sent as text/plain by
+    another site's page needs no preflight, so any page could make its visitors' browsers file
+    reports. Only application/json is read (the browser asks before sending that cross-site),
+    and a browser that says the request comes from another site is refused."""
+
+    @functools.wraps(run)
+    def wrapper(request, *args, **kwargs):
+        if request.content_type != "application/json":
+            return _refusal(415, _("Send the report as JSON (Content-Type: application/json)."))
+        origin = request.headers.get("Origin")
+        if request.headers.get("Sec-Fetch-Site") == "cross-site" or (
+            origin is not None and not _origin_allowed(origin)
+        ):
+            return _refusal(
+                403,
+                _("Reports are accepted from this site's own report page, not from other sites."),
+            )
+        return run(request, *args, **kwargs)
+
+    return wrapper
+
+
 @router.get("/public/tip-categories", response={200: list[CategoryOut], **ERRORS}, auth=None)
 def public_categories(request):
     """What residents can report, with each category's questions."""
     return list(services.categories_active())
 
 
-@router.post("/public/tips", response={201: PublicTipDone, **PUBLIC_ERRORS}, auth=None)
+@router.post("/public/tips", response={201: PublicTipDone, **PUBLIC_POST_ERRORS}, auth=None)
+@decorate_view(same_site_json)
 def public_tip_create(request, payload: PublicTipIn):
     """A resident's report, no account. At most FANGYI_TIPS_PER_ADDRESS per address in the
-    window: then 429. Answers the tracking code."""
+    window: then 429. Answers the tracking code. The body is JSON (else 415); a request another
+    site's page makes (Sec-Fetch-Site cross-site, or a foreign Origin) answers 403."""
     if payload.website:
         code = services.new_code()
         return Status(201, {"code": code, "status": "assigned", "track_url": f"/track/{code}/"})
