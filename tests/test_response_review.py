@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 
 from fangyi.core.models import AccessLog, AuditEntry
 from fangyi.people.models import Person
@@ -143,3 +143,29 @@ def test_this_sites_page_and_apps_still_report(jiwu, settings, headers):
     )
     assert response.status_code == 201, response.content
     assert Tip.objects.filter(code=response.json()["code"]).exists()
+
+
+# --- 3. the public rate limit counts an IPv6 home (its /64) as one sender ----------------------
+
+
+@override_settings(FANGYI_TIPS_PER_ADDRESS=3, FANGYI_TIPS_WINDOW_SECONDS=600)
+def test_a_new_ipv6_address_in_the_same_64_is_the_same_sender(jiwu):
+    def report(ip: str) -> int:
+        return post_json(Client(REMOTE_ADDR=ip), "/api/public/tips", _report(jiwu)).status_code
+
+    codes = [report(f"2001:db8:1:2::{i:x}") for i in range(1, 6)]
+    assert codes == [201, 201, 201, 429, 429]
+    # Another /64 is another home; an IPv4 address counts by itself.
+    assert report("2001:db8:1:3::1") == 201
+    assert [report("198.51.100.7") for _ in range(4)] == [201, 201, 201, 429]
+    assert report("198.51.100.8") == 201
+
+
+def test_the_sender_key_of_addresses():
+    from fangyi.tips.services import sender_of
+
+    assert sender_of("2001:db8:1:2::1") == sender_of("2001:db8:1:2:ffff:1:2:3")
+    assert sender_of("2001:db8:1:2::1") != sender_of("2001:db8:1:3::1")
+    assert sender_of("::ffff:198.51.100.7") == sender_of("198.51.100.7")
+    assert sender_of("198.51.100.7") != sender_of("198.51.100.8")
+    assert sender_of("") == sender_of(None) == ""

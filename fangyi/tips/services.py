@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import ipaddress
 import re
 import secrets
 import uuid
@@ -84,9 +85,21 @@ def normalize_code(raw: str) -> str:
 
 
 def sender_of(ip: str | None) -> str:
-    """A keyed hash of the sender's address: enough to count, never the address itself."""
+    """A keyed hash of the sender's address: enough to count, never the address itself.
+
+    An IPv6 sender counts by its /64 network: one home or phone gets a whole /64 and can
+    take a new address for every report."""
     if not ip:
         return ""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        address = None
+    if isinstance(address, ipaddress.IPv6Address):
+        mapped = address.ipv4_mapped
+        ip = str(mapped) if mapped else str(ipaddress.IPv6Network((address, 64), strict=False))
+    elif address is not None:
+        ip = str(address)
     key = settings.SECRET_KEY.encode()
     return hmac.new(key, ip.encode(), hashlib.sha256).hexdigest()
 
