@@ -12,6 +12,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 
 from fangyi.core import access
 from fangyi.core.api import ERRORS
+from fangyi.core.audit import access_record
 from fangyi.core.errors import DomainError
 
 from . import refusals
@@ -256,9 +257,9 @@ def refusal_call_police(request, refusal_id: int, payload: CallIn):
 def notice_issue(request, placement_id: int):
     """Issue the quarantine notice: its data and a new self-report URL (the person's older
     links are revoked). The printable page is /placements/{id}/notice/."""
-    access.require(request.user, "notice.print")
+    placement = refusals.placement_for(request.user, placement_id, action="notice.print")
     access.require(request.user, "selfreport.issue")
-    placement = refusals.placement_for(request.user, placement_id, action="notice.print", via="api")
+    access_record(request.user, placement, node_path=placement.node.path, via="api")
     notice, token = refusals.notice_issue(actor=request.user, placement=placement)
     from fangyi.health.public import link_url
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from fangyi.core import access
+from fangyi.core.audit import access_record
 from fangyi.core.errors import Conflict, DomainError, Forbidden, NotFound
 from fangyi.core.web import form_add_domain_error, staff_view
 
@@ -392,9 +393,11 @@ def placement_notice(request, pk: int):
     """GET: the notice without its QR code, with a button to issue it. POST "Issue notice": a
     new self-report link (the older one is revoked), the notice with its QR code, to print."""
     user = request.user
+    placement = refusals.placement_for(user, pk, action="notice.print")
     if request.method == "POST":
+        # Site staff see their site's notices but may not issue self-report links.
         access.require(user, "selfreport.issue")
-    placement = refusals.placement_for(user, pk, action="notice.print", via="ui")
+    access_record(user, placement, node_path=placement.node.path, via="ui")
     url = qr = ""
     if request.method == "POST":
         notice, token = refusals.notice_issue(actor=user, placement=placement)
