@@ -6,6 +6,7 @@ answer a support request."""
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 from django.test import Client, override_settings
@@ -169,3 +170,45 @@ def test_the_sender_key_of_addresses():
     assert sender_of("::ffff:198.51.100.7") == sender_of("198.51.100.7")
     assert sender_of("198.51.100.7") != sender_of("198.51.100.8")
     assert sender_of("") == sender_of(None) == ""
+
+
+# --- 4. a merge does not cross into another jurisdiction through a merged tip ------------------
+
+
+def _public_tip(node_name: str, category: str = "poultry", *, ip: str = ""):
+    from fangyi.core.models import Node
+    from fangyi.tips import services as ts
+    from fangyi.tips.models import TipCategory
+
+    return ts.tip_submit_public(
+        data=ts.TipInput(
+            category=TipCategory.objects.get(code=category),
+            description="雞在樓道",
+            node=Node.objects.get(name=node_name),
+        ),
+        ip=ip or str(uuid.uuid4()),
+    )
+
+
+def test_merging_into_a_duplicate_whose_main_tip_is_out_of_scope_is_refused(officer):
+    from fangyi.core.models import Node, User
+    from fangyi.tips import services as ts
+
+    district = User.objects.create(username="district_sup", role="supervisor")
+    district.nodes.add(Node.objects.get(name="西鄉塘區"))
+    duplicate, elsewhere, mine = (
+        _public_tip("機務小區"),
+        _public_tip("北湖小區"),
+        _public_tip("機務小區"),
+    )
+    ts.tip_merge(actor=district, tip=duplicate, into=elsewhere)
+    c = login(officer)
+    assert c.get(f"/tips/{elsewhere.pk}/").status_code == 404  # not the officer's
+    response = post_json(c, f"/api/tips/{mine.pk}/merge", {"into_id": duplicate.pk})
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["field"] == "into"
+    assert elsewhere.code not in response.content.decode()
+    page = c.post(f"/tips/{mine.pk}/merge/", {"into": duplicate.pk}, follow=True)
+    assert elsewhere.code not in page.content.decode()
+    mine.refresh_from_db()
+    assert mine.duplicate_of_id is None and mine.status != "resolved"

@@ -816,6 +816,9 @@ def tip_merge(*, actor: User, tip: Tip, into: Tip) -> Tip:
         raise NotFound(_("No such tip."), field="into")
     if into.duplicate_of_id:
         into = Tip.objects.select_related("node", "category").get(pk=into.duplicate_of_id)
+        # The main tip may lie in another jurisdiction: merging into it would tell its code.
+        if not access.path_visible(actor, into.node.path):
+            raise NotFound(_("No such tip."), field="into")
     if into.pk == tip.pk:
         raise DomainError(_("A tip cannot be merged into itself."), field="into")
     if into.category_id != tip.category_id:
