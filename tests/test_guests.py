@@ -433,3 +433,24 @@ def test_the_demo_reports_the_seeds_travellers_flagged(officer):
     assert reports.filter(flagged=False, from_where__contains="南寧").exists()
     names = {i.title for i in selectors.daylist_section(officer, today()).items}
     assert {"陳志強", "劉麗"} <= names
+
+
+def test_the_day_list_section_is_one_query_two_when_full(
+    hotel_clerk, officer, django_assert_num_queries
+):
+    from fangyi.observation.selectors import DAYLIST_LIMIT
+
+    access_paths = officer.nodes.count()  # the officer's paths are read once and cached
+    assert access_paths
+    selectors.daylist_section(officer, today())
+    with django_assert_num_queries(1):
+        section = selectors.daylist_section(officer, today())
+    assert section.count == len(section.items) < DAYLIST_LIMIT
+    for i in range(DAYLIST_LIMIT):
+        services.guest_report(
+            actor=hotel_clerk,
+            data=guest(name=f"客{i}", id_number=resident_id("19800101", f"{i + 100:03d}")),
+        )
+    with django_assert_num_queries(2):
+        section = selectors.daylist_section(officer, today())
+    assert len(section.items) == DAYLIST_LIMIT and section.count > DAYLIST_LIMIT
