@@ -368,9 +368,10 @@ def _step(request, pk: int, step: str):
     except NotFound:
         raise
     except DomainError as exc:
-        form = transfer if step == "transfer" else cancel
-        form_add_domain_error(form, exc)
-        if not form.errors or step in ("arrive", "release"):
+        form = {"transfer": transfer, "cancel": cancel}.get(step)
+        if form is not None and form.is_bound:
+            form_add_domain_error(form, exc)
+        if form is None or not form.errors:
             messages.error(request, exc.message)
         p = selectors.placement_get(user, pk)
         access_record(user, p, node_path=p.node.path, via="ui")
