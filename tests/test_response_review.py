@@ -5,11 +5,13 @@ answer a support request."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 
 import pytest
 from django.test import Client, override_settings
+from django.utils import timezone
 
 from fangyi.core.models import AccessLog, AuditEntry
 from fangyi.people.models import Person
@@ -212,3 +214,92 @@ def test_merging_into_a_duplicate_whose_main_tip_is_out_of_scope_is_refused(offi
     assert elsewhere.code not in page.content.decode()
     mine.refresh_from_db()
     assert mine.duplicate_of_id is None and mine.status != "resolved"
+
+
+# --- 5. times a device sends cannot be backdated before the step they follow -----------------
+
+
+def _support_request(grid_worker, jiwu_household, *, hours_ago: float = 1):
+    from fangyi.linkage.models import SupportRequest
+
+    made = post_json(
+        login(grid_worker),
+        "/api/support-requests",
+        {"agency": "police", "need": "協助勸返", "household_id": jiwu_household.pk},
+    )
+    assert made.status_code == 201, made.content
+    rid = made.json()["id"]
+    earlier = timezone.now() - dt.timedelta(hours=hours_ago)
+    SupportRequest.objects.filter(pk=rid).update(created_at=earlier)
+    return rid
+
+
+def _ago(minutes: float) -> str:
+    return (timezone.now() - dt.timedelta(minutes=minutes)).isoformat()
+
+
+def test_a_support_request_is_not_marked_arrived_before_it_was_accepted(
+    grid_worker, officer, jiwu_household
+):
+    from fangyi.linkage.models import SupportRequest
+
+    rid = _support_request(grid_worker, jiwu_household)
+    police = login(officer)
+    assert post_json(police, f"/api/support-requests/{rid}/accept").status_code == 200
+    SupportRequest.objects.filter(pk=rid).update(
+        accepted_at=timezone.now() - dt.timedelta(minutes=30)
+    )
+    early = post_json(police, f"/api/support-requests/{rid}/arrive", {"at": _ago(50)})
+    assert early.status_code == 400
+    assert early.json()["errors"] == [
+        {"field": "at", "message": "This time is before the request was accepted."}
+    ]
+    assert SupportRequest.objects.get(pk=rid).status == "accepted"
+    future = post_json(police, f"/api/support-requests/{rid}/arrive", {"at": _ago(-3)})
+    assert future.status_code == 400 and future.json()["errors"][0]["field"] == "at"
+    arrived = post_json(police, f"/api/support-requests/{rid}/arrive", {"at": _ago(20)})
+    assert arrived.status_code == 200, arrived.content
+    done_early = post_json(
+        police, f"/api/support-requests/{rid}/done", {"outcome": "已勸返", "at": _ago(25)}
+    )
+    assert done_early.status_code == 400
+    assert done_early.json()["errors"] == [
+        {"field": "at", "message": "This time is before the arrival."}
+    ]
+    sr = SupportRequest.objects.get(pk=rid)
+    assert sr.status == "arrived" and sr.done_at is None
+    done = post_json(
+        police, f"/api/support-requests/{rid}/done", {"outcome": "已勸返", "at": _ago(10)}
+    )
+    assert done.status_code == 200
+    sr.refresh_from_db()
+    assert sr.accepted_at <= sr.arrived_at <= sr.done_at
+
+
+def test_a_tip_is_not_on_scene_before_it_was_accepted_nor_visited_before_it_came(officer):
+    from fangyi.tips.models import Tip, TipVisit
+
+    tip = _public_tip("南鐵北四區", "gathering")
+    Tip.objects.filter(pk=tip.pk).update(received_at=timezone.now() - dt.timedelta(hours=2))
+    c = login(officer)
+    assert post_json(c, f"/api/tips/{tip.pk}/accept").status_code == 200
+    early = post_json(c, f"/api/tips/{tip.pk}/on-scene", {"at": _ago(110)})
+    assert early.status_code == 400
+    assert early.json()["errors"] == [
+        {"field": "at", "message": "This is before the tip was accepted."}
+    ]
+    tip.refresh_from_db()
+    assert tip.status == "accepted" and tip.on_scene_at is None
+    future = post_json(c, f"/api/tips/{tip.pk}/on-scene", {"at": _ago(-3)})
+    assert future.status_code == 400 and future.json()["errors"][0]["field"] == "at"
+    assert post_json(c, f"/api/tips/{tip.pk}/on-scene", {"at": _ago(-1)}).status_code == 200
+    tip.refresh_from_db()
+    assert tip.on_scene_at >= tip.accepted_at
+    # A visit 4 minutes before the tip came is refused (the old tolerance let 5 through).
+    before = (tip.received_at - dt.timedelta(minutes=4)).isoformat()
+    visit = post_json(
+        c, f"/api/tips/{tip.pk}/visits", {"at": before, "found": "無人", "actions": []}
+    )
+    assert visit.status_code == 400
+    assert visit.json()["errors"][0]["field"] == "at"
+    assert not TipVisit.objects.filter(tip=tip).exists()

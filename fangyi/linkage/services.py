@@ -49,6 +49,9 @@ CREATE_FIELDS = [
     "due_at",
 ]
 # Each step: the statuses it starts from, the status it leads to, the time it stamps.
+# A device's clock may run a little ahead of the server's.
+CLOCK_SKEW = dt.timedelta(minutes=2)
+
 STEPS: dict[str, tuple[tuple[str, ...], str, str]] = {
     "accept": ((RequestStatus.OPEN,), RequestStatus.ACCEPTED, "accepted_at"),
     "decline": (
@@ -395,7 +398,7 @@ def support_arrive(
     *, actor: User, request: SupportRequest, at: dt.datetime | None = None
 ) -> SupportRequest:
     _check_answer(actor, request)
-    return _step(actor, request, "arrive", at=_when(at, request))
+    return _step(actor, request, "arrive", at=_when(at, request, "arrive"))
 
 
 def support_done(
@@ -403,7 +406,7 @@ def support_done(
 ) -> SupportRequest:
     _check_answer(actor, request)
     outcome = check_length(outcome, "outcome", 1000, required=True)
-    return _step(actor, request, "done", {"outcome": outcome}, at=_when(at, request))
+    return _step(actor, request, "done", {"outcome": outcome}, at=_when(at, request, "done"))
 
 
 def support_cancel(*, actor: User, request: SupportRequest) -> SupportRequest:
@@ -415,17 +418,23 @@ def support_cancel(*, actor: User, request: SupportRequest) -> SupportRequest:
     return _step(actor, request, "cancel")
 
 
-def _when(at: dt.datetime | None, request: SupportRequest) -> dt.datetime | None:
-    """A time given by the device (offline phone): not in the future, not before the request."""
+def _when(at: dt.datetime | None, request: SupportRequest, step: str) -> dt.datetime | None:
+    """A time given by the device (offline phone): not in the future (a small clock skew
+    allowed), not before the request, nor before the step before it: arrived after it was
+    accepted, done after the arrival."""
     if at is None:
         return None
     if timezone.is_naive(at):
         at = timezone.make_aware(at)
     now = timezone.now()
-    if at > now + dt.timedelta(minutes=5):
+    if at > now + CLOCK_SKEW:
         raise DomainError(_("This time is in the future."), field="at")
     if at < request.created_at:
         raise DomainError(_("This time is before the request was made."), field="at")
+    if request.accepted_at and at < request.accepted_at:
+        raise DomainError(_("This time is before the request was accepted."), field="at")
+    if step == "done" and request.arrived_at and at < request.arrived_at:
+        raise DomainError(_("This time is before the arrival."), field="at")
     return at
 
 

@@ -423,7 +423,7 @@ RESOLVE_FROM = OPEN_STATUSES
 CLOSE_FROM = (TipStatus.RESOLVED, TipStatus.ANSWERED)
 REOPEN_FROM = (TipStatus.RESOLVED, TipStatus.ANSWERED, TipStatus.CLOSED)
 # A visit's clock may run a little ahead of the server's.
-CLOCK_SKEW = dt.timedelta(minutes=5)
+CLOCK_SKEW = dt.timedelta(minutes=2)
 FIELD_USER_ROLES = tuple(access.FIELD_ROLES)
 
 
@@ -482,7 +482,9 @@ def _copy_back(tip: Tip, fresh: Tip) -> None:
         setattr(tip, f.attname, getattr(fresh, f.attname))
 
 
-def _at(value, tip: Tip, *, field_name: str = "at") -> dt.datetime:
+def _at(value, tip: Tip, *, field_name: str = "at", after_accept: bool = False) -> dt.datetime:
+    """A time given by the device (offline phone): not in the future (a small clock skew
+    allowed), not before the tip was received; arriving on scene not before it was accepted."""
     now = timezone.now()
     if value is None:
         return now
@@ -497,8 +499,10 @@ def _at(value, tip: Tip, *, field_name: str = "at") -> dt.datetime:
         value = timezone.make_aware(value)
     if value > now + CLOCK_SKEW:
         raise DomainError(_("This time is in the future."), field=field_name)
-    if value < tip.received_at - CLOCK_SKEW:
+    if value < tip.received_at:
         raise DomainError(_("This is before the tip was received."), field=field_name)
+    if after_accept and tip.accepted_at and value < tip.accepted_at:
+        raise DomainError(_("This is before the tip was accepted."), field=field_name)
     return value
 
 
@@ -576,7 +580,7 @@ def tip_on_scene(*, actor: User, tip: Tip, at=None) -> Tip:
     _in_scope(actor, tip)
     _require_worker(actor, tip)
     _require_status(tip, ON_SCENE_FROM)
-    at = _at(at, tip)
+    at = _at(at, tip, after_accept=True)
     with transaction.atomic():
         fresh = _locked(tip)
         _require_status(fresh, ON_SCENE_FROM)
