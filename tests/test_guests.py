@@ -454,3 +454,17 @@ def test_the_day_list_section_is_one_query_two_when_full(
     with django_assert_num_queries(2):
         section = selectors.daylist_section(officer, today())
     assert len(section.items) == DAYLIST_LIMIT and section.count > DAYLIST_LIMIT
+
+
+def test_the_live_id_check_says_valid_or_why_not(hotel_clerk, designated_clerk, officer):
+    number = resident_id("19850304")
+    wrong = number[:17] + ("0" if number[17] != "0" else "1")
+    client = english_login(hotel_clerk)
+    ok = client.get("/guests/check-id/", {"id_number": number, "id_type": "resident"})
+    assert ok.status_code == 200 and "born 1985-03-04" in ok.content.decode()
+    bad = client.get("/guests/check-id/", {"id_number": wrong, "id_type": "resident"})
+    assert "check digit" in bad.content.decode()
+    chen = Person.objects.get(name="陳志強", notes__contains="武漢籍")
+    known = client.get("/guests/check-id/", {"id_number": chen.id_number}).content.decode()
+    assert "陳志強" not in known and "/people/" not in known  # the registry is not told
+    assert login(officer).get("/guests/check-id/", {"id_number": number}).status_code == 403

@@ -16,7 +16,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from fangyi.core import access
 from fangyi.core.errors import DomainError
+from fangyi.core.validators import parse_resident_id
 from fangyi.core.web import form_add_domain_error, staff_view
+from fangyi.people.models import Sex
 
 from . import selectors, services
 from .forms import ClearForm, ReferForm, RegisterForm, ReportForm, SettingsForm
@@ -93,6 +95,24 @@ def _hotel_home(request):
         {"form": form, "reports": reports, "today": today, "hotel": user.place},
         status=status,
     )
+
+
+@staff_view
+def guest_check_id(request):
+    """HTMX: as the hotel's clerk types a resident ID number, whether it is valid (the check
+    digit, the birth date in it). The registry is not looked up: the hotel sees no one's
+    records."""
+    access.require(request.user, "guest.report")
+    number = request.GET.get("id_number", "").strip()[:40]
+    context: dict = {"number": number}
+    if number and request.GET.get("id_type", "resident") == "resident":
+        try:
+            rid = parse_resident_id(number)
+            context["rid"] = rid
+            context["sex_label"] = Sex(rid.sex).label
+        except DomainError as exc:
+            context["error"] = exc.message
+    return render(request, "guests/_id_check.html", context)
 
 
 def _detail_context(request, report, **forms) -> dict:

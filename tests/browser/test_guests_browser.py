@@ -32,6 +32,8 @@ def test_hotel_clerk_reports_a_guest_from_wuhan_on_a_phone(phone_page, shot):
     page.fill("#id_name", "張漢生")
     page.select_option("#id_id_type", "resident")
     page.fill("#id_id_number", number[:17] + ("0" if number[17] != "0" else "1"))
+    page.locator("#id_id_number").press("End")  # a key typed: the live check answers
+    page.locator("#id-check .errorlist").wait_for()
     page.fill("#id_phone", "13907715678")
     page.fill("#id_from_where", "湖北省武漢市")
     page.fill("#id_travel_since", (timezone.localdate() - dt.timedelta(days=6)).isoformat())

@@ -98,6 +98,8 @@ PAGES: list[Endpoint] = [
     Endpoint("GET", "/guests/", "guest.view"),
     Endpoint("GET", "/guests/?todo=1", "guest.view"),
     Endpoint("POST", "/guests/", "guest.report", ok=302, body=REPORT),
+    # the form's live check of a resident ID number (no registry lookup)
+    Endpoint("GET", "/guests/check-id/?id_number=11010519491231002X", "guest.report"),
     Endpoint("GET", "/guests/{guest}/", "guest.view"),
     Endpoint("POST", "/guests/{guest}/register/", "guest.handle", ok=302, body=REGISTER),
     Endpoint(
