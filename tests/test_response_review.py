@@ -303,3 +303,25 @@ def test_a_tip_is_not_on_scene_before_it_was_accepted_nor_visited_before_it_came
     assert visit.status_code == 400
     assert visit.json()["errors"][0]["field"] == "at"
     assert not TipVisit.objects.filter(tip=tip).exists()
+
+
+# --- 6. a merged duplicate is answered and closed through its main tip ---------------------------
+
+
+def test_a_merged_duplicate_cannot_be_answered_or_closed(officer):
+    from fangyi.tips.models import Tip
+
+    main, duplicate = _public_tip("機務小區"), _public_tip("機務小區")
+    c = login(officer)
+    assert post_json(c, f"/api/tips/{duplicate.pk}/merge", {"into_id": main.pk}).status_code == 200
+    for path, body in (("answer", {"answer": "已處理"}), ("close", {})):
+        response = post_json(c, f"/api/tips/{duplicate.pk}/{path}", body)
+        assert response.status_code == 409, (path, response.content)
+        assert response.json()["errors"][0]["field"] == "status"
+        assert response.json()["detail"].startswith("Answer the main tip")
+    stored = Tip.objects.get(pk=duplicate.pk)
+    assert stored.status == "resolved" and stored.answer == "" and stored.closed_at is None
+    # The page says the same.
+    page = c.post(f"/tips/{duplicate.pk}/answer/", {"answer": "已處理"}, follow=True)
+    assert "Answer the main tip" in page.content.decode()
+    assert Tip.objects.get(pk=duplicate.pk).answer == ""

@@ -740,12 +740,26 @@ def tip_resolve(*, actor: User, tip: Tip, resolution: str, note: str = "") -> Ti
     return tip
 
 
+def _require_main(tip: Tip) -> None:
+    """A merged duplicate's tracking page shows its main tip: an answer or a closing given on
+    the duplicate would never reach its reporter."""
+    if tip.duplicate_of_id:
+        raise Conflict(
+            _(
+                "Answer the main tip instead: this one was merged into it, and its reporter "
+                "follows the main tip."
+            ),
+            field="status",
+        )
+
+
 def tip_answer(*, actor: User, tip: Tip, answer: str) -> Tip:
     """The final answer to the reporter, shown on the tracking page. Only once resolved."""
     access.require(actor, "tip.handle")
     _in_scope(actor, tip)
     _require_worker(actor, tip)
     answer = check_length(answer, "answer", 2000, required=True)
+    _require_main(tip)
     _require_status(tip, (TipStatus.RESOLVED,))
     now = timezone.now()
     with transaction.atomic():
@@ -764,6 +778,7 @@ def tip_answer(*, actor: User, tip: Tip, answer: str) -> Tip:
 def tip_close(*, actor: User, tip: Tip) -> Tip:
     access.require(actor, "tip.manage")
     _in_scope(actor, tip)
+    _require_main(tip)
     _require_status(tip, CLOSE_FROM)
     now = timezone.now()
     with transaction.atomic():
