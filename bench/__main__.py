@@ -8,6 +8,8 @@
     daylist         server time of a worker's day list in a big station
     tips_intake_load   1,000 public tips in a minute while 20 clients poll a dispatch board,
                     against a real server (gunicorn) on loopback
+    placement_race  n concurrent placement requests for a site with n/2 beds (--beds), from
+                    a pool of threads (--pool), each on its own connection: no bed given twice
 
 Each runs on a throwaway database (SQLite in a temporary folder, or PostgreSQL when
 DATABASE_URL is set) and prints one JSON line last. `all` runs each in its own process at
@@ -29,6 +31,7 @@ BENCHES = {
     "followups_generate": "bench.followups_generate",
     "daylist": "bench.daylist",
     "tips_intake_load": "bench.tips_intake_load",
+    "placement_race": "bench.placement_race",
 }
 # `all` runs every benchmark at a size a 2-core machine finishes in a few minutes.
 DEFAULT_N = 20_000
@@ -60,6 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     load.add_argument("--interval", type=float, default=2.0, help="seconds between polls")
     load.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
     load.add_argument("--threads", type=int, default=4, help="threads per worker")
+    race = parser.add_argument_group("placement_race")
+    race.add_argument("--beds", type=int, default=None, help="beds at the site (default n/2)")
+    race.add_argument("--pool", type=int, default=24, help="threads asking at once")
     args = parser.parse_args(argv)
     if args.n < 1:
         parser.error("--n must be at least 1")
