@@ -529,3 +529,29 @@ def test_the_day_list_shows_arrivals_expected_for_health_staff(health, grid_work
     section = selectors.daylist_section(health, timezone.localdate())
     assert section is not None and section.count == 1 and section.key == "placements"
     assert selectors.daylist_section(grid_worker, timezone.localdate()) is None
+
+
+def test_a_centralised_decision_links_to_placing_and_the_person_to_placements(health, point):
+    from fangyi.health.models import Declaration
+    from fangyi.health.services import decision_make
+
+    d = Declaration.objects.filter(proposal="central").order_by("pk").first()
+    decision = decision_make(
+        actor=health,
+        person=d.person,
+        outcome="central",
+        declaration=d,
+        last_exposure=timezone.localdate() - dt.timedelta(days=2),
+        place=point.place,
+    )
+    client = english_login(health)
+    body = client.get(f"/declarations/{d.pk}/").content.decode()
+    assert f"/placements/new/?person={d.person_id}&amp;decision={decision.pk}" in body
+    assert (
+        f"/placements/?person={d.person_id}"
+        in client.get(f"/people/{d.person_id}/").content.decode()
+    )
+    # The form opens for that person and decision, the quarantine point listed for the group.
+    cc = Group.objects.get(code="close_contact")
+    page = client.get(f"/placements/new/?person={d.person_id}&decision={decision.pk}&group={cc.pk}")
+    assert page.status_code == 200 and "西鄉塘區集中隔離點" in page.content.decode()
