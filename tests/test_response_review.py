@@ -325,3 +325,43 @@ def test_a_merged_duplicate_cannot_be_answered_or_closed(officer):
     page = c.post(f"/tips/{duplicate.pk}/answer/", {"answer": "已處理"}, follow=True)
     assert "Answer the main tip" in page.content.decode()
     assert Tip.objects.get(pk=duplicate.pk).answer == ""
+
+
+# --- 7. reads of tips reach the access log ----------------------------------------------------
+
+
+def test_reading_a_tips_visits_through_the_api_is_logged(officer):
+    from fangyi.tips.models import Tip
+
+    tip = Tip.objects.filter(node__name="機務小區").first()
+    before = AccessLog.objects.filter(user=officer, object_type="tip", object_id=tip.pk).count()
+    assert login(officer).get(f"/api/tips/{tip.pk}/visits").status_code == 200
+    rows = AccessLog.objects.filter(user=officer, object_type="tip", object_id=tip.pk)
+    assert rows.count() == before + 1
+    assert rows.order_by("-id").first().via == "api"
+
+
+def test_the_open311_list_logs_every_tip_it_shows_in_one_insert(officer):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    before = AccessLog.objects.filter(user=officer, via="open311").count()
+    with CaptureQueriesContext(connection) as queries:
+        response = login(officer).get("/api/open311/v2/requests.json")
+    assert response.status_code == 200
+    shown = response.json()
+    assert shown and any(r["description"] for r in shown)
+    rows = AccessLog.objects.filter(user=officer, via="open311").order_by("-id")[: len(shown)]
+    assert AccessLog.objects.filter(user=officer, via="open311").count() == before + len(shown)
+    from fangyi.tips.models import Tip
+
+    codes = set(
+        Tip.objects.filter(pk__in=[r.object_id for r in rows]).values_list("code", flat=True)
+    )
+    assert codes == {r["service_request_id"] for r in shown}
+    inserts = [
+        q
+        for q in queries.captured_queries
+        if "core_accesslog" in q["sql"].lower() and q["sql"].lstrip().upper().startswith("INSERT")
+    ]
+    assert len(inserts) == 1

@@ -633,7 +633,7 @@ def visit_create(request, tip_id: int):
 
 @router.get("/tips/{tip_id}/visits", response={200: list[VisitOut], **ERRORS})
 def visit_list(request, tip_id: int):
-    return selectors.visit_list(request.user, _tip(request, tip_id))
+    return selectors.visit_list(request.user, _tip(request, tip_id, via="api"))
 
 
 @router.get(

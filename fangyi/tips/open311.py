@@ -28,10 +28,10 @@ from ninja import Field, Form, Query, Router, Schema, Status
 from ninja.utils import check_csrf
 
 from fangyi.core import access
-from fangyi.core.audit import access_record
+from fangyi.core.audit import access_record, current_ip
 from fangyi.core.errors import DomainError
 from fangyi.core.middleware import needs_second_factor
-from fangyi.core.models import PATH_STEP, Node, User
+from fangyi.core.models import PATH_STEP, AccessLog, Node, User
 from fangyi.core.services import token_authenticate
 from fangyi.people.models import Household
 
@@ -480,7 +480,26 @@ def requests_list(
         return _errors(exc)
     rows = list(tips[:MAX_REQUESTS])
     stations = _stations(rows)
+    _log_reads(user, rows)
     return [_request_out(t, stations) for t in rows]
+
+
+def _log_reads(user: User, tips: list[Tip]) -> None:
+    """The list shows every tip's description: one access-log row per tip, in one insert."""
+    ip = current_ip.get()
+    AccessLog.objects.bulk_create(
+        AccessLog(
+            user=user,
+            user_name=user.username,
+            object_type=Tip._meta.model_name,
+            object_id=t.pk,
+            object_repr=str(t)[:200],
+            node_path=t.node.path,
+            via="open311",
+            ip=ip,
+        )
+        for t in tips
+    )
 
 
 @router.get(
