@@ -356,6 +356,7 @@ def test_the_pages_take_each_ending(refusal, grid_worker, health, officer, site)
     assert called.status_code == 302 and refusal.support_request_id
     page = english_login(grid_worker).get(f"/refusals/{refusal.pk}/").content.decode()
     assert f"/support/{refusal.support_request_id}/" in page and 'role="timer"' in page
+    assert 'id="call-police"' not in page  # the running request instead of a second call
     fill(*site, health)
     full = english_login(grid_worker).post(f"/refusals/{refusal.pk}/agree/", {})
     assert full.status_code == 400 and "errorlist" in full.content.decode()

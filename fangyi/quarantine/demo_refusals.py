@@ -53,10 +53,14 @@ def build(n: dict, users: dict) -> None:
         .first()
     )
     if placement is None:
-        group = site.groups.order_by("order", "pk").first()
-        if group is None or Placement.objects.filter(
-            person=person, status=PlacementStatus.ACTIVE
-        ).exists():
+        group = (
+            site.groups.filter(code="close_contact").first()
+            or site.groups.order_by("order", "pk").first()
+        )
+        if (
+            group is None
+            or Placement.objects.filter(person=person, status=PlacementStatus.ACTIVE).exists()
+        ):
             return
         placement = services.placement_reserve(
             actor=health,

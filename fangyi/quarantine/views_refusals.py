@@ -200,6 +200,8 @@ def _context(request, refusal, **forms_) -> dict:
         from fangyi.linkage.selectors import request_timer
 
         timer = request_timer(support)
+    # While the police request runs, the page shows it instead of a second call.
+    can_call = is_open and (timer is None or not timer["running"])
     return {
         "r": refusal,
         "p": refusal.placement,
@@ -207,6 +209,7 @@ def _context(request, refusal, **forms_) -> dict:
         "open": is_open,
         "support": support,
         "timer": timer,
+        "can_call": can_call,
         "can_home": is_open and access.can(user, "decision.make"),
         "can_refer": is_open and access.can(user, "enforcement.record"),
         "attempt_form": forms_.get("attempt")
