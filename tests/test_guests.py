@@ -468,3 +468,24 @@ def test_the_live_id_check_says_valid_or_why_not(hotel_clerk, designated_clerk, 
     known = client.get("/guests/check-id/", {"id_number": chen.id_number}).content.decode()
     assert "陳志強" not in known and "/people/" not in known  # the registry is not told
     assert login(officer).get("/guests/check-id/", {"id_number": number}).status_code == 403
+
+
+def _queries(client, path: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(path).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_the_lists_cost_the_same_queries_at_two_sizes(hotel_clerk, officer):
+    desk, cop = login(hotel_clerk), login(officer)
+    _queries(desk, "/guests/"), _queries(cop, "/guests/")  # sessions and caches warm
+    small = (_queries(desk, "/guests/"), _queries(cop, "/guests/"))
+    for i in range(25):
+        services.guest_report(
+            actor=hotel_clerk,
+            data=guest(name=f"列{i}", id_number=resident_id("19800101", f"{i + 300:03d}")),
+        )
+    assert (_queries(desk, "/guests/"), _queries(cop, "/guests/")) == small
