@@ -394,7 +394,7 @@ def test_health_answers_a_request_to_health(community_staff, health, officer, ho
     s = ask(community_staff, household=household, agency="health", urgency="urgent")
     with pytest.raises(Forbidden) as exc:
         services.support_accept(actor=officer, request=s)
-    assert exc.value.message == "This request is addressed to the health."
+    assert exc.value.message == "This request is addressed to health staff."
     services.support_accept(actor=health, request=s)
     assert fresh(s).accepted_by == health
 

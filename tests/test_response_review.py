@@ -365,3 +365,35 @@ def test_the_open311_list_logs_every_tip_it_shows_in_one_insert(officer):
         if "core_accesslog" in q["sql"].lower() and q["sql"].lstrip().upper().startswith("INSERT")
     ]
     assert len(inserts) == 1
+
+
+# --- 8. help is asked of someone else: the requester does not answer his own request ----------
+
+
+def _ask(user, household, agency="police") -> int:
+    made = post_json(
+        login(user),
+        "/api/support-requests",
+        {"agency": agency, "need": "協助", "urgency": "urgent", "household_id": household.pk},
+    )
+    assert made.status_code == 201, made.content
+    return made.json()["id"]
+
+
+@pytest.mark.parametrize(
+    "agency, wrong_role, message",
+    [
+        ("police", "health", "This request is addressed to the police."),
+        ("health", "officer", "This request is addressed to health staff."),
+        ("community", "health", "This request is addressed to community staff."),
+    ],
+)
+def test_the_refusal_names_the_agency_in_words_that_read_right(
+    request, grid_worker, officer, jiwu_household, agency, wrong_role, message
+):
+    rid = _ask(officer if agency != "police" else grid_worker, jiwu_household, agency)
+    answer = post_json(
+        login(request.getfixturevalue(wrong_role)), f"/api/support-requests/{rid}/accept"
+    )
+    assert answer.status_code == 403
+    assert answer.json()["detail"] == message

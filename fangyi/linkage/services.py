@@ -316,8 +316,11 @@ def _check_answer(actor: User, request: SupportRequest) -> None:
         # request because he asked for it, or from the requester's side).
         raise Forbidden(_("This place is not in your jurisdiction: you cannot answer for it."))
     raise Forbidden(
-        _("This request is addressed to the %(agency)s.")
-        % {"agency": agency_label(request.agency).lower()}
+        {
+            Agency.POLICE: _("This request is addressed to the police."),
+            Agency.HEALTH: _("This request is addressed to health staff."),
+            Agency.COMMUNITY: _("This request is addressed to community staff."),
+        }.get(request.agency, _("This request is not addressed to you."))
     )
 
 
