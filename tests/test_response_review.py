@@ -380,6 +380,32 @@ def _ask(user, household, agency="police") -> int:
     return made.json()["id"]
 
 
+def test_the_requester_cannot_accept_or_mark_arrived_his_own_request(
+    officer, auxiliary, supervisor, jiwu_household
+):
+    from fangyi.linkage.models import SupportRequest
+
+    rid = _ask(officer, jiwu_household)
+    mine = login(officer)
+    accepted = post_json(mine, f"/api/support-requests/{rid}/accept")
+    assert accepted.status_code == 403
+    assert accepted.json()["detail"] == "You cannot answer your own request."
+    assert SupportRequest.objects.get(pk=rid).status == "open"
+    page = mine.post(f"/support/{rid}/accept/")
+    assert "You cannot answer your own request." in page.content.decode()
+    assert SupportRequest.objects.get(pk=rid).accepted_by_id is None
+    # Another officer accepts; the requester still does not mark it arrived.
+    assert post_json(login(auxiliary), f"/api/support-requests/{rid}/accept").status_code == 200
+    arrived = post_json(mine, f"/api/support-requests/{rid}/arrive")
+    assert arrived.status_code == 403
+    assert arrived.json()["detail"] == "You cannot answer your own request."
+    sr = SupportRequest.objects.get(pk=rid)
+    assert sr.status == "accepted" and sr.arrived_at is None
+    # A supervisor may answer a request he made himself, for his area.
+    own = _ask(supervisor, jiwu_household)
+    assert post_json(login(supervisor), f"/api/support-requests/{own}/accept").status_code == 200
+
+
 @pytest.mark.parametrize(
     "agency, wrong_role, message",
     [

@@ -324,6 +324,13 @@ def _check_answer(actor: User, request: SupportRequest) -> None:
     )
 
 
+def _check_not_own(actor: User, request: SupportRequest) -> None:
+    """Help is asked of someone else: the requester does not accept (nor mark arrived) his own
+    request, which would make it look answered. A supervisor may, for his area."""
+    if request.requested_by_id == actor.pk and actor.role != Role.SUPERVISOR:
+        raise Forbidden(_("You cannot answer your own request."))
+
+
 def _step(
     actor: User,
     request: SupportRequest,
@@ -387,6 +394,7 @@ def _step_label(step: str) -> str:
 
 def support_accept(*, actor: User, request: SupportRequest) -> SupportRequest:
     _check_answer(actor, request)
+    _check_not_own(actor, request)
     return _step(actor, request, "accept", {"accepted_by": actor})
 
 
@@ -401,6 +409,7 @@ def support_arrive(
     *, actor: User, request: SupportRequest, at: dt.datetime | None = None
 ) -> SupportRequest:
     _check_answer(actor, request)
+    _check_not_own(actor, request)
     return _step(actor, request, "arrive", at=_when(at, request, "arrive"))
 
 
