@@ -416,6 +416,7 @@ def test_the_purge_deletes_only_unflagged_old_reports(hotel_clerk, officer):
 
 def test_settings_are_the_administrators(admin, officer):
     client = login(admin)
+    assert 'href="/guests/settings/"' in client.get("/account/").content.decode()  # the menu
     assert client.get("/guests/settings/").status_code == 200
     bad = client.post("/guests/settings/", {"retention_days": "0", "confirm_hours": "3"})
     assert bad.status_code == 400
