@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -95,8 +95,6 @@ def refusal_list(user: User, *, status: str = "") -> QuerySet[Refusal]:
         if status not in RefusalStatus.values:
             raise DomainError(_("Unknown status filter."), field="status")
         qs = qs.filter(status=status)
-    from django.db.models import Case, IntegerField, Value, When
-
     return (
         qs.select_related("person", "node", "by", "placement__site__place")
         .annotate(
