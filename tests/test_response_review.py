@@ -26,6 +26,15 @@ def _data_dir(settings, tmp_path):
     return tmp_path
 
 
+def public(ip: str, **headers) -> Client:
+    """A resident's browser (no account), reading the answers in English."""
+    from django.conf import settings
+
+    client = Client(REMOTE_ADDR=ip, **headers)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client
+
+
 def post_json(client, path, body=None, **extra):
     return client.post(path, data=json.dumps(body or {}), content_type="application/json", **extra)
 
@@ -97,7 +106,7 @@ def test_a_report_sent_as_text_plain_is_refused_and_stores_nothing(jiwu):
     from fangyi.tips.models import Tip
 
     before = Tip.objects.count()
-    client = Client(REMOTE_ADDR="198.51.100.50")
+    client = public("198.51.100.50")
     body = json.dumps(_report(jiwu))
     response = client.post("/api/public/tips", data=body, content_type="text/plain")
     assert response.status_code == 415
@@ -120,9 +129,7 @@ def test_a_report_another_site_makes_is_refused(jiwu, headers):
     from fangyi.tips.models import Tip
 
     before = Tip.objects.count()
-    response = post_json(
-        Client(REMOTE_ADDR="198.51.100.51", **headers), "/api/public/tips", _report(jiwu)
-    )
+    response = post_json(public("198.51.100.51", **headers), "/api/public/tips", _report(jiwu))
     assert response.status_code == 403
     assert "other sites" in response.json()["detail"]
     assert Tip.objects.count() == before
@@ -141,9 +148,7 @@ def test_this_sites_page_and_apps_still_report(jiwu, settings, headers):
     from fangyi.tips.models import Tip
 
     settings.CSRF_TRUSTED_ORIGINS = ["https://report.example.org", "https://*.example.net"]
-    response = post_json(
-        Client(REMOTE_ADDR="198.51.100.52", **headers), "/api/public/tips", _report(jiwu)
-    )
+    response = post_json(public("198.51.100.52", **headers), "/api/public/tips", _report(jiwu))
     assert response.status_code == 201, response.content
     assert Tip.objects.filter(code=response.json()["code"]).exists()
 
@@ -154,7 +159,7 @@ def test_this_sites_page_and_apps_still_report(jiwu, settings, headers):
 @override_settings(FANGYI_TIPS_PER_ADDRESS=3, FANGYI_TIPS_WINDOW_SECONDS=600)
 def test_a_new_ipv6_address_in_the_same_64_is_the_same_sender(jiwu):
     def report(ip: str) -> int:
-        return post_json(Client(REMOTE_ADDR=ip), "/api/public/tips", _report(jiwu)).status_code
+        return post_json(public(ip), "/api/public/tips", _report(jiwu)).status_code
 
     codes = [report(f"2001:db8:1:2::{i:x}") for i in range(1, 6)]
     assert codes == [201, 201, 201, 429, 429]
