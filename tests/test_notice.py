@@ -100,6 +100,9 @@ def test_a_home_placement_prints_the_home_address(jiwu_person, health, grid_work
     home = placement_home(actor=health, person=jiwu_person, source="decision")
     page = login(grid_worker).get(f"/placements/{home.pk}/notice/").content.decode()
     assert jiwu_person.household.address in page and jiwu_person.name in page
+    # No observation yet: no empty dates printed, a line saying where they come from instead.
+    dates = re.search(r'id="n-dates">([^<]*)<', page).group(1)
+    assert dates.strip() and "—" not in dates
 
 
 def test_the_print_styles_hide_the_navigation(placement, grid_worker):
