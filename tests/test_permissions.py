@@ -87,7 +87,7 @@ SPEC: dict[str, set[str]] = {
     "risk.configure": {"admin"},
     "observation.view": FIELD | {"supervisor"},
     "observation.manage": {"health", "supervisor"},
-    "followup.record": FIELD | {"supervisor"},
+    "followup.record": FIELD | {"supervisor", "hotel_clerk"},
     "board.view": {"health", "supervisor"},
     "alert.handle": {"health", "supervisor"},
     "import.run": FIELD | {"supervisor"},

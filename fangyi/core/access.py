@@ -48,7 +48,8 @@ POLICY: dict[str, set[str]] = {
     # medical observation
     "observation.view": FIELD_ROLES | {R.SUPERVISOR},
     "observation.manage": {R.HEALTH_STAFF, R.SUPERVISOR},
-    "followup.record": FIELD_ROLES | {R.SUPERVISOR},
+    # site staff record the daily checks of the people at their own site (user.place)
+    "followup.record": FIELD_ROLES | {R.SUPERVISOR, R.SITE_STAFF},
     "board.view": {R.HEALTH_STAFF, R.SUPERVISOR},
     "alert.handle": {R.HEALTH_STAFF, R.SUPERVISOR},
     # sheets in and out

@@ -323,8 +323,9 @@ def followup_list(
     mine: bool = False,
     observation_id: int | None = None,
 ):
-    """Follow-ups in the caller's jurisdiction; `mine` = assigned to the caller."""
-    access.require(request.user, "observation.view")
+    """Follow-ups in the caller's jurisdiction (site staff: of the people at their site);
+    `mine` = assigned to the caller."""
+    access.require(request.user, "followup.record")
     obs = _observation(request, observation_id) if observation_id else None
     if mine and due == timezone.localdate():
         services.followups_ensure(request.user, due)

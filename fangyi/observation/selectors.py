@@ -104,8 +104,15 @@ def followup_list(
     mine: bool = False,
     observation: Observation | None = None,
 ) -> QuerySet[FollowUp]:
-    access.require(user, "observation.view")
-    qs = FollowUp.objects.filter(access.node_q(user)).select_related(
+    if user.role == Role.SITE_STAFF:
+        # The daily checks at a quarantine site are its people's follow-ups: its staff see
+        # (and record) those of observations at their own place, nothing else.
+        access.require(user, "followup.record")
+        scope = Q(observation__place_id=user.place_id) if user.place_id else Q(pk__in=[])
+    else:
+        access.require(user, "observation.view")
+        scope = access.node_q(user)
+    qs = FollowUp.objects.filter(scope).select_related(
         "observation__person", "assignee", "recorded_by"
     )
     if due is not None:

@@ -202,6 +202,11 @@ END_PLACE_KINDS = (PlaceKind.QUARANTINE_SITE, PlaceKind.DESIGNATED_HOTEL)
 
 
 def _require_scope(actor: User, observation: Observation) -> None:
+    """Inside the actor's jurisdiction; for site staff, at their own site."""
+    if actor.role == Role.SITE_STAFF:
+        if not actor.place_id or observation.place_id != actor.place_id:
+            raise NotFound(_("No such observation."))
+        return
     if not access.path_visible(actor, observation.node.path):
         raise NotFound(_("No such observation."))
 

@@ -163,13 +163,16 @@ PAGES: list[Endpoint] = [
         ok=302,
         body=lambda r: {"kind": "place", "place": _site(r)},
     ),
-    Endpoint("GET", "/followups/{followup}/", "followup.record"),
+    # Site staff record the checks of people at their own site only; the hotel clerk's hotel
+    # holds nobody under observation, so every follow-up answers him as a missing one.
+    Endpoint("GET", "/followups/{followup}/", "followup.record", ok_for={"hotel_clerk": 404}),
     Endpoint(
         "POST",
         "/followups/{followup}/",
         "followup.record",
         ok=302,
         body={"status": "seen_well", "temperature": "36.5"},
+        ok_for={"hotel_clerk": 404},
     ),
     Endpoint("GET", "/board/", "board.view"),
     Endpoint("GET", "/board/?tab=not_reporting", "board.view"),
@@ -214,14 +217,18 @@ API: list[Endpoint] = [
         ok=201,
         body=lambda r: {"kind": "place", "place_id": _site(r)},
     ),
-    Endpoint("GET", "/api/followups", "observation.view"),
-    Endpoint("GET", "/api/followups?mine=true&status=due", "observation.view"),
-    Endpoint("GET", "/api/followups/{followup}", "observation.view"),
+    # Follow-ups are read by those who may see observations, and by site staff for the people
+    # at their own site (none at the hotel clerk's ordinary hotel: his lists are empty, and any
+    # one follow-up answers him as a missing one).
+    Endpoint("GET", "/api/followups", "followup.record"),
+    Endpoint("GET", "/api/followups?mine=true&status=due", "followup.record"),
+    Endpoint("GET", "/api/followups/{followup}", "followup.record", ok_for={"hotel_clerk": 404}),
     Endpoint(
         "POST",
         "/api/followups/{followup}/record",
         "followup.record",
         body={"status": "seen_well", "temperature": 36.5},
+        ok_for={"hotel_clerk": 404},
     ),
     Endpoint("GET", "/api/alerts", "alert.handle"),
     Endpoint(
