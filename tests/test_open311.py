@@ -8,8 +8,9 @@ import json
 import uuid
 from urllib.parse import urlencode
 
+import django.test
 import pytest
-from django.test import Client
+from django.conf import settings
 from django.utils import timezone
 
 from fangyi.core.models import AccessLog, AuditEntry
@@ -18,6 +19,16 @@ from fangyi.tips.models import Tip, TipCategory, TipSource, TipStatus
 from fangyi.tips.services import new_code
 from tests.conftest import login
 from tests.test_api import schema_operations
+
+
+class Client(django.test.Client):
+    """A resident's or a city system's client, reading messages in English (the source
+    language); the public pages and API default to Chinese."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
 
 pytestmark = pytest.mark.django_db
 

@@ -8,10 +8,11 @@ import io
 import uuid
 from pathlib import Path
 
+import django.test
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client, override_settings
+from django.test import override_settings
 from django.utils import timezone
 
 from fangyi.core.errors import Conflict, DomainError, Forbidden, NotFound
@@ -27,6 +28,16 @@ from fangyi.tips.models import (
     TipVisit,
 )
 from tests.conftest import english_login as login  # the assertions read English
+
+
+class Client(django.test.Client):
+    """A resident's or a city system's client, reading messages in English (the source
+    language); the public pages and API default to Chinese."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
 
 pytestmark = pytest.mark.django_db
 

@@ -8,16 +8,27 @@ import json
 import uuid
 from pathlib import Path
 
+import django.test
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client, override_settings
+from django.test import override_settings
 
 from fangyi.core.models import AccessLog
 from fangyi.tips import services
 from fangyi.tips.models import Tip, TipCategory, TipPhoto, TipVisit
 from tests.conftest import english_login as login  # the assertions read English
 from tests.test_api import call, field_names, schema_operations
+
+
+class Client(django.test.Client):
+    """A resident's or a city system's client, reading messages in English (the source
+    language); the public pages and API default to Chinese."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
 
 pytestmark = pytest.mark.django_db
 
