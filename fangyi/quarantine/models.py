@@ -229,7 +229,13 @@ class Placement(models.Model):
                 fields=["bed"],
                 condition=Q(status__in=["reserved", "active"]),
                 name="placement_one_per_bed",
-            )
+            ),
+            # And a person holds one placement at a time, even if two are asked at once.
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=Q(status__in=["reserved", "active"]),
+                name="placement_one_per_person",
+            ),
         ]
         indexes = [
             models.Index(fields=["site", "status"], name="placement_site_idx"),
