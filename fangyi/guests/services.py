@@ -11,6 +11,7 @@ guests never flagged after the retention period (`guests_purge`).
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 import uuid
@@ -56,6 +57,8 @@ REPORT_FIELDS = [
     "flag_reason",
     "status",
 ]
+# What guest_register writes on the report (besides who and when).
+REGISTER_FIELDS = ["name", "id_type", "id_number", "phone", "person", "status"]
 # Open for the officer: flagged and not yet referred or cleared.
 OPEN = (GuestStatus.FLAGGED, GuestStatus.REGISTERED)
 
@@ -238,17 +241,30 @@ def _visible(actor: User, report: GuestReport) -> None:
         raise NotFound(_("No such guest report."))
 
 
+def _lock(report: GuestReport) -> GuestReport:
+    """Inside a transaction: the report's row locked (select_for_update) and read again, so a
+    status checked on it cannot change before the write (two officers, or two tabs, acting on
+    the same guest at once). The caller's copy gets the fresh status."""
+    fresh = GuestReport.objects.select_for_update().get(pk=report.pk)
+    report.status, report.person_id = fresh.status, fresh.person_id
+    report.placement_id = fresh.placement_id
+    return report
+
+
+class _Elsewhere(Exception):
+    """The document names a person outside the officer's jurisdiction (never shown as such)."""
+
+
 def _registry_person(actor: User, report: GuestReport, name: str, id_type, number, phone):
-    """The guest in the registry by their document, or a new person at the hotel's node."""
+    """The guest in the registry by their document, or a new person at the hotel's node.
+    A person registered outside the officer's jurisdiction raises _Elsewhere: the caller
+    refuses without saying so (see guest_register)."""
     from fangyi.people.services import PersonInput, person_create
 
     person = Person.objects.filter(id_type=id_type, id_number=number).first() if number else None
     if person is not None:
         if not access.path_visible(actor, person.node.path):
-            raise Conflict(
-                _("A person with this document is registered in another jurisdiction."),
-                field="id_number",
-            )
+            raise _Elsewhere
         return person
     return person_create(
         actor=actor,
@@ -280,7 +296,7 @@ def guest_register(
     declaration with the journey from where they came. Name, document and phone default to
     the report's. The same client_id twice registers once."""
     from fangyi.health.models import Declaration, DeclarationSource
-    from fangyi.health.services import DeclarationInput, declaration_record
+    from fangyi.health.services import DeclarationInput, declaration_clean, declaration_record
 
     access.require(actor, "guest.handle")
     _visible(actor, report)
@@ -305,41 +321,65 @@ def guest_register(
     )
     if temperature is None or str(temperature).strip() == "":
         raise DomainError(_("Take the guest's temperature."), field="temperature")
-    before = snapshot(report, ["person", "status", "name", "id_type", "id_number", "phone"])
     last = report.travel_since or report.arrived_on
-    with transaction.atomic():
-        person = _registry_person(
-            actor, report, clean["name"], clean["id_type"], clean["id_number"], clean["phone"]
-        )
-        declaration_record(
-            actor=actor,
-            person=person,
-            data=DeclarationInput(
-                declared_on=today,
-                temperature=temperature,
-                temperature_method=temperature_method or "forehead",
-                travel_since=last,
-                travel=[{"place": report.from_where, "from": last, "to": last, "transport": ""}],
-                notes=_("Registered as a guest of %(hotel)s") % {"hotel": report.place.name},
-            ),
-            source=DeclarationSource.STAFF,
-            client_id=client_id,
-        )
-        report.name, report.id_type = clean["name"], clean["id_type"]
-        report.id_number, report.phone = clean["id_number"], clean["phone"]
-        report.person = person
-        report.registered_at = timezone.now()
-        report.registered_by = actor
-        report.status = GuestStatus.REGISTERED
-        report.save()
-        after = snapshot(report, ["person", "status", "name", "id_type", "id_number", "phone"])
+    data = DeclarationInput(
+        declared_on=today,
+        temperature=temperature,
+        temperature_method=temperature_method or "forehead",
+        travel_since=last,
+        travel=[{"place": report.from_where, "from": last, "to": last, "transport": ""}],
+        notes=_("Registered as a guest of %(hotel)s") % {"hotel": report.place.name},
+    )
+    # Everything typed is checked before the registry is looked at: a wrong temperature
+    # must not tell whether a document number is known (declaration_record checks it again).
+    declaration_clean(copy.deepcopy(data))
+    try:
+        with transaction.atomic():
+            _lock(report)
+            if report.status not in (GuestStatus.FLAGGED, GuestStatus.REPORTED):
+                raise Conflict(_("This guest was already registered or handled."), field="status")
+            before = snapshot(report, ["person", "status", "name", "id_type", "id_number", "phone"])
+            person = _registry_person(
+                actor, report, clean["name"], clean["id_type"], clean["id_number"], clean["phone"]
+            )
+            declaration_record(
+                actor=actor,
+                person=person,
+                data=data,
+                source=DeclarationSource.STAFF,
+                client_id=client_id,
+            )
+            report.name, report.id_type = clean["name"], clean["id_type"]
+            report.id_number, report.phone = clean["id_number"], clean["phone"]
+            report.person = person
+            report.registered_at = timezone.now()
+            report.registered_by = actor
+            report.status = GuestStatus.REGISTERED
+            report.save(update_fields=[*REGISTER_FIELDS, "registered_at", "registered_by"])
+            after = snapshot(report, ["person", "status", "name", "id_type", "id_number", "phone"])
+            audit_record(
+                actor,
+                "fangyi.guestreport.registered",
+                report,
+                node_path=report.node.path,
+                changes=diff(before, after),
+            )
+    except _Elsewhere:
+        # The document names a person of another jurisdiction. The officer is not told so
+        # (that would let anyone at a station probe ID numbers): the same refusal as for a
+        # document the station cannot register, and a row in the audit trail for the
+        # supervisors, who see both jurisdictions and can register the guest.
         audit_record(
             actor,
-            "fangyi.guestreport.registered",
+            "fangyi.guestreport.register_refused",
             report,
             node_path=report.node.path,
-            changes=diff(before, after),
+            changes={"id_type": [None, clean["id_type"]], "id_number": [None, clean["id_number"]]},
         )
+        raise DomainError(
+            _("This document cannot be registered here: ask a supervisor to register the guest."),
+            field="id_number",
+        ) from None
     return report
 
 
@@ -387,6 +427,9 @@ def guest_refer(
     now = timezone.now()
     hours = GuestSettings.get().confirm_hours
     with transaction.atomic():
+        _lock(report)
+        if report.status != GuestStatus.REGISTERED:
+            raise Conflict(_("This guest was already referred or cleared."), field="status")
         placement = placement_reserve(
             actor=actor,
             person=report.person,
@@ -403,7 +446,9 @@ def guest_refer(
         report.confirm_by = now + dt.timedelta(hours=hours)
         report.overdue_at = None
         report.status = GuestStatus.REFERRED
-        report.save()
+        report.save(
+            update_fields=["placement", "referred_at", "confirm_by", "overdue_at", "status"]
+        )
         audit_record(
             actor,
             "fangyi.guestreport.referred",
@@ -462,12 +507,18 @@ def guest_clear(*, actor: User, report: GuestReport, reason: str) -> GuestReport
     reason = check_length(reason, "reason", 300, required=True)
     if report.status not in OPEN:
         raise Conflict(_("Only a flagged guest not yet referred can be cleared."), field="status")
-    before = report.status
     with transaction.atomic():
+        _lock(report)
+        if report.status not in OPEN:
+            raise Conflict(
+                _("Only a flagged guest not yet referred can be cleared."), field="status"
+            )
+        before = report.status
+        notes = GuestReport.objects.values_list("notes", flat=True).get(pk=report.pk)
         note = _("Cleared: %(reason)s") % {"reason": reason}
-        report.notes = (f"{report.notes}\n{note}" if report.notes else note)[:1000]
+        report.notes = (f"{notes}\n{note}" if notes else note)[:1000]
         report.status = GuestStatus.CLEARED
-        report.save()
+        report.save(update_fields=["notes", "status"])
         audit_record(
             actor,
             "fangyi.guestreport.cleared",
@@ -511,51 +562,64 @@ def guest_settings_update(*, actor: User, data: dict[str, Any]) -> GuestSettings
 # --- the worker ------------------------------------------------------------------------------
 
 
+def _arrived(placement) -> bool:
+    """Did the guest arrive at the referred site, or at one the referral was transferred to?
+    Follows the `previous` chain forward from the referral's placement."""
+    from fangyi.quarantine.models import Placement, PlacementStatus
+
+    seen = set()
+    while placement is not None and placement.pk not in seen:
+        seen.add(placement.pk)
+        if placement.status == PlacementStatus.ACTIVE or placement.arrived_at is not None:
+            return True
+        if placement.status != PlacementStatus.TRANSFERRED:
+            return False
+        placement = Placement.objects.filter(previous=placement).order_by("pk").first()
+    return False
+
+
 def guests_check(now: dt.datetime | None = None) -> dict[str, int]:
-    """Referrals the designated hotel confirmed become arrived; those not confirmed by their
+    """Referrals the designated hotel confirmed become arrived (also when the referral was
+    transferred to another site and the guest arrived there); those not confirmed by their
     `confirm_by` are marked overdue once (shown to the officer and the supervisors).
     Idempotent; run every minute by the worker."""
-    from fangyi.quarantine.models import PlacementStatus
-
     now = now or timezone.now()
     arrived = overdue = 0
     referred = GuestReport.objects.filter(status=GuestStatus.REFERRED).select_related(
         "placement", "node"
     )
-    for report in referred.filter(placement__status=PlacementStatus.ACTIVE):
-        with transaction.atomic():
-            n = GuestReport.objects.filter(pk=report.pk, status=GuestStatus.REFERRED).update(
-                status=GuestStatus.ARRIVED
-            )
-            if n:
-                arrived += 1
-                audit_record(
-                    None,
-                    "fangyi.guestreport.arrived",
-                    report,
-                    node_path=report.node.path,
-                    changes={"status": [GuestStatus.REFERRED, GuestStatus.ARRIVED]},
+    for report in referred:
+        if _arrived(report.placement):
+            with transaction.atomic():
+                n = GuestReport.objects.filter(pk=report.pk, status=GuestStatus.REFERRED).update(
+                    status=GuestStatus.ARRIVED
                 )
-    late = referred.filter(overdue_at__isnull=True, confirm_by__lt=now).exclude(
-        placement__status=PlacementStatus.ACTIVE
-    )
-    for report in late:
-        with transaction.atomic():
-            n = GuestReport.objects.filter(pk=report.pk, overdue_at__isnull=True).update(
-                overdue_at=now
-            )
-            if n:
-                overdue += 1
-                audit_record(
-                    None,
-                    "fangyi.guestreport.overdue",
-                    report,
-                    node_path=report.node.path,
-                    changes={
-                        "overdue_at": [None, now.isoformat()],
-                        "confirm_by": [None, report.confirm_by.isoformat()],
-                    },
-                )
+                if n:
+                    arrived += 1
+                    audit_record(
+                        None,
+                        "fangyi.guestreport.arrived",
+                        report,
+                        node_path=report.node.path,
+                        changes={"status": [GuestStatus.REFERRED, GuestStatus.ARRIVED]},
+                    )
+        elif report.overdue_at is None and report.confirm_by and report.confirm_by < now:
+            with transaction.atomic():
+                n = GuestReport.objects.filter(
+                    pk=report.pk, status=GuestStatus.REFERRED, overdue_at__isnull=True
+                ).update(overdue_at=now)
+                if n:
+                    overdue += 1
+                    audit_record(
+                        None,
+                        "fangyi.guestreport.overdue",
+                        report,
+                        node_path=report.node.path,
+                        changes={
+                            "overdue_at": [None, now.isoformat()],
+                            "confirm_by": [None, report.confirm_by.isoformat()],
+                        },
+                    )
     return {"arrived": arrived, "overdue": overdue}
 
 
