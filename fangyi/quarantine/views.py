@@ -52,6 +52,9 @@ def _site_context(request, site: Site) -> dict:
         "people": people,
         "releases": [p for p in people if p.release_due],
         "groups": list(site.groups.all()),
+        # Who is in quarantine is for those who may see placements; an administrator who
+        # sets the site up (site.view only) sees the counts and the beds, not the names.
+        "names": access.can(user, "placement.view"),
         "can_beds": access.can(user, "bed.manage"),
         "can_arrive": access.can(user, "placement.arrive"),
         "can_followup": access.can(user, "followup.record"),
