@@ -116,7 +116,7 @@ class ReferForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 def placement_refuse(request, pk: int):
     user = request.user
-    placement = refusals.placement_for(user, pk, action="refusal.record")
+    placement = refusals.placement_for(user, pk, action="refusal.record", via="ui")
     status = 200
     if request.method == "POST":
         form = RefuseForm(request.POST)
