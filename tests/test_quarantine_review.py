@@ -146,3 +146,70 @@ def test_the_hotel_does_not_see_that_the_arrival_was_not_confirmed(hotel_clerk, 
     cop = english_login(officer)
     assert badge in cop.get(f"/guests/{report.pk}/").content.decode()
     assert badge in cop.get("/guests/").content.decode()
+
+
+# --- 4. an administrator reads the counts of a site, not the names ---------------------------
+
+
+def hotel_site() -> Site:
+    return Site.objects.get(place__name="湖北籍旅客定點酒店")
+
+
+def holders(site: Site) -> list[str]:
+    held = Placement.objects.filter(site=site, status__in=["reserved", "active"])
+    return list(held.values_list("person__name", flat=True))
+
+
+def test_an_administrator_sees_no_names_on_a_site_page(admin, health):
+    from fangyi.core import access
+
+    site = hotel_site()
+    names = holders(site)
+    assert names and access.can(health, "placement.view")
+    assert access.can(admin, "site.view") and not access.can(admin, "placement.view")
+    page = login(admin).get(f"/sites/{site.pk}/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert not [n for n in names if n in body]
+    assert 'id="rooms"' in body
+    seen = login(health).get(f"/sites/{site.pk}/").content.decode()
+    assert [n for n in names if n in seen]
+
+
+# --- 6. the refusal form's read reaches the access log ---------------------------------------
+
+
+def test_reading_the_refusal_form_is_logged(officer):
+    from fangyi.core.models import AccessLog
+
+    placement = Placement.objects.filter(status="reserved").select_related("person").first()
+    before = AccessLog.objects.filter(object_type="placement", object_id=placement.pk).count()
+    page = login(officer).get(f"/placements/{placement.pk}/refuse/")
+    assert page.status_code == 200 and placement.person.name in page.content.decode()
+    logged = AccessLog.objects.filter(object_type="placement", object_id=placement.pk, via="ui")
+    assert logged.count() == before + 1
+
+
+# --- 9. an arrival cannot be dated before the reservation ------------------------------------
+
+
+def test_an_arrival_before_the_reservation_is_refused(health):
+    from fangyi.core.models import User
+    from fangyi.quarantine import services as quarantine
+
+    staff = User.objects.get(username="dingdian")
+    placement = Placement.objects.filter(status="reserved", site__place_id=staff.place_id).first()
+    with pytest.raises(DomainError) as exc:
+        quarantine.placement_arrive(
+            actor=staff, placement=placement, at=placement.reserved_at - dt.timedelta(days=1)
+        )
+    assert set(exc.value.errors) == {"at"}
+    placement.refresh_from_db()
+    assert placement.status == PlacementStatus.RESERVED and placement.arrived_at is None
+    assert Bed.objects.get(pk=placement.bed_id).state == "reserved"
+    # a minute of clock difference between the devices is allowed
+    quarantine.placement_arrive(
+        actor=staff, placement=placement, at=placement.reserved_at - dt.timedelta(minutes=1)
+    )
+    placement.refresh_from_db()
+    assert placement.status == PlacementStatus.ACTIVE

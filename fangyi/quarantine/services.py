@@ -664,6 +664,8 @@ def placement_arrive(*, actor: User, placement: Placement, at: dt.datetime | Non
     at = at or now
     if at > now + dt.timedelta(minutes=5):
         raise DomainError(_("The arrival cannot be in the future."), field="at")
+    if at < placement.reserved_at - dt.timedelta(minutes=2):
+        raise DomainError(_("The arrival cannot be before the bed was reserved."), field="at")
     if placement.kind != PlacementKind.SITE or placement.status != PlacementStatus.RESERVED:
         raise DomainError(
             _("This placement is not waiting for an arrival (%(status)s).")
