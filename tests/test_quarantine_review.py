@@ -213,3 +213,53 @@ def test_an_arrival_before_the_reservation_is_refused(health):
     )
     placement.refresh_from_db()
     assert placement.status == PlacementStatus.ACTIVE
+
+
+# --- 3. an observation moved home or referred ends the site placement with it -----------------
+
+
+def active_at_hotel() -> Placement:
+    return (
+        Placement.objects.filter(site=hotel_site(), status="active")
+        .select_related("person", "observation")
+        .first()
+    )
+
+
+def test_an_observation_moved_home_frees_the_site_placement(health):
+    from fangyi.observation import services as observation
+
+    placement = active_at_hotel()
+    nxt = observation.observation_transfer(
+        actor=health, observation=placement.observation, kind="home", note="回家"
+    )
+    placement.refresh_from_db()
+    assert placement.status == PlacementStatus.TRANSFERRED
+    assert Bed.objects.get(pk=placement.bed_id).state == "cleaning"
+    assert nxt.kind == "home" and nxt.status == "active"
+    assert AuditEntry.objects.filter(action="fangyi.placement.transferred").exists()
+
+
+def test_an_observation_referred_to_a_clinic_frees_the_site_placement(health):
+    from fangyi.observation import services as observation
+
+    placement = active_at_hotel()
+    observation.observation_refer(actor=health, observation=placement.observation, note="發熱")
+    placement.refresh_from_db()
+    assert placement.status == PlacementStatus.TRANSFERRED
+    assert Bed.objects.get(pk=placement.bed_id).state == "cleaning"
+
+
+def test_a_release_does_not_end_an_observation_running_elsewhere(health):
+    """A placement left holding (as before the fix) is released without ending the person's
+    home observation."""
+    from fangyi.observation.models import Observation
+    from fangyi.quarantine import services as quarantine
+
+    placement = active_at_hotel()
+    obs = placement.observation
+    Observation.objects.filter(pk=obs.pk).update(kind="home", place=None)
+    placement = Placement.objects.get(pk=placement.pk)
+    quarantine.placement_release(actor=health, placement=placement)
+    obs.refresh_from_db()
+    assert obs.status == "active" and placement.status == PlacementStatus.RELEASED

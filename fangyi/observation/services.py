@@ -318,6 +318,18 @@ def observation_release(*, actor: User, observation: Observation, note: str = ""
         )
 
 
+def _end_site_placement(actor: User, observation: Observation, note: str) -> None:
+    """The person leaves the quarantine site where this observation runs (transferred home or
+    elsewhere, referred to a clinic): their placement there ends with it, the bed to cleaning
+    (fangyi.quarantine.services.placement_left; imported here, not at the top: quarantine
+    imports observation)."""
+    if observation.kind != ObservationKind.PLACE or observation.place_id is None:
+        return
+    from fangyi.quarantine.services import placement_left
+
+    placement_left(actor=actor, person=observation.person, place_id=observation.place_id, note=note)
+
+
 def observation_refer(
     *, actor: User, observation: Observation, note: str, place: Place | None = None
 ) -> Observation:
@@ -329,6 +341,7 @@ def observation_refer(
     if place is not None and place.kind != PlaceKind.FEVER_CLINIC:
         raise DomainError(_("Choose a fever clinic."), field="place")
     with transaction.atomic():
+        _end_site_placement(actor, observation, note)
         return _end(
             actor,
             observation,
@@ -379,6 +392,7 @@ def observation_transfer(
         if observation.kind == ObservationKind.HOME:
             raise DomainError(_("The person is already observed at home."), field="kind")
     with transaction.atomic():
+        _end_site_placement(actor, observation, note)
         _end(actor, observation, ObservationStatus.TRANSFERRED, note, "transferred")
         nxt = observation_start(
             actor=actor,

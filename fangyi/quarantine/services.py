@@ -773,6 +773,27 @@ def placement_transfer(
     return new
 
 
+def placement_left(*, actor: User, person: Person, place_id: int, note: str = "") -> None:
+    """For the observation part: the person's observation at the site of `place_id` ends
+    (transferred home or elsewhere, referred to a clinic) and they leave it: their placement
+    there ends as transferred, the bed to cleaning (back to free when they never arrived).
+    Call inside the caller's transaction (observation_transfer, observation_refer)."""
+    held = (
+        Placement.objects.select_for_update()
+        .filter(person=person, kind=PlacementKind.SITE, status__in=HOLDING)
+        .filter(site__place_id=place_id)
+        .first()
+    )
+    if held is None:
+        return
+    was = held.status
+    if was == PlacementStatus.ACTIVE:
+        _move_bed(held.bed_id, BedState.OCCUPIED, BedState.CLEANING)
+    else:
+        _move_bed(held.bed_id, BedState.RESERVED, BedState.FREE)
+    _end(actor, held, PlacementStatus.TRANSFERRED, "transferred", note=note, via="observation")
+
+
 def placement_release(*, actor: User, placement: Placement) -> Placement:
     """End of quarantine: the observation is released (refused before its end date, or without
     a clean last follow-up: the error names the field), the bed goes to cleaning."""
@@ -787,10 +808,13 @@ def placement_release(*, actor: User, placement: Placement) -> Placement:
             % {"status": placement.get_status_display()},
             field="status",
         )
+    # Only the observation at this site is released with the placement: one running
+    # elsewhere (at home, another site) is not this site's to end.
+    place_id = placement.site.place_id if placement.site_id else None
     obs = placement.observation
-    if obs is None or obs.status != ObservationStatus.ACTIVE:
+    if obs is None or obs.status != ObservationStatus.ACTIVE or obs.place_id != place_id:
         obs = Observation.objects.filter(
-            person_id=placement.person_id, status=ObservationStatus.ACTIVE
+            person_id=placement.person_id, status=ObservationStatus.ACTIVE, place_id=place_id
         ).first()
     with transaction.atomic():
         if obs is not None:
