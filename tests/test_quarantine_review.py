@@ -263,3 +263,68 @@ def test_a_release_does_not_end_an_observation_running_elsewhere(health):
     quarantine.placement_release(actor=health, placement=placement)
     obs.refresh_from_db()
     assert obs.status == "active" and placement.status == PlacementStatus.RELEASED
+
+
+# --- 2. site staff stop following up a person who left their site ----------------------------
+
+
+def site_staff():
+    from fangyi.core.models import User
+
+    return User.objects.get(username="dingdian")
+
+
+def moved_away(health) -> tuple[Placement, Placement]:
+    from fangyi.quarantine import services as quarantine
+    from fangyi.quarantine.models import Group
+
+    point = Site.objects.get(place__name="西鄉塘區集中隔離點")
+    point.groups.add(*Group.objects.all())
+    placement = active_at_hotel()
+    return placement, quarantine.placement_transfer(actor=health, placement=placement, site=point)
+
+
+def test_allowed_home_after_refusing_a_transfer_the_hotel_no_longer_follows_up(health):
+    from fangyi.core.errors import NotFound
+    from fangyi.observation import selectors as osel
+    from fangyi.observation import services as observation
+    from fangyi.observation.models import Observation
+    from fangyi.quarantine import refusals
+
+    old, new = moved_away(health)
+    refusal = refusals.refusal_record(actor=health, placement=new, reason="不去")
+    refusals.refusal_allow_home(actor=health, refusal=refusal, reason="居家")
+    obs = Observation.objects.get(pk=old.observation_id)
+    assert obs.status == "active" and obs.kind == "home" and obs.place_id is None
+    staff = site_staff()
+    assert obs.responsible != staff
+    assert not osel.followup_list(staff, observation=obs).exists()
+    due = obs.followups.filter(status="due").first()
+    with pytest.raises(NotFound):
+        observation.followup_record(actor=staff, followup=due, status="seen_well")
+    assert osel.followup_list(health, observation=obs).exists()
+
+
+def test_a_transfer_cancelled_moves_the_observation_home(health):
+    from fangyi.observation import selectors as osel
+    from fangyi.observation.models import Observation
+    from fangyi.quarantine import services as quarantine
+
+    old, new = moved_away(health)
+    staff = site_staff()
+    obs = Observation.objects.get(pk=old.observation_id)
+    # on the way to the other site, the hotel's staff no longer see the person they let go
+    assert not osel.followup_list(staff, observation=obs).exists()
+    quarantine.placement_cancel(actor=health, placement=new, reason="不轉了")
+    obs.refresh_from_db()
+    assert obs.kind == "home" and obs.place_id is None and obs.status == "active"
+
+
+def test_the_site_staff_still_follow_up_the_people_there(health):
+    from fangyi.observation import selectors as osel
+
+    placement = active_at_hotel()
+    staff = site_staff()
+    assert osel.followup_list(staff, observation=placement.observation).exists()
+    page = login(staff).get(f"/followups/{osel.followup_list(staff).first().pk}/")
+    assert page.status_code == 200

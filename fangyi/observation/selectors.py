@@ -96,6 +96,21 @@ def observation_get(user: User, pk: int, *, via: str | None = None) -> Observati
 # --- follow-ups ------------------------------------------------------------------------------
 
 
+def site_staff_followup_q(user: User, prefix: str = "observation__") -> Q:
+    """Site staff's follow-ups (or, with prefix="", observations): at their place, of a
+    person holding an active placement at their site."""
+    from fangyi.quarantine.models import Placement, PlacementStatus
+
+    if not user.place_id:
+        return Q(pk__in=[])
+    here = Placement.objects.filter(
+        site__place_id=user.place_id,
+        status=PlacementStatus.ACTIVE,
+        person_id=OuterRef(f"{prefix}person_id"),
+    )
+    return Q(**{f"{prefix}place_id": user.place_id}) & Q(Exists(here))
+
+
 def followup_list(
     user: User,
     *,
@@ -106,9 +121,10 @@ def followup_list(
 ) -> QuerySet[FollowUp]:
     if user.role == Role.SITE_STAFF:
         # The daily checks at a quarantine site are its people's follow-ups: its staff see
-        # (and record) those of observations at their own place, nothing else.
+        # (and record) those of observations at their own place of people who are there now
+        # (an active placement at their site), nothing else: not one who left.
         access.require(user, "followup.record")
-        scope = Q(observation__place_id=user.place_id) if user.place_id else Q(pk__in=[])
+        scope = site_staff_followup_q(user)
     else:
         access.require(user, "observation.view")
         scope = access.node_q(user)

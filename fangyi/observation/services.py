@@ -204,7 +204,10 @@ END_PLACE_KINDS = (PlaceKind.QUARANTINE_SITE, PlaceKind.DESIGNATED_HOTEL)
 def _require_scope(actor: User, observation: Observation) -> None:
     """Inside the actor's jurisdiction; for site staff, at their own site."""
     if actor.role == Role.SITE_STAFF:
-        if not actor.place_id or observation.place_id != actor.place_id:
+        from .selectors import site_staff_followup_q
+
+        here = Observation.objects.filter(site_staff_followup_q(actor, prefix=""))
+        if not here.filter(pk=observation.pk).exists():
             raise NotFound(_("No such observation."))
         return
     if not access.path_visible(actor, observation.node.path):
@@ -328,6 +331,34 @@ def _end_site_placement(actor: User, observation: Observation, note: str) -> Non
     from fangyi.quarantine.services import placement_left
 
     placement_left(actor=actor, person=observation.person, place_id=observation.place_id, note=note)
+
+
+def observation_move_home(*, actor: User | None, observation: Observation, note: str = ""):
+    """The person's placement at a site ended without a next one (allowed home after a
+    refusal, a transfer cancelled): the running observation continues at home, followed up
+    by their community worker again. Call inside the caller's transaction."""
+    if observation.status != ObservationStatus.ACTIVE or observation.kind == ObservationKind.HOME:
+        return observation
+    before = {"kind": observation.kind, "place": observation.place_id}
+    before["responsible"] = observation.responsible_id
+    observation.kind, observation.place = ObservationKind.HOME, None
+    observation.responsible = default_responsible(observation.person)
+    observation.save(update_fields=["kind", "place", "responsible"])
+    observation.followups.filter(status=FollowUpStatus.DUE, due__gte=timezone.localdate()).update(
+        assignee=observation.responsible
+    )
+    after = {"kind": observation.kind, "place": None, "responsible": observation.responsible_id}
+    changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+    if note:
+        changes["note"] = [None, note]
+    audit_record(
+        actor,
+        "fangyi.observation.moved",
+        observation,
+        node_path=observation.node.path,
+        changes=changes,
+    )
+    return observation
 
 
 def observation_refer(

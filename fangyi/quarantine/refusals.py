@@ -374,6 +374,7 @@ def refusal_allow_home(*, actor: User, refusal: Refusal, reason: str) -> Placeme
             new_placement=placement,
             outcome_note=reason,
         )
+        services.observe_at_home_if_left(actor, refusal.person, note=reason)
     refusal.refresh_from_db()
     return placement
 

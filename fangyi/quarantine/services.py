@@ -794,6 +794,29 @@ def placement_left(*, actor: User, person: Person, place_id: int, note: str = ""
     _end(actor, held, PlacementStatus.TRANSFERRED, "transferred", note=note, via="observation")
 
 
+def observe_at_home_if_left(actor: User | None, person: Person, note: str = "") -> None:
+    """A placement at a site ended without a next one there (allowed home after refusing a
+    transfer, a transfer cancelled): the running observation, when it still names a site the
+    person no longer holds a bed at, continues at home (fangyi.observation.services
+    observation_move_home), so that site's staff no longer follow them up. Call inside the
+    caller's transaction."""
+    from fangyi.observation.models import Observation, ObservationKind, ObservationStatus
+    from fangyi.observation.services import observation_move_home
+
+    obs = (
+        Observation.objects.select_for_update()
+        .filter(person=person, status=ObservationStatus.ACTIVE, kind=ObservationKind.PLACE)
+        .first()
+    )
+    if obs is None:
+        return
+    here = Placement.objects.filter(
+        person=person, kind=PlacementKind.SITE, status__in=HOLDING, site__place_id=obs.place_id
+    )
+    if not here.exists():
+        observation_move_home(actor=actor, observation=obs, note=note)
+
+
 def placement_release(*, actor: User, placement: Placement) -> Placement:
     """End of quarantine: the observation is released (refused before its end date, or without
     a clean last follow-up: the error names the field), the bed goes to cleaning."""
@@ -847,6 +870,8 @@ def placement_cancel(*, actor: User, placement: Placement, reason: str) -> Place
             raise Conflict(_("This placement changed meanwhile."), field="status")
         _move_bed(placement.bed_id, BedState.RESERVED, BedState.FREE)
         _end(actor, placement, PlacementStatus.CANCELLED, "cancelled", note=reason, reason=reason)
+        if placement.kind == PlacementKind.SITE:
+            observe_at_home_if_left(actor, placement.person, note=reason)
     return placement
 
 
