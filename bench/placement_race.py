@@ -11,16 +11,33 @@ held by more than one placement plus the beds whose state disagrees with their p
 (goal: 0). `seconds` is the wall clock of the race alone; `per_second` the requests answered a
 second. On SQLite writers take turns (BEGIN IMMEDIATE with a busy timeout); on PostgreSQL a
 request picks the first free bed nobody else has locked (SKIP LOCKED).
+
+In the same run, the database's raw speed for the same work: after the service race (untimed
+set-up), a second site with as many free beds and n other people, and the same number of
+threads, each on its own connection, answering the n requests with plain SQL on the driver's
+connection (no validation, audit or ORM). One transaction a request: on PostgreSQL
+`UPDATE quarantine_bed SET state='reserved' WHERE id = (SELECT id ... WHERE site_id=%s AND
+state='free' LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id`; on SQLite, under BEGIN
+IMMEDIATE, the same UPDATE without the locking clause (writers take turns), also RETURNING the
+id, since the placement needs the bed and a rowcount alone does not name it; then, when a bed
+was claimed, the INSERT of a minimal placement row (person, node, site, bed, group, source,
+status, placed by, time). No row claimed is "full". `raw_placed` (goal: == beds),
+`raw_double_booked` (goal: 0, counted as for the service) and `raw_seconds`, the wall clock
+of that race. `ratio` = raw_seconds / seconds, i.e. the service's requests a second over the
+raw ones (the same n requests): the share of the database's speed the service path keeps.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from django.db import connections, transaction
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from fangyi.core.errors import DomainError
 from fangyi.core.models import Role, User
@@ -40,8 +57,14 @@ def _world(n: int, beds: int):
         group, _made = Group.objects.get_or_create(
             code="close_contact", defaults={"name": "密切接觸者"}
         )
+    return health, _site(city, group, n, beds, "搶床"), group
+
+
+def _site(city, group: Group, n: int, beds: int, tag: str) -> Site:
+    """A site taking `group` with `beds` free beds, and n people of `city` to place there."""
+    with transaction.atomic():
         place = Place.objects.create(
-            kind="quarantine_site", name="搶床隔離點", node=city, address="隔離路1號"
+            kind="quarantine_site", name=f"{tag}隔離點", node=city, address=f"{tag}路1號"
         )
         site = Site.objects.create(place=place, node=city)
         site.groups.set([group])
@@ -53,12 +76,12 @@ def _world(n: int, beds: int):
         )
         Person.objects.bulk_create(
             [
-                Person(name=f"搶床者{i}", name_norm=f"搶床者{i}", id_type="none", node=city)
+                Person(name=f"{tag}者{i}", name_norm=f"{tag}者{i}", id_type="none", node=city)
                 for i in range(n)
             ],
             batch_size=500,
         )
-    return health, site, group
+    return site
 
 
 def double_booked(site: Site) -> int:
@@ -82,18 +105,118 @@ def double_booked(site: Site) -> int:
     return twice + wrong
 
 
+def _race(pool: int, work: Callable[[threading.Barrier], None]) -> float:
+    """Start `pool` threads running `work` (each waits on the barrier it is given after its
+    set-up), release them together; the wall clock until the last one ends."""
+    barrier = threading.Barrier(pool + 1)
+    threads = [threading.Thread(target=work, args=(barrier,)) for _ in range(pool)]
+    for t in threads:
+        t.start()
+    try:
+        barrier.wait()
+    except threading.BrokenBarrierError:
+        pass  # a thread failed in its set-up: it reports why
+    started = time.perf_counter()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - started
+
+
+def _people(site: Site, after: int = 0) -> list[int]:
+    return list(
+        Person.objects.filter(node=site.node, pk__gt=after)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+_PG_CLAIM = (
+    "UPDATE quarantine_bed SET state = 'reserved' WHERE id = (SELECT id FROM quarantine_bed "
+    "WHERE site_id = %s AND state = 'free' LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id"
+)
+_SQLITE_CLAIM = (
+    "UPDATE quarantine_bed SET state = 'reserved' WHERE id = (SELECT id FROM quarantine_bed "
+    "WHERE site_id = ? AND state = 'free' LIMIT 1) RETURNING id"
+)
+_INSERT = (
+    "INSERT INTO quarantine_placement (person_id, node_id, kind, site_id, bed_id, group_id, "
+    "source, status, transport, reserved_at, reserved_by_id, notes) "
+    "VALUES ({m}, {m}, 'site', {m}, {m}, {m}, 'decision', 'reserved', '', {m}, {m}, '')"
+)
+
+
+def _raw_race(
+    pool: int, site: Site, group: Group, actor: User, people: list[int]
+) -> tuple[int, float]:
+    """The same n requests as plain SQL on the driver's connection, one per thread: the bed
+    claimed and the placement inserted in one transaction. Returns (placed, seconds)."""
+    lock = threading.Lock()
+    placed = [0]
+    failures: list[BaseException] = []
+    node_id, site_id, group_id, actor_id = site.node_id, site.pk, group.pk, actor.pk
+
+    def work(barrier: threading.Barrier):
+        try:
+            connection = connections["default"]  # this thread's own
+            connection.ensure_connection()
+            raw = connection.connection  # the sqlite3 / psycopg connection itself
+            sqlite = connection.vendor == "sqlite"
+            claim = _SQLITE_CLAIM if sqlite else _PG_CLAIM
+            insert = _INSERT.format(m="?" if sqlite else "%s")
+            cursor = raw.cursor()
+            barrier.wait()
+            got = 0
+            while True:
+                with lock:
+                    if not people:
+                        break
+                    pk = people.pop()
+                now = timezone.now()
+                # SQLite stores naive UTC text, as Django does.
+                at = str(now.astimezone(dt.UTC).replace(tzinfo=None)) if sqlite else now
+                cursor.execute("BEGIN IMMEDIATE" if sqlite else "BEGIN")
+                try:
+                    cursor.execute(claim, [site_id])
+                    row = cursor.fetchone()
+                    if row is not None:
+                        cursor.execute(
+                            insert, [pk, node_id, site_id, row[0], group_id, at, actor_id]
+                        )
+                        got += 1
+                    cursor.execute("COMMIT")
+                except BaseException:
+                    cursor.execute("ROLLBACK")
+                    raise
+            cursor.close()
+            with lock:
+                placed[0] += got
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the main thread
+            failures.append(exc)
+            if not barrier.broken:
+                barrier.abort()
+        finally:
+            connections.close_all()
+
+    seconds = _race(pool, work)
+    if failures:
+        cause = next(
+            (f for f in failures if not isinstance(f, threading.BrokenBarrierError)), failures[0]
+        )
+        raise RuntimeError(f"raw placement failed: {cause!r}") from cause
+    return placed[0], seconds
+
+
 def run(
     n: int, seed: int = 2020, beds: int | None = None, pool: int = 24, **_: Any
 ) -> dict[str, Any]:
     beds = beds or max(1, n // 2)
     health, site, group = _world(n, beds)
-    people = list(Person.objects.filter(node=site.node).order_by("pk").values_list("pk", flat=True))
+    people = _people(site)
     lock = threading.Lock()
-    barrier = threading.Barrier(pool + 1)
     counts = {"placed": 0, "full": 0, "errors_other": 0}
     samples: list[str] = []
 
-    def work():
+    def work(barrier: threading.Barrier):
         try:
             user = User.objects.get(pk=health.pk)
             site_ = Site.objects.select_related("place", "node").get(pk=site.pk)
@@ -120,20 +243,24 @@ def run(
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=work) for _ in range(pool)]
-    for t in threads:
-        t.start()
-    barrier.wait()
-    started = time.perf_counter()
-    for t in threads:
-        t.join()
-    seconds = time.perf_counter() - started
+    seconds = _race(pool, work)
+    booked = double_booked(site)
+
+    # The raw baseline: a second site as big, n other people (set up untimed).
+    last = Person.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    raw_site = _site(site.node, group, n, beds, "生床")
+    raw_people = _people(raw_site, after=last)
+    raw_placed, raw_seconds = _raw_race(pool, raw_site, group, health, raw_people)
     return {
         **counts,
         "beds": beds,
-        "double_booked": double_booked(site),
+        "double_booked": booked,
         "threads": pool,
         "seconds": round(seconds, 3),
         "per_second": round(n / seconds, 1),
+        "raw_placed": raw_placed,
+        "raw_double_booked": double_booked(raw_site),
+        "raw_seconds": round(raw_seconds, 4),
+        "ratio": round(raw_seconds / seconds, 4),
         "error_samples": samples[:3],
     }
