@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fangyi.core.models import Node, Role
 from fangyi.people.models import Household, Person
@@ -14,7 +15,7 @@ from fangyi.people.models import Household, Person
 
 class Agency(models.TextChoices):
     POLICE = "police", _("Police")
-    HEALTH = "health", _("Health")
+    HEALTH = "health", pgettext_lazy("agency", "Health")
     COMMUNITY = "community", _("Community")
     USER = "user", _("A named person")
 
