@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fangyi.core.models import Node
 from fangyi.core.photos import PhotoBase
+from fangyi.core.scoping import ScopedQuerySet
 from fangyi.people.models import Person
 
 
@@ -104,6 +105,8 @@ class EnforcementRecord(models.Model):
     )
     recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
     client_id = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("enforcement record")

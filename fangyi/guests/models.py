@@ -7,11 +7,22 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from fangyi.core.models import Node
+from fangyi.core.models import Node, Role, User
+from fangyi.core.scoping import ScopedQuerySet
 from fangyi.people.models import Person, Place
+
+
+class GuestReportQuerySet(ScopedQuerySet):
+    """Hotel staff see their own hotel's reports (user.place); everyone else by the node."""
+
+    def scope_q(self, user: User, field: str | None = None) -> Q:
+        if field is None and getattr(user, "role", None) == Role.SITE_STAFF:
+            return Q(place_id=user.place_id) if user.place_id else Q(pk__in=[])
+        return super().scope_q(user, field)
 
 
 class GuestSettings(models.Model):
@@ -96,6 +107,8 @@ class GuestReport(models.Model):
     confirm_by = models.DateTimeField(_("to be confirmed by"), null=True, blank=True)
     overdue_at = models.DateTimeField(_("flagged as not confirmed"), null=True, blank=True)
     client_id = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+
+    objects = GuestReportQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("guest report")

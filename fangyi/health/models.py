@@ -15,6 +15,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from fangyi.core.models import Node
+from fangyi.core.scoping import ScopedQuerySet
 from fangyi.people.models import Person, Place
 
 
@@ -198,6 +199,8 @@ class Declaration(models.Model):
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     client_id = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
+    objects = ScopedQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("declaration")
         verbose_name_plural = _("declarations")
@@ -249,6 +252,8 @@ class Decision(models.Model):
     decided_at = models.DateTimeField(_("decided at"))
     client_id = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
+    objects = ScopedQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("decision")
         verbose_name_plural = _("decisions")
@@ -275,6 +280,9 @@ class SelfReportLink(models.Model):
     expires = models.DateTimeField(_("expires"))
     revoked = models.DateTimeField(_("revoked"), null=True, blank=True)
     last_used = models.DateTimeField(null=True, blank=True)
+
+    scope_fields = ('person__node__path',)
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("self-report link")

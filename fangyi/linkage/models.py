@@ -5,12 +5,28 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from fangyi.core.models import Node, Role
+from fangyi.core.models import Node, Role, User
+from fangyi.core.scoping import ScopedQuerySet
 from fangyi.people.models import Household, Person
+
+
+class SupportRequestQuerySet(ScopedQuerySet):
+    """Requests whose place is in the user's jurisdiction, that the user asked for, or whose
+    requester's side (from_node) is in the user's jurisdiction."""
+
+    def scope_q(self, user: User, field: str | None = None) -> Q:
+        if field is not None:
+            return super().scope_q(user, field)
+        return (
+            super().scope_q(user, "node__path")
+            | Q(requested_by=user)
+            | super().scope_q(user, "from_node__path")
+        )
 
 
 class Agency(models.TextChoices):
@@ -163,6 +179,8 @@ class SupportRequest(models.Model):
     cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
     escalated_at = models.DateTimeField(_("escalated"), null=True, blank=True)
     client_id = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+
+    objects = SupportRequestQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("support request")

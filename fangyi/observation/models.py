@@ -8,6 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from fangyi.core.models import Node
+from fangyi.core.scoping import ScopedQuerySet
 from fangyi.health.models import Decision
 from fangyi.people.models import Person, Place
 
@@ -89,6 +90,8 @@ class Observation(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     client_id = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("observation")
@@ -172,6 +175,8 @@ class FollowUp(models.Model):
     recorded_at = models.DateTimeField(_("recorded at"), null=True, blank=True)
     client_id = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
+    objects = ScopedQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("follow-up")
         verbose_name_plural = _("follow-ups")
@@ -223,6 +228,8 @@ class Alert(models.Model):
         related_name="+",
     )
     resolution = models.TextField(_("what was done"), blank=True, max_length=2000)
+
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("alert")

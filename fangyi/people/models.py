@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from fangyi.core.models import KeyField, Node
+from fangyi.core.scoping import ScopedQuerySet
 
 
 class Household(models.Model):
@@ -23,6 +24,8 @@ class Household(models.Model):
     client_id = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
+
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("household")
@@ -81,6 +84,8 @@ class Person(models.Model):
     client_id = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
+
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("person")
@@ -143,6 +148,8 @@ class Place(models.Model):
     is_active = models.BooleanField(_("in use"), default=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
+
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("place")

@@ -14,8 +14,42 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from fangyi.core.models import Node
+from fangyi.core.models import Node, Role, User
+from fangyi.core.scoping import ScopedQuerySet
 from fangyi.people.models import Person, Place
+
+
+def _site_staff(user: User) -> bool:
+    return getattr(user, "role", None) == Role.SITE_STAFF
+
+
+class SiteQuerySet(ScopedQuerySet):
+    """Site staff see their own site (user.place) only; everyone else by the site's node."""
+
+    def scope_q(self, user: User, field: str | None = None) -> Q:
+        if field is None and _site_staff(user):
+            return Q(place_id=user.place_id) if user.place_id else Q(pk__in=[])
+        return super().scope_q(user, field)
+
+
+class PlacementQuerySet(ScopedQuerySet):
+    """Site staff see the placements at their site; everyone else those of a person, or at a
+    site, in their jurisdiction."""
+
+    def scope_q(self, user: User, field: str | None = None) -> Q:
+        if field is None and _site_staff(user):
+            return Q(site__place_id=user.place_id) if user.place_id else Q(pk__in=[])
+        return super().scope_q(user, field)
+
+
+class RefusalQuerySet(ScopedQuerySet):
+    """Site staff see no refusals; everyone else those of a person, or at a site, in their
+    jurisdiction."""
+
+    def scope_q(self, user: User, field: str | None = None) -> Q:
+        if field is None and _site_staff(user):
+            return Q(pk__in=[])
+        return super().scope_q(user, field)
 
 
 class Group(models.Model):
@@ -51,6 +85,8 @@ class Site(models.Model):
         _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True
     )
     active = models.BooleanField(_("in use"), default=True)
+
+    objects = SiteQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("quarantine site")
@@ -219,6 +255,9 @@ class Placement(models.Model):
     notes = models.TextField(_("notes"), max_length=2000, blank=True)
     client_id = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
+    scope_fields = ("node__path", "site__node__path")
+    objects = PlacementQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("placement")
         verbose_name_plural = _("placements")
@@ -298,6 +337,9 @@ class Refusal(models.Model):
         related_name="+",
     )
     client_id = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+
+    scope_fields = ("node__path", "placement__site__node__path")
+    objects = RefusalQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("refusal")

@@ -8,6 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from fangyi.core.models import Node
+from fangyi.core.scoping import ScopedQuerySet
 from fangyi.people.models import Household
 
 
@@ -37,6 +38,8 @@ class Sweep(models.Model):
     )
     created = models.DateTimeField(auto_now_add=True)
     closed = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("sweep")
@@ -95,6 +98,8 @@ class Assignment(models.Model):
     revisit_due = models.DateField(_("revisit due"), null=True, blank=True)
     needs_police = models.BooleanField(_("needs police support"), default=False)
 
+    objects = ScopedQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("household in a sweep")
         verbose_name_plural = _("households in a sweep")
@@ -138,6 +143,8 @@ class DoorVisit(models.Model):
     accuracy = models.PositiveIntegerField(_("accuracy (m)"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True, max_length=2000)
     client_id = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("door visit")

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fangyi.core.models import Node
 from fangyi.core.photos import PhotoBase
+from fangyi.core.scoping import ScopedQuerySet
 from fangyi.people.models import Household
 
 
@@ -159,6 +160,8 @@ class Tip(models.Model):
     )
     client_id = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
+    objects = ScopedQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("tip")
         verbose_name_plural = _("tips")
@@ -221,6 +224,8 @@ class TipVisit(models.Model):
     notices = models.PositiveIntegerField(_("notices posted"), null=True, blank=True)
     notes = models.TextField(_("notes"), max_length=2000, blank=True)
     client_id = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("visit on a tip")

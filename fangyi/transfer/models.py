@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from fangyi.core.models import Node
+from fangyi.core.scoping import ScopedQuerySet
 
 
 class JobStatus(models.TextChoices):
@@ -51,6 +52,8 @@ class ImportJob(models.Model):
     # The upload form's client-generated id: the same upload sent twice makes one job.
     client_id = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     finished = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("import")
