@@ -38,7 +38,12 @@ class ScopedQuerySet(models.QuerySet):
         return self.filter(self.scope_q(user, field))
 
 
-def visible(qs: models.QuerySet, user: User, field: str = "node__path") -> models.QuerySet:
+def path_q(user: User, field: str = "node__path") -> Q:
     """The same road for core's own rows, whose models cannot carry the manager (core's models
     sit below this module): audit and access-log entries by `node_path`, user-node links."""
-    return qs.filter(access.node_q(user, field))
+    return access.node_q(user, field)
+
+
+def visible(qs: models.QuerySet, user: User, field: str = "node__path") -> models.QuerySet:
+    """`qs` narrowed to what `user` may see, for core's own rows (see path_q)."""
+    return qs.filter(path_q(user, field))

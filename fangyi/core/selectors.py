@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from . import access
+from . import access, scoping
 from .errors import NotFound
 from .models import AccessLog, ApiToken, AuditEntry, Node, Role, User, subtree_q
 
@@ -30,11 +30,7 @@ def user_list(user: User, *, q: str = "") -> QuerySet[User]:
     place inside theirs."""
     access.require(user, "user.manage")
     qs = User.objects.filter(
-        Q(
-            pk__in=User.nodes.through.objects.filter(access.node_q(user, "node__path")).values(
-                "user_id"
-            )
-        )
+        Q(pk__in=scoping.visible(User.nodes.through.objects.all(), user).values("user_id"))
         | Q(place__in=access.nodes_visible(user).values("places"))
     ).distinct()
     if q:
@@ -60,7 +56,7 @@ ENFORCEMENT_OBJECT_TYPES = ("enforcementrecord", "enforcementphoto")
 def audit_list(user: User, *, action: str = "", node: Node | None = None) -> QuerySet[AuditEntry]:
     if not access.can(user, "audit.view"):
         return AuditEntry.objects.none()
-    scope = access.node_q(user, "node_path")
+    scope = scoping.path_q(user, "node_path")
     if user.role == Role.ADMIN:
         # Administrators also see changes that hang on no node (accounts, tokens).
         scope |= Q(node_path="")
@@ -79,7 +75,7 @@ def audit_list(user: User, *, action: str = "", node: Node | None = None) -> Que
 def access_log_list(user: User) -> QuerySet[AccessLog]:
     if not access.can(user, "audit.view"):
         return AccessLog.objects.none()
-    qs = AccessLog.objects.filter(access.node_q(user, "node_path"))
+    qs = scoping.visible(AccessLog.objects.all(), user, "node_path")
     if not access.can(user, "enforcement.view"):
         qs = qs.exclude(object_type__in=ENFORCEMENT_OBJECT_TYPES)
     return qs.order_by("-at", "-id")

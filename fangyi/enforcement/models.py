@@ -123,5 +123,8 @@ class EnforcementRecord(models.Model):
 class EnforcementPhoto(PhotoBase):
     record = models.ForeignKey(EnforcementRecord, on_delete=models.CASCADE, related_name="photos")
 
+    scope_fields = ("record__node__path",)
+    objects = ScopedQuerySet.as_manager()
+
     class Meta(PhotoBase.Meta):
         verbose_name = _("evidence photo")

@@ -37,7 +37,7 @@ def record_list(
     `followup`: "due" (a check planned for `day` or before, not done), "open" (planned, not
     done) or "done"."""
     access.require(user, "enforcement.view")
-    qs = EnforcementRecord.objects.filter(access.node_q(user)).select_related(
+    qs = EnforcementRecord.objects.visible_to(user).select_related(
         "node", "tip__category", "person", "recorded_by", "followup_by"
     )
     if measure:
@@ -92,7 +92,7 @@ def photo_get(user: User, pk: int, *, via: str | None = None) -> EnforcementPhot
     access.require(user, "enforcement.view")
     photo = (
         EnforcementPhoto.objects.filter(pk=pk)
-        .filter(access.node_q(user, "record__node__path"))
+        .visible_to(user)
         .select_related("record__node")
         .first()
     )
@@ -125,8 +125,7 @@ def legalbasis_get(user: User, pk: int) -> LegalBasis:
 def checks_due(user: User, day: dt.date) -> QuerySet[EnforcementRecord]:
     """Follow-up checks planned for `day` or before and not done: the user's own (as one of
     the officers); a supervisor's, every one of his area. Oldest first."""
-    qs = EnforcementRecord.objects.filter(
-        access.node_q(user),
+    qs = EnforcementRecord.objects.visible_to(user).filter(
         followup_on__isnull=False,
         followup_on__lte=day,
         followup_done_at__isnull=True,

@@ -82,7 +82,7 @@ def tip_for(actor: User, pk: int | None, *, field_name: str = "tip"):
 
     if pk is None:
         return None
-    tip = Tip.objects.filter(pk=pk).filter(access.node_q(actor)).select_related("node").first()
+    tip = Tip.objects.filter(pk=pk).visible_to(actor).select_related("node").first()
     if tip is None:
         raise NotFound(_("No such tip."), field=field_name)
     return tip
@@ -91,9 +91,7 @@ def tip_for(actor: User, pk: int | None, *, field_name: str = "tip"):
 def person_for(actor: User, pk: int | None, *, field_name: str = "person") -> Person | None:
     if pk is None:
         return None
-    person = (
-        Person.objects.filter(pk=pk).filter(access.node_q(actor)).select_related("node").first()
-    )
+    person = Person.objects.filter(pk=pk).visible_to(actor).select_related("node").first()
     if person is None:
         raise NotFound(_("No such person."), field=field_name)
     return person
@@ -105,10 +103,7 @@ def persons_for(actor: User, pks: Iterable[int], *, field_name: str = "persons")
     if not pks:
         return []
     found = {
-        p.pk: p
-        for p in Person.objects.filter(pk__in=pks)
-        .filter(access.node_q(actor))
-        .select_related("node")
+        p.pk: p for p in Person.objects.filter(pk__in=pks).visible_to(actor).select_related("node")
     }
     if len(found) != len(pks):
         raise NotFound(_("No such person."), field=field_name)

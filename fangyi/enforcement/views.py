@@ -91,7 +91,7 @@ def _form_context(request, form, tip, person) -> dict:
         ids = [int(v) for v in raw if str(v).isdigit() and len(str(v)) <= 12]
     else:
         ids = [person.pk] if person is not None else []
-    found = Person.objects.filter(pk__in=ids).filter(access.node_q(user)).in_bulk()
+    found = Person.objects.filter(pk__in=ids).visible_to(user).in_bulk()
     picked = [found[i] for i in dict.fromkeys(ids) if i in found]
     if node is None and picked:
         node = picked[0].node
@@ -257,7 +257,7 @@ def tip_panel(request, pk: int):
 
     user = request.user
     access.require(user, "enforcement.view")
-    tip = Tip.objects.filter(pk=pk).filter(access.node_q(user)).select_related("node").first()
+    tip = Tip.objects.filter(pk=pk).visible_to(user).select_related("node").first()
     if tip is None:
         raise Http404
     records = list(selectors.record_list(user, tip=tip).prefetch_related("officers"))

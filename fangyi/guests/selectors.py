@@ -27,7 +27,7 @@ def _scoped(user: User) -> QuerySet:
     qs = GuestReport.objects.all()
     if hotel_staff(user):
         return qs.filter(place_id=user.place_id) if user.place_id else qs.none()
-    return qs.filter(access.node_q(user))
+    return qs.visible_to(user)
 
 
 def needs_action_q() -> Q:
@@ -79,7 +79,7 @@ def daylist_section(user, day):
         return None
     from fangyi.observation.selectors import DAYLIST_LIMIT, URGENCY, DayItem, DaySection
 
-    qs = GuestReport.objects.filter(access.node_q(user)).filter(needs_action_q())
+    qs = GuestReport.objects.visible_to(user).filter(needs_action_q())
     rows = list(
         qs.order_by("reported_at", "id").values_list(
             "pk", "name", "status", "from_where", "place__name", "overdue_at"

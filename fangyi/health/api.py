@@ -311,7 +311,7 @@ def _visit(request, visit_id: int | None):
         return None
     from fangyi.screening.models import DoorVisit
 
-    visit = DoorVisit.objects.filter(access.node_q(request.user), pk=visit_id).first()
+    visit = DoorVisit.objects.visible_to(request.user).filter(pk=visit_id).first()
     if visit is None:
         raise NotFound(_("No such door visit."), field="visit_id")
     return visit
@@ -380,7 +380,7 @@ def decision_create(request, payload: DecisionIn):
             raise NotFound(_("No such declaration."), field="declaration_id") from None
     place = None
     if payload.place_id is not None:
-        place = Place.objects.filter(access.node_q(request.user), pk=payload.place_id).first()
+        place = Place.objects.visible_to(request.user).filter(pk=payload.place_id).first()
         if place is None:
             raise NotFound(_("No such place."), field="place_id")
     return Status(

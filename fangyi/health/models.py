@@ -281,7 +281,7 @@ class SelfReportLink(models.Model):
     revoked = models.DateTimeField(_("revoked"), null=True, blank=True)
     last_used = models.DateTimeField(null=True, blank=True)
 
-    scope_fields = ('person__node__path',)
+    scope_fields = ("person__node__path",)
     objects = ScopedQuerySet.as_manager()
 
     class Meta:

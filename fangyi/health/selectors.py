@@ -27,7 +27,7 @@ def declaration_list(
     """Declarations in the user's jurisdiction, newest first. `awaiting` is "decision" (health
     staff's to-do) or "confirmation" (self-reports to confirm)."""
     access.require(user, "declaration.view")
-    qs = Declaration.objects.filter(access.node_q(user)).select_related("person", "node")
+    qs = Declaration.objects.visible_to(user).select_related("person", "node")
     if awaiting == "decision":
         qs = _awaiting_decision(qs)
     elif awaiting == "confirmation":
@@ -80,7 +80,7 @@ def decision_list(
     user: User, *, person: Person | int | None = None, declaration: Declaration | int | None = None
 ) -> QuerySet[Decision]:
     access.require(user, "declaration.view")
-    qs = Decision.objects.filter(access.node_q(user)).select_related(
+    qs = Decision.objects.visible_to(user).select_related(
         "person", "decided_by", "place", "declaration"
     )
     if person is not None:
@@ -93,7 +93,8 @@ def decision_list(
 def central_places(user: User) -> QuerySet[Place]:
     """Quarantine points and designated hotels in use that the user may send someone to."""
     return (
-        Place.objects.filter(access.node_q(user), kind__in=CENTRAL_PLACE_KINDS, is_active=True)
+        Place.objects.visible_to(user)
+        .filter(kind__in=CENTRAL_PLACE_KINDS, is_active=True)
         .select_related("node")
         .order_by("name")
     )

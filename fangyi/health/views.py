@@ -249,7 +249,7 @@ def _visit_of(request, raw: str):
     from fangyi.screening.models import DoorVisit
 
     visit = (
-        DoorVisit.objects.filter(access.node_q(request.user), pk=int(raw)).first()
+        DoorVisit.objects.visible_to(request.user).filter(pk=int(raw)).first()
         if raw.isdigit()
         else None
     )

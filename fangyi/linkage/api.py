@@ -203,7 +203,7 @@ def _subject(user: User, payload: SupportIn) -> dict:
         pk = getattr(payload, f"{key}_id")
         if pk is None:
             continue
-        obj = model.objects.filter(access.node_q(user), pk=pk).select_related(*related).first()
+        obj = model.objects.visible_to(user).filter(pk=pk).select_related(*related).first()
         if obj is None:
             raise NotFound(_("This place is not in your jurisdiction."), field=f"{key}_id")
         found[key] = obj

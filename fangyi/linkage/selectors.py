@@ -38,18 +38,19 @@ TABS = ("to_me", "mine", "all")
 def visible_q(user: User) -> Q:
     """Requests whose place is in the user's jurisdiction, that the user asked for, or whose
     requester's side (from_node) is in the user's jurisdiction."""
-    return access.node_q(user) | Q(requested_by=user) | access.node_q(user, "from_node__path")
+    return SupportRequest.objects.scope_q(user)
 
 
 def to_me_q(user: User) -> Q:
     """Requests addressed to the user, or to the user's agency in his jurisdiction; for a
     supervisor, every request of his area (he answers for every agency)."""
+    in_area = SupportRequest.objects.scope_q(user, "node__path")
     if user.role == Role.SUPERVISOR:
-        return access.node_q(user)
+        return in_area
     agency = agency_of(user.role)
     q = Q(target_user=user)
     if agency:
-        q |= Q(agency=agency) & access.node_q(user)
+        q |= Q(agency=agency) & in_area
     return q
 
 
@@ -168,9 +169,7 @@ def board_stations(user: User) -> list[Node]:
     """The boards the user may open: the stations in his jurisdiction; a user below a station
     (community staff) gets his own nodes instead."""
     access.require(user, "dispatch.view")
-    stations = list(
-        Node.objects.filter(access.node_q(user, "path"), kind=NodeKind.STATION).order_by("path")
-    )
+    stations = list(access.nodes_visible(user).filter(kind=NodeKind.STATION).order_by("path"))
     if stations:
         return stations
     return list(Node.objects.filter(path__in=access.user_paths(user)).order_by("path"))
@@ -275,10 +274,11 @@ def board(
 
     access.require(user, "dispatch.view")
     now = now or timezone.now()
-    scope = access.node_q(user)
     under = subtree_q(station.path, "node__path")
-    tips_qs = Tip.objects.filter(under, scope, status__in=OPEN_STATUSES).order_by(
-        "-urgent", F("due_at").asc(nulls_last=True), "received_at", "pk"
+    tips_qs = (
+        Tip.objects.visible_to(user)
+        .filter(under, status__in=OPEN_STATUSES)
+        .order_by("-urgent", F("due_at").asc(nulls_last=True), "received_at", "pk")
     )
     tips, tips_count = _capped(tips_qs, TIP_FIELDS, limit)
     labels = dict(_tip_status_labels())
@@ -287,7 +287,8 @@ def board(
         t["status_label"] = labels.get(t["status"], t["status"])
 
     req_qs = (
-        SupportRequest.objects.filter(under, scope, status__in=ACTIVE)
+        SupportRequest.objects.visible_to(user, "node__path")
+        .filter(under, status__in=ACTIVE)
         .annotate(running=RUNNING_FIRST, rank=URGENCY_RANK)
         .order_by("running", "due_at", "rank", "pk")
     )
@@ -358,13 +359,16 @@ def daylist_section(user, day):
     if user.role == Role.SUPERVISOR:
         q = (Q(target_user=user) & Q(status=RequestStatus.OPEN)) | (
             Q(status__in=RUNNING, escalated_at__isnull=False)
-            & (access.node_q(user) | access.node_q(user, "from_node__path"))
+            & (
+                SupportRequest.objects.scope_q(user, "node__path")
+                | SupportRequest.objects.scope_q(user, "from_node__path")
+            )
         )
     else:
         agency = agency_of(user.role)
         mine = Q(target_user=user)
         if agency:
-            mine |= Q(agency=agency) & access.node_q(user)
+            mine |= Q(agency=agency) & SupportRequest.objects.scope_q(user, "node__path")
         q = mine & Q(status=RequestStatus.OPEN)
     qs = (
         SupportRequest.objects.filter(q)

@@ -112,7 +112,7 @@ def _subject(user: User, data) -> dict:
         if raw in (None, ""):
             continue
         pk = _pk(raw)
-        obj = qs.filter(access.node_q(user), pk=pk).first() if pk else None
+        obj = qs.visible_to(user).filter(pk=pk).first() if pk else None
         if obj is None:
             raise NotFound(missing, field=key)
         found["assignment" if key == "door" else key] = obj
@@ -420,7 +420,7 @@ def tip_support(request, pk: int):
 
     user = request.user
     access.require(user, "support.view")
-    tip = Tip.objects.filter(access.node_q(user), pk=pk).select_related("node").first()
+    tip = Tip.objects.visible_to(user).filter(pk=pk).select_related("node").first()
     if tip is None:
         raise NotFound(_("No such tip."))
     requests = _with_timers(selectors.tip_support(user, tip))

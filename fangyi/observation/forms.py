@@ -25,7 +25,7 @@ def place_choices(user: User, kinds=END_PLACE_KINDS):
         above |= {path[:i] for i in range(8, len(path) + 1, 8)}
     return (
         Place.objects.filter(kind__in=kinds, is_active=True)
-        .filter(access.node_q(user) | Q(node__path__in=above))
+        .filter(Place.objects.scope_q(user) | Q(node__path__in=above))
         .order_by("kind", "name")
     )
 

@@ -62,7 +62,7 @@ def observation_list(
     person: Person | None = None,
 ) -> QuerySet[Observation]:
     access.require(user, "observation.view")
-    qs = Observation.objects.filter(access.node_q(user)).select_related(
+    qs = Observation.objects.visible_to(user).select_related(
         "person", "node", "place", "responsible"
     )
     if status:
@@ -127,7 +127,7 @@ def followup_list(
         scope = site_staff_followup_q(user)
     else:
         access.require(user, "observation.view")
-        scope = access.node_q(user)
+        scope = FollowUp.objects.scope_q(user)
     qs = FollowUp.objects.filter(scope).select_related(
         "observation__person", "assignee", "recorded_by"
     )
@@ -165,8 +165,10 @@ def alert_kinds_for(user: User) -> list[str]:
 
 def alert_list(user: User, *, open_only: bool = True, kind: str = "") -> QuerySet[Alert]:
     access.require(user, "alert.handle")
-    qs = Alert.objects.filter(access.node_q(user), kind__in=alert_kinds_for(user)).select_related(
-        "observation__person", "followup", "resolved_by"
+    qs = (
+        Alert.objects.visible_to(user)
+        .filter(kind__in=alert_kinds_for(user))
+        .select_related("observation__person", "followup", "resolved_by")
     )
     if open_only:
         qs = qs.filter(resolved_at__isnull=True)
@@ -180,7 +182,8 @@ def alert_get(user: User, pk: int, *, via: str | None = None) -> Alert:
     supervisors'). With `via` the read of the person's data is written to the access log."""
     access.require(user, "alert.handle")
     alert = (
-        Alert.objects.filter(access.node_q(user), pk=pk, kind__in=alert_kinds_for(user))
+        Alert.objects.visible_to(user)
+        .filter(pk=pk, kind__in=alert_kinds_for(user))
         .select_related("observation__person", "observation__node", "followup", "node")
         .first()
     )
@@ -327,8 +330,7 @@ def daylist(user: User, day: dt.date | None = None) -> DayList:
             )
 
     if access.can(user, "followup.record"):
-        mine = FollowUp.objects.filter(
-            access.node_q(user),
+        mine = FollowUp.objects.visible_to(user).filter(
             assignee=user,
             observation__status=ObservationStatus.ACTIVE,
         )
@@ -492,7 +494,7 @@ def board(user: User, tab: str = "symptomatic", node: Node | None = None, day=No
     day = day or timezone.localdate()
     if tab not in TABS:
         raise NotFound(_("No such tab."), field="tab")
-    qs = Observation.objects.filter(access.node_q(user))
+    qs = Observation.objects.visible_to(user)
     if node is not None:
         qs = qs.filter(subtree_q(node.path, "node__path"))
     qs = qs.annotate(

@@ -53,7 +53,7 @@ def person_list(
     user: User, *, q: str = "", node: Node | None = None, household: Household | None = None
 ) -> QuerySet[Person]:
     access.require(user, "person.view")
-    qs = Person.objects.filter(access.node_q(user)).select_related("household", "node")
+    qs = Person.objects.visible_to(user).select_related("household", "node")
     if node is not None:
         qs = qs.filter(subtree_q(node.path, "node__path"))
     if household is not None:
@@ -88,7 +88,7 @@ def person_by_document(user: User, number: str) -> Person | None:
 def household_list(user: User, *, q: str = "", node: Node | None = None) -> QuerySet[Household]:
     access.require(user, "household.view")
     qs = (
-        Household.objects.filter(access.node_q(user))
+        Household.objects.visible_to(user)
         .select_related("node")
         .annotate(member_count=Count("members"))
     )
@@ -114,7 +114,7 @@ def place_list(user: User, *, kind: str = "") -> QuerySet[Place]:
     if user.role == Role.SITE_STAFF:
         qs = Place.objects.filter(pk=user.place_id)
     else:
-        qs = Place.objects.filter(access.node_q(user))
+        qs = Place.objects.visible_to(user)
     if kind:
         qs = qs.filter(kind=kind)
     return qs.select_related("node").order_by("kind", "name")
@@ -161,7 +161,7 @@ def registry_counts(user: User, nodes: list[Node]) -> dict[int, dict[str, int]]:
             if not access.can(user, action):
                 continue
             rows = (
-                model.objects.filter(access.node_q(user))
+                model.objects.visible_to(user)
                 .filter(scope)
                 .annotate(prefix=Substr("node__path", 1, length))
                 .values("prefix")

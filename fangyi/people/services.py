@@ -290,7 +290,7 @@ def person_duplicates(
             q |= Q(phone=normalize_phone(phone))
         except DomainError:
             pass
-    qs = Person.objects.filter(q).filter(access.node_q(actor)).select_related("household")
+    qs = Person.objects.filter(q).visible_to(actor).select_related("household")
     if exclude_pk:
         qs = qs.exclude(pk=exclude_pk)
     return list(qs[:limit])

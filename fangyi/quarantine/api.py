@@ -181,7 +181,7 @@ def site_choices(request, group: str, person_id: int | None = None):
     if person_id is not None:
         from fangyi.people.models import Person
 
-        if not Person.objects.filter(access.node_q(request.user), pk=person_id).exists():
+        if not Person.objects.visible_to(request.user).filter(pk=person_id).exists():
             raise NotFound(_("No such person."), field="person_id")
     return [
         {
@@ -263,9 +263,7 @@ def placement_create(request, payload: PlacementIn):
     user = request.user
     access.require(user, "placement.manage")
     person = (
-        Person.objects.select_related("node")
-        .filter(access.node_q(user), pk=payload.person_id)
-        .first()
+        Person.objects.select_related("node").visible_to(user).filter(pk=payload.person_id).first()
     )
     if person is None:
         raise NotFound(_("No such person."), field="person_id")

@@ -58,9 +58,7 @@ def placement_q(user: User) -> Q:
 
 
 def refusal_q(user: User) -> Q:
-    if user.role == Role.SITE_STAFF:
-        return Q(pk__in=[])
-    return access.node_q(user) | access.node_q(user, "placement__site__node__path")
+    return Refusal.objects.scope_q(user)
 
 
 def _placement_visible(user: User, placement: Placement) -> bool:

@@ -28,11 +28,7 @@ def _day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
 
 def site_qs(user: User) -> QuerySet[Site]:
     """The sites a user may see: site staff their own; everyone else by the site's node."""
-    if is_site_staff(user):
-        if not user.place_id:
-            return Site.objects.none()
-        return Site.objects.filter(place_id=user.place_id)
-    return Site.objects.filter(access.node_q(user))
+    return Site.objects.visible_to(user)
 
 
 def _bed_counts() -> dict:

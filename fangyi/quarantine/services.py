@@ -73,11 +73,7 @@ def site_visible(user: User, site: Site) -> bool:
 def placement_q(user: User) -> Q:
     """The placements a user may see: site staff those at their site; everyone else those of a
     person, or at a site, in their jurisdiction."""
-    if is_site_staff(user):
-        if not user.place_id:
-            return Q(pk__in=[])
-        return Q(site__place_id=user.place_id)
-    return access.node_q(user) | access.node_q(user, "site__node__path")
+    return Placement.objects.scope_q(user)
 
 
 def placement_visible(user: User, placement: Placement) -> bool:

@@ -201,9 +201,7 @@ def _subject(user, data):
 
     pk = _pk(data.get("person"))
     person = (
-        Person.objects.select_related("node", "household")
-        .filter(access.node_q(user), pk=pk)
-        .first()
+        Person.objects.select_related("node", "household").visible_to(user).filter(pk=pk).first()
         if pk
         else None
     )

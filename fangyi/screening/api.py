@@ -193,9 +193,7 @@ def _declarations(request, assignment, visit_at, items: list[DeclarationIn]):
 
     people = {
         p.pk: p
-        for p in Person.objects.filter(pk__in=[d.person_id for d in items]).filter(
-            access.node_q(request.user)
-        )
+        for p in Person.objects.filter(pk__in=[d.person_id for d in items]).visible_to(request.user)
     }
     day = timezone.localtime(visit_at).date() if visit_at else timezone.localdate()
     out = []

@@ -31,7 +31,7 @@ def doors_due(user: User, day: dt.date) -> QuerySet[Assignment]:
             sweep__starts__lte=day,
         )
         .filter(Q(revisit_due__isnull=True) | Q(revisit_due__lte=day))
-        .filter(access.node_q(user))
+        .visible_to(user)
         .annotate(
             urgency=Case(
                 When(status=DoorStatus.REFUSED, then=Value(0)),
@@ -54,14 +54,14 @@ def _sweep_scope(user: User) -> Q:
     """Sweeps over a node inside the user's jurisdiction, or over a node that holds it (a grid
     worker sees the station's sweep, since his grid is in it)."""
     above = {p for path in access.user_paths(user) for p in ancestor_paths(path)}
-    return access.node_q(user) | Q(node__path__in=above)
+    return Sweep.objects.scope_q(user) | Q(node__path__in=above)
 
 
 def sweep_list(user: User, *, status: str = "") -> QuerySet[Sweep]:
     """The sweeps the user takes part in, newest first, each with the user's share counted:
     `households` in scope and `done` (visited or moved away)."""
     access.require(user, "sweep.view")
-    mine = access.node_q(user, "assignments__node__path")
+    mine = Sweep.objects.scope_q(user, "assignments__node__path")
     qs = (
         Sweep.objects.filter(_sweep_scope(user))
         .select_related("node", "created_by")
@@ -95,7 +95,7 @@ def _share(user: User, sweep: Sweep) -> QuerySet[Assignment]:
     qs = Assignment.objects.filter(sweep=sweep)
     if access.path_visible(user, sweep.node.path):
         return qs
-    return qs.filter(access.node_q(user))
+    return qs.visible_to(user)
 
 
 DOOR_FILTERS = {
@@ -122,7 +122,7 @@ def assignment_list(
     "revisits" (a revisit due by `day`, today by default). The most urgent come first."""
     access.require(user, "sweep.view")
     day = day or timezone.localdate()
-    qs = Assignment.objects.filter(sweep=sweep).filter(access.node_q(user))
+    qs = Assignment.objects.filter(sweep=sweep).visible_to(user)
     if status == "revisits":
         qs = qs.filter(status__in=OPEN_DOOR_STATUSES, revisit_due__lte=day)
     elif status:
@@ -157,7 +157,7 @@ def assignment_get(user: User, pk: int, *, via: str | None = None) -> Assignment
     access.require(user, "sweep.view")
     assignment = (
         Assignment.objects.filter(pk=pk)
-        .filter(access.node_q(user))
+        .visible_to(user)
         .select_related("household", "assignee", "grid", "node", "sweep", "sweep__node")
         .first()
     )
@@ -173,7 +173,7 @@ def visit_list(user: User, assignment: Assignment) -> QuerySet[DoorVisit]:
     access.require(user, "sweep.view")
     return (
         DoorVisit.objects.filter(assignment=assignment)
-        .filter(access.node_q(user))
+        .visible_to(user)
         .select_related("by")
         .annotate(declaration_count=Count("declarations"))
         .order_by("-at", "-id")
@@ -322,7 +322,7 @@ def household_doors(user: User, household) -> QuerySet[Assignment]:
     access.require(user, "sweep.view")
     return (
         Assignment.objects.filter(household=household)
-        .filter(access.node_q(user))
+        .visible_to(user)
         .select_related("sweep", "assignee")
         .order_by("-sweep__starts", "-sweep_id")
     )

@@ -258,7 +258,7 @@ def assignments_reassign(
         qs = Assignment.objects.filter(sweep=sweep, grid=grid)
     else:
         raise DomainError(_("Choose the households or the grid to reassign."))
-    qs = qs.filter(access.node_q(actor))
+    qs = qs.visible_to(actor)
     rows = list(
         qs.select_related("sweep", "node").only(
             "pk", "assignee_id", "sweep__status", "sweep__purpose", "node__path", "node_id"
@@ -525,7 +525,7 @@ def visit_path(assignment: Assignment) -> str:
 
 def doors_for(actor: User, sweep: Sweep, pks: list[int]) -> list[Assignment]:
     """Assignments of `sweep` by id, those the actor may see; NotFound if any is missing."""
-    rows = list(Assignment.objects.filter(sweep=sweep, pk__in=pks).filter(access.node_q(actor)))
+    rows = list(Assignment.objects.filter(sweep=sweep, pk__in=pks).visible_to(actor))
     if len(rows) != len(set(pks)):
         raise NotFound(_("No such household in this sweep."), field="assignment_ids")
     return rows

@@ -424,7 +424,8 @@ def tip_create(request, payload: TipIn):
             raise NotFound(_("No such jurisdiction."), field="node_id")
     if payload.household_id is not None:
         household = (
-            Household.objects.filter(access.node_q(request.user), pk=payload.household_id)
+            Household.objects.visible_to(request.user)
+            .filter(pk=payload.household_id)
             .select_related("node")
             .first()
         )

@@ -239,5 +239,8 @@ class TipVisit(models.Model):
 class TipPhoto(PhotoBase):
     visit = models.ForeignKey(TipVisit, on_delete=models.CASCADE, related_name="photos")
 
+    scope_fields = ("visit__tip__node__path",)
+    objects = ScopedQuerySet.as_manager()
+
     class Meta(PhotoBase.Meta):
         verbose_name = _("photo")

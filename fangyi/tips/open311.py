@@ -315,7 +315,7 @@ def _request_out(tip: Tip, stations: dict[str, str]) -> dict:
 def _tips(user: User):
     last_event = TipEvent.objects.filter(tip=OuterRef("pk")).order_by("-at", "-id").values("at")
     return (
-        Tip.objects.filter(access.node_q(user))
+        Tip.objects.visible_to(user)
         .select_related("category", "node")
         .annotate(updated=Subquery(last_event[:1]))
         .order_by("-received_at", "-id")

@@ -43,7 +43,7 @@ def tip_list(
     """Tips of the user's jurisdiction: open ones first, urgent first, the earliest due first;
     then the rest, newest first."""
     access.require(user, "tip.view")
-    qs = Tip.objects.filter(access.node_q(user)).select_related("category", "node")
+    qs = Tip.objects.visible_to(user).select_related("category", "node")
     if status == "open" or open_only:
         qs = qs.filter(status__in=OPEN_STATUSES)
     elif status:
@@ -73,7 +73,8 @@ def tip_get(user: User, pk: int, *, via: str | None = None) -> Tip:
     ("ui", "api", "panel") the read goes to the access log: it holds the reporter's data."""
     access.require(user, "tip.view")
     tip = (
-        Tip.objects.filter(access.node_q(user), pk=pk)
+        Tip.objects.visible_to(user)
+        .filter(pk=pk)
         .select_related("category", "node", "household", "duplicate_of", "created_by")
         .first()
     )
@@ -86,9 +87,7 @@ def tip_get(user: User, pk: int, *, via: str | None = None) -> Tip:
 
 def tip_duplicates(user: User, tip: Tip) -> list[Tip]:
     """Likely duplicates of the tip that the user may see."""
-    return list(
-        duplicates_of(tip).filter(access.node_q(user)).select_related("category", "node")[:20]
-    )
+    return list(duplicates_of(tip).visible_to(user).select_related("category", "node")[:20])
 
 
 def visit_list(user: User, tip: Tip) -> list[TipVisit]:
@@ -108,9 +107,7 @@ def event_list(tip: Tip) -> list[TipEvent]:
 def photo_get(user: User, pk: int, *, via: str | None = None) -> TipPhoto:
     access.require(user, "tip.view")
     photo = (
-        TipPhoto.objects.filter(access.node_q(user, "visit__tip__node__path"), pk=pk)
-        .select_related("visit__tip__node")
-        .first()
+        TipPhoto.objects.visible_to(user).filter(pk=pk).select_related("visit__tip__node").first()
     )
     if photo is None:
         raise NotFound(_("No such photo."))
@@ -216,9 +213,11 @@ def daylist_section(user, day):
 
     if not access.can(user, "tip.handle"):
         return None
-    mine = Tip.objects.filter(
-        access.node_q(user), assignees=user, status__in=OPEN_STATUSES
-    ).order_by("-urgent", "due_at", "received_at", "id")
+    mine = (
+        Tip.objects.visible_to(user)
+        .filter(assignees=user, status__in=OPEN_STATUSES)
+        .order_by("-urgent", "due_at", "received_at", "id")
+    )
     rows = _section(
         mine,
         "pk",

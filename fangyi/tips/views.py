@@ -262,9 +262,7 @@ def tip_create(request):
     raw = source.get("household", "")
     if raw.isdigit():
         household = (
-            Household.objects.filter(access.node_q(request.user), pk=raw)
-            .select_related("node")
-            .first()
+            Household.objects.visible_to(request.user).filter(pk=raw).select_related("node").first()
         )
     exc = None
     status = 200

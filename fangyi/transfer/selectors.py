@@ -15,7 +15,7 @@ from .models import ImportJob
 
 def import_list(user: User) -> QuerySet[ImportJob]:
     access.require(user, "import.run")
-    qs = ImportJob.objects.filter(access.node_q(user))
+    qs = ImportJob.objects.visible_to(user)
     if user.role != Role.SUPERVISOR:
         qs = qs.filter(Q(created_by=user))
     return qs.select_related("created_by", "sweep", "node").order_by("-created", "-id")
