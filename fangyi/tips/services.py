@@ -32,6 +32,15 @@ from fangyi.core.errors import Conflict, DomainError, Forbidden, NotFound, clien
 from fangyi.core.models import Node, NodeKind, User
 from fangyi.core.photos import photo_discard, photos_store
 from fangyi.core.selectors import nearest_workers
+from fangyi.core.transitions import (
+    Lifecycle,
+    Move,
+    Step,
+    allowed_steps,
+    guard,
+    register,
+    transition,
+)
 from fangyi.core.validators import check_length, normalize_phone
 from fangyi.people.models import Household
 
@@ -523,77 +532,28 @@ def assignable_users(tip: Tip):
 
 def tip_assign(*, actor: User, tip: Tip, users) -> Tip:
     """Give the tip to these users (replacing those it had). A new tip becomes assigned."""
-    access.require(actor, "tip.manage")
-    _in_scope(actor, tip)
-    _require_status(tip, OPEN_STATUSES)
     users = list(users or [])
-    if not users:
-        raise DomainError(_("Choose at least one person."), field="users")
-    allowed = set(assignable_users(tip).filter(pk__in=[u.pk for u in users]))
-    for u in users:
-        if u not in allowed:
-            raise NotFound(_("No such field worker here."), field="users")
-    with transaction.atomic():
-        fresh = _locked(tip)
-        _require_status(fresh, OPEN_STATUSES)
-        before = sorted(fresh.assignees.values_list("username", flat=True))
-        fresh.assignees.set(users)
-        if fresh.status == TipStatus.NEW:
-            fresh.status = TipStatus.ASSIGNED
-            fresh.save(update_fields=["status"])
-        names = "、".join(u.display_name for u in users)
-        _event(fresh, actor, fresh.status, note=names, public=False)
-        _audit(
-            actor,
-            "assign",
-            fresh,
-            {"assignees": [before, sorted(u.username for u in users)], "status": fresh.status},
-        )
-    _copy_back(tip, fresh)
-    return tip
+
+    def clean() -> dict:
+        if not users:
+            raise DomainError(_("Choose at least one person."), field="users")
+        allowed = set(assignable_users(tip).filter(pk__in=[u.pk for u in users]))
+        for u in users:
+            if u not in allowed:
+                raise NotFound(_("No such field worker here."), field="users")
+        return {"users": users}
+
+    return transition(actor, tip, "assign", clean=clean)
 
 
 def tip_accept(*, actor: User, tip: Tip) -> Tip:
     """An assignee (or one who may assign) takes the tip on; he joins its assignees."""
-    access.require(actor, "tip.handle")
-    _in_scope(actor, tip)
-    _require_worker(actor, tip)
-    _require_status(tip, ACCEPT_FROM)
-    now = timezone.now()
-    with transaction.atomic():
-        fresh = _locked(tip)
-        _require_status(fresh, ACCEPT_FROM)
-        fresh.assignees.add(actor)
-        before = fresh.status
-        fresh.status = TipStatus.ACCEPTED
-        fresh.accepted_at = now
-        fresh.save(update_fields=["status", "accepted_at"])
-        _event(fresh, actor, TipStatus.ACCEPTED, public=True, at=now)
-        _audit(actor, "accept", fresh, {"status": [before, fresh.status]})
-    _copy_back(tip, fresh)
-    return tip
+    return transition(actor, tip, "accept")
 
 
 def tip_on_scene(*, actor: User, tip: Tip, at=None) -> Tip:
     """Arrived at the place (accepting the tip on the way if nobody had)."""
-    access.require(actor, "tip.handle")
-    _in_scope(actor, tip)
-    _require_worker(actor, tip)
-    _require_status(tip, ON_SCENE_FROM)
-    at = _at(at, tip, after_accept=True)
-    with transaction.atomic():
-        fresh = _locked(tip)
-        _require_status(fresh, ON_SCENE_FROM)
-        fresh.assignees.add(actor)
-        before = fresh.status
-        fresh.status = TipStatus.ON_SCENE
-        fresh.accepted_at = fresh.accepted_at or at
-        fresh.on_scene_at = at
-        fresh.save(update_fields=["status", "accepted_at", "on_scene_at"])
-        _event(fresh, actor, TipStatus.ON_SCENE, public=True, at=at)
-        _audit(actor, "on_scene", fresh, {"status": [before, fresh.status], "at": at.isoformat()})
-    _copy_back(tip, fresh)
-    return tip
+    return transition(actor, tip, "on_scene", clean=lambda: {"at": _at(at, tip, after_accept=True)})
 
 
 def _count(value, field_name: str) -> int | None:
@@ -630,8 +590,7 @@ def tip_visit_record(
             if done.tip_id != tip.pk or not access.path_visible(actor, done.tip.node.path):
                 raise client_id_taken()
             return done
-    _in_scope(actor, tip)
-    _require_status(tip, VISIT_FROM)
+    guard(actor, tip, "visit")
     errors: dict[str, list[str]] = {}
 
     def check(fn):
@@ -709,35 +668,15 @@ def tip_visit_record(
 def tip_resolve(*, actor: User, tip: Tip, resolution: str, note: str = "") -> Tip:
     """Done on the ground: rectified, education given, warned, referred or unfounded. A
     duplicate is merged instead (tip_merge)."""
-    access.require(actor, "tip.handle")
-    _in_scope(actor, tip)
-    _require_worker(actor, tip)
-    if resolution == Resolution.DUPLICATE:
-        raise DomainError(_("Merge a duplicate into its main tip instead."), field="resolution")
-    if resolution not in Resolution.values:
-        raise DomainError(_("Choose how the tip was resolved."), field="resolution")
-    note = check_length(note, "note", 2000)
-    _require_status(tip, RESOLVE_FROM)
-    now = timezone.now()
-    with transaction.atomic():
-        fresh = _locked(tip)
-        _require_status(fresh, RESOLVE_FROM)
-        before = fresh.status
-        fresh.status = TipStatus.RESOLVED
-        fresh.resolution = resolution
-        fresh.resolved_at = now
-        fresh.save(update_fields=["status", "resolution", "resolved_at"])
-        _event(fresh, actor, TipStatus.RESOLVED, public=True, at=now)
-        if note:
-            _event(fresh, actor, TipStatus.RESOLVED, note=note, public=False, at=now)
-        _audit(
-            actor,
-            "resolve",
-            fresh,
-            {"status": [before, fresh.status], "resolution": resolution},
-        )
-    _copy_back(tip, fresh)
-    return tip
+
+    def clean() -> dict:
+        if resolution == Resolution.DUPLICATE:
+            raise DomainError(_("Merge a duplicate into its main tip instead."), field="resolution")
+        if resolution not in Resolution.values:
+            raise DomainError(_("Choose how the tip was resolved."), field="resolution")
+        return {"resolution": resolution, "note": check_length(note, "note", 2000)}
+
+    return transition(actor, tip, "resolve", clean=clean)
 
 
 def _require_main(tip: Tip) -> None:
@@ -755,131 +694,258 @@ def _require_main(tip: Tip) -> None:
 
 def tip_answer(*, actor: User, tip: Tip, answer: str) -> Tip:
     """The final answer to the reporter, shown on the tracking page. Only once resolved."""
-    access.require(actor, "tip.handle")
-    _in_scope(actor, tip)
-    _require_worker(actor, tip)
-    answer = check_length(answer, "answer", 2000, required=True)
-    _require_main(tip)
-    _require_status(tip, (TipStatus.RESOLVED,))
-    now = timezone.now()
-    with transaction.atomic():
-        fresh = _locked(tip)
-        _require_status(fresh, (TipStatus.RESOLVED,))
-        fresh.status = TipStatus.ANSWERED
-        fresh.answer = answer
-        fresh.answered_at = now
-        fresh.save(update_fields=["status", "answer", "answered_at"])
-        _event(fresh, actor, TipStatus.ANSWERED, note=answer, public=True, at=now)
-        _audit(actor, "answer", fresh, {"status": [TipStatus.RESOLVED, fresh.status]})
-    _copy_back(tip, fresh)
-    return tip
+    return transition(
+        actor,
+        tip,
+        "answer",
+        clean=lambda: {"answer": check_length(answer, "answer", 2000, required=True)},
+    )
 
 
 def tip_close(*, actor: User, tip: Tip) -> Tip:
-    access.require(actor, "tip.manage")
-    _in_scope(actor, tip)
-    _require_main(tip)
-    _require_status(tip, CLOSE_FROM)
-    now = timezone.now()
-    with transaction.atomic():
-        fresh = _locked(tip)
-        _require_status(fresh, CLOSE_FROM)
-        before = fresh.status
-        fresh.status = TipStatus.CLOSED
-        fresh.closed_at = now
-        fresh.save(update_fields=["status", "closed_at"])
-        _event(fresh, actor, TipStatus.CLOSED, public=True, at=now)
-        _audit(actor, "close", fresh, {"status": [before, fresh.status]})
-    _copy_back(tip, fresh)
-    return tip
+    return transition(actor, tip, "close")
 
 
 def tip_reopen(*, actor: User, tip: Tip, note: str) -> Tip:
     """It happened again: back to its assignees (or to new), the history kept in the events."""
-    access.require(actor, "tip.manage")
-    _in_scope(actor, tip)
-    note = check_length(note, "note", 2000, required=True)
-    _require_status(tip, REOPEN_FROM)
-    if tip.duplicate_of_id:
-        raise Conflict(_("This tip was merged; reopen its main tip."), field="status")
-    now = timezone.now()
-    with transaction.atomic():
-        fresh = _locked(tip)
-        _require_status(fresh, REOPEN_FROM)
-        before = fresh.status
-        fresh.status = TipStatus.ASSIGNED if fresh.assignees.exists() else TipStatus.NEW
-        fresh.reopened += 1
-        fresh.resolution = ""
-        fresh.answer = ""
-        fresh.resolved_at = fresh.answered_at = fresh.closed_at = None
-        fresh.due_at = now + dt.timedelta(minutes=fresh.category.response_minutes)
-        fresh.save()
-        _event(fresh, actor, fresh.status, public=True, at=now)
-        _event(fresh, actor, fresh.status, note=note, public=False, at=now)
-        _audit(
-            actor,
-            "reopen",
-            fresh,
-            {"status": [before, fresh.status], "reopened": fresh.reopened},
-        )
-    _copy_back(tip, fresh)
-    return tip
+    return transition(
+        actor,
+        tip,
+        "reopen",
+        clean=lambda: {"note": check_length(note, "note", 2000, required=True)},
+    )
 
 
 def tip_merge(*, actor: User, tip: Tip, into: Tip) -> Tip:
     """The tip is a duplicate of `into` (same category, in scope): resolved as duplicate, and
     its tracking page follows the main tip from now on."""
-    access.require(actor, "tip.manage")
-    _in_scope(actor, tip)
-    if not access.path_visible(actor, into.node.path):
-        raise NotFound(_("No such tip."), field="into")
-    if into.duplicate_of_id:
-        into = Tip.objects.select_related("node", "category").get(pk=into.duplicate_of_id)
-        # The main tip may lie in another jurisdiction: merging into it would tell its code.
-        if not access.path_visible(actor, into.node.path):
+
+    def clean() -> dict:
+        main = into
+        if not access.path_visible(actor, main.node.path):
             raise NotFound(_("No such tip."), field="into")
-    if into.pk == tip.pk:
-        raise DomainError(_("A tip cannot be merged into itself."), field="into")
-    if into.category_id != tip.category_id:
-        raise DomainError(_("Only tips of the same category can be merged."), field="into")
-    _require_status(tip, OPEN_STATUSES)
-    now = timezone.now()
-    with transaction.atomic():
-        fresh = _locked(tip)
-        _require_status(fresh, OPEN_STATUSES)
-        before = fresh.status
-        fresh.duplicate_of = into
-        fresh.resolution = Resolution.DUPLICATE
-        fresh.status = TipStatus.RESOLVED
-        fresh.resolved_at = now
-        fresh.save(update_fields=["duplicate_of", "resolution", "status", "resolved_at"])
-        # Tips merged into this one follow the main tip too.
-        Tip.objects.filter(duplicate_of=fresh).update(duplicate_of=into)
-        _event(fresh, actor, TipStatus.RESOLVED, public=True, at=now)
-        _event(
-            fresh,
-            actor,
-            TipStatus.RESOLVED,
-            note=_("Merged into %s") % into.code,
-            at=now,
-            public=False,
-        )
-        _event(
-            into,
-            actor,
-            into.status,
-            note=_("%s merged into this tip") % fresh.code,
-            at=now,
-            public=False,
-        )
-        _audit(
-            actor,
-            "merge",
-            fresh,
-            {"status": [before, fresh.status], "duplicate_of": into.code},
-        )
-    _copy_back(tip, fresh)
-    return tip
+        if main.duplicate_of_id:
+            main = Tip.objects.select_related("node", "category").get(pk=main.duplicate_of_id)
+            # The main tip may lie in another jurisdiction: merging into it would tell its code.
+            if not access.path_visible(actor, main.node.path):
+                raise NotFound(_("No such tip."), field="into")
+        if main.pk == tip.pk:
+            raise DomainError(_("A tip cannot be merged into itself."), field="into")
+        if main.category_id != tip.category_id:
+            raise DomainError(_("Only tips of the same category can be merged."), field="into")
+        return {"duplicate_of": main, "resolution": Resolution.DUPLICATE}
+
+    return transition(actor, tip, "merge", clean=clean)
+
+
+# --- the table ----------------------------------------------------------------------------------
+# Each step's own work beyond setting its fields; the table below points to them.
+
+
+def _assign_prepare(move: Move) -> dict:
+    fresh, users = move.fresh, move.data["users"]
+    move.data["was"] = sorted(fresh.assignees.values_list("username", flat=True))
+    fresh.assignees.set(users)
+    return {}
+
+
+def _assign_apply(move: Move) -> None:
+    names = "、".join(u.display_name for u in move.data["users"])
+    _event(move.fresh, move.actor, move.after, note=names, public=False)
+
+
+def _assign_changes(move: Move) -> dict:
+    now = sorted(u.username for u in move.data["users"])
+    return {"assignees": [move.data["was"], now], "status": move.after}
+
+
+def _join(move: Move) -> None:
+    """Who takes the tip on or arrives joins its assignees."""
+    move.fresh.assignees.add(move.actor)
+
+
+def _on_scene_prepare(move: Move) -> dict:
+    return {"accepted_at": move.fresh.accepted_at or move.at}
+
+
+def _resolve_apply(move: Move) -> None:
+    note = move.data.get("note")
+    if note:
+        _event(move.fresh, move.actor, TipStatus.RESOLVED, note=note, public=False, at=move.at)
+
+
+def _reopen_target(move: Move) -> str:
+    return TipStatus.ASSIGNED if move.fresh.assignees.exists() else TipStatus.NEW
+
+
+def _reopen_prepare(move: Move) -> dict:
+    fresh = move.fresh
+    return {
+        "reopened": fresh.reopened + 1,
+        "resolution": "",
+        "answer": "",
+        "resolved_at": None,
+        "answered_at": None,
+        "closed_at": None,
+        "due_at": move.at + dt.timedelta(minutes=fresh.category.response_minutes),
+    }
+
+
+def _reopen_apply(move: Move) -> None:
+    _event(move.fresh, move.actor, move.after, note=move.data["note"], public=False, at=move.at)
+
+
+def _merge_apply(move: Move) -> None:
+    """Tips merged into this one follow the main tip too; both tips' histories say so."""
+    fresh, into, now = move.fresh, move.data["duplicate_of"], move.at
+    Tip.objects.filter(duplicate_of=fresh).update(duplicate_of=into)
+    _event(
+        fresh,
+        move.actor,
+        TipStatus.RESOLVED,
+        note=_("Merged into %s") % into.code,
+        at=now,
+        public=False,
+    )
+    _event(
+        into,
+        move.actor,
+        into.status,
+        note=_("%s merged into this tip") % fresh.code,
+        at=now,
+        public=False,
+    )
+
+
+def _tip_event(move: Move) -> None:
+    """The public history row the reporter's tracking page shows (an answer carries its text)."""
+    note = move.data.get("answer", "") if move.step.name == "answer" else ""
+    _event(move.fresh, move.actor, move.after, note=note, public=True, at=move.at)
+
+
+def _not_merged(tip: Tip) -> bool:
+    return not tip.duplicate_of_id
+
+
+def _tip_refused(tip: Tip, step: Step) -> DomainError:
+    """A merged duplicate is answered and closed through its main tip (that is said before its
+    status); it is reopened through it too (said after its status)."""
+    if step.name in ("answer", "close") and tip.duplicate_of_id:
+        try:
+            _require_main(tip)
+        except Conflict as exc:
+            return exc
+    if tip.status in step.sources and tip.duplicate_of_id:
+        return Conflict(_("This tip was merged; reopen its main tip."), field="status")
+    return _status_conflict(tip)
+
+
+def _status_changes(move: Move, **more) -> dict:
+    return {"status": [move.before, move.after], **more}
+
+
+T = TipStatus
+TIP_STEPS = register(
+    Lifecycle(
+        model=Tip,
+        audit_kind="tip",
+        in_scope=_in_scope,
+        refused=_tip_refused,
+        changed=_tip_refused,
+        lock=_locked,
+        node_path=lambda tip: tip.node.path,
+        event=_tip_event,
+        steps={
+            s.name: s
+            for s in (
+                Step(
+                    "assign",
+                    OPEN_STATUSES,
+                    lambda m: T.ASSIGNED if m.before == T.NEW else m.before,
+                    "tip.manage",
+                    clean="after_status",
+                    prepare=_assign_prepare,
+                    apply=_assign_apply,
+                    changes=_assign_changes,
+                    event=False,
+                ),
+                Step(
+                    "accept",
+                    ACCEPT_FROM,
+                    T.ACCEPTED,
+                    "tip.handle",
+                    who=_require_worker,
+                    stamp="accepted_at",
+                    apply=_join,
+                ),
+                Step(
+                    "on_scene",
+                    ON_SCENE_FROM,
+                    T.ON_SCENE,
+                    "tip.handle",
+                    who=_require_worker,
+                    stamp="on_scene_at",
+                    clean="after_status",
+                    prepare=_on_scene_prepare,
+                    apply=_join,
+                    changes=lambda m: _status_changes(m, at=m.at.isoformat()),
+                ),
+                # A visit also writes the visit and its photos: tip_visit_record guards with
+                # this row and writes itself.
+                Step("visit", VISIT_FROM, T.IN_PROGRESS, "tip.handle"),
+                Step(
+                    "resolve",
+                    RESOLVE_FROM,
+                    T.RESOLVED,
+                    "tip.handle",
+                    who=_require_worker,
+                    stamp="resolved_at",
+                    sets=("resolution",),
+                    apply=_resolve_apply,
+                    changes=lambda m: _status_changes(m, resolution=m.data["resolution"]),
+                ),
+                Step(
+                    "answer",
+                    (T.RESOLVED,),
+                    T.ANSWERED,
+                    "tip.handle",
+                    who=_require_worker,
+                    when=_not_merged,
+                    stamp="answered_at",
+                    sets=("answer",),
+                ),
+                Step(
+                    "close", CLOSE_FROM, T.CLOSED, "tip.manage", when=_not_merged, stamp="closed_at"
+                ),
+                Step(
+                    "reopen",
+                    REOPEN_FROM,
+                    _reopen_target,
+                    "tip.manage",
+                    when=_not_merged,
+                    prepare=_reopen_prepare,
+                    apply=_reopen_apply,
+                    changes=lambda m: _status_changes(m, reopened=m.fresh.reopened),
+                ),
+                Step(
+                    "merge",
+                    OPEN_STATUSES,
+                    T.RESOLVED,
+                    "tip.manage",
+                    stamp="resolved_at",
+                    sets=("duplicate_of", "resolution"),
+                    apply=_merge_apply,
+                    changes=lambda m: _status_changes(m, duplicate_of=m.data["duplicate_of"].code),
+                ),
+            )
+        },
+    )
+)
+
+
+def tip_allowed_steps(user: User, tip: Tip) -> list[str]:
+    """The steps the user may take on the tip now: the page's buttons, from the table."""
+    return allowed_steps(user, tip)
 
 
 # --- configuration --------------------------------------------------------------------------------

@@ -321,23 +321,9 @@ def tip_create(request):
 
 
 def _next_steps(user, tip) -> dict:
-    """Which buttons the page shows, by status and role."""
-    manage = access.can(user, "tip.manage")
-    handle = access.can(user, "tip.handle")
-    assignee = tip.assignees.filter(pk=user.pk).exists()
-    worker = handle and (assignee or manage)
-    s = tip.status
-    return {
-        "assign": manage and s in OPEN_STATUSES,
-        "accept": worker and s in services.ACCEPT_FROM,
-        "on_scene": worker and s in services.ON_SCENE_FROM,
-        "visit": handle and s in services.VISIT_FROM,
-        "resolve": worker and s in services.RESOLVE_FROM,
-        "answer": worker and s == TipStatus.RESOLVED and not tip.duplicate_of_id,
-        "close": manage and s in services.CLOSE_FROM,
-        "reopen": manage and s in services.REOPEN_FROM and not tip.duplicate_of_id,
-        "merge": manage and s in OPEN_STATUSES,
-    }
+    """Which buttons the page shows: the steps the tip's table lets this user take now."""
+    allowed = services.tip_allowed_steps(user, tip)
+    return {name: name in allowed for name in services.TIP_STEPS.steps}
 
 
 def _detail(request, tip, *, forms: dict | None = None, status: int = 200, error: str = ""):
