@@ -1,0 +1,137 @@
+"""Health decisions: a proposal confirmed or overridden, and the observation it starts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fangyi.core import access
+from fangyi.core.audit import audit_record, created, snapshot
+from fangyi.core.errors import (
+    Conflict,
+    client_id_taken,
+)
+from fangyi.core.models import User
+from fangyi.people.models import Person, Place
+from fangyi.people.services import _Errors
+
+from ..models import (
+    Decision,
+    Declaration,
+    DeclarationStatus,
+    Outcome,
+)
+from .declarations import _text, _visible_person
+from .rules import CENTRAL_PLACE_KINDS, OUTCOMES
+
+DECISION_FIELDS = [
+    "person",
+    "node",
+    "declaration",
+    "proposal",
+    "outcome",
+    "reason",
+    "last_exposure",
+    "place",
+    "decided_by",
+]
+
+
+@transaction.atomic
+def decision_make(
+    *,
+    actor: User,
+    person: Person,
+    outcome: str,
+    reason: str = "",
+    declaration: Declaration | None = None,
+    last_exposure: dt.date | None = None,
+    place: Place | None = None,
+    client_id: uuid.UUID | None = None,
+) -> Decision:
+    """Health staff confirm or change the rules' proposal; who, when and why are kept.
+
+    Confirming a declaration's proposal may leave `reason` empty (the rules' reason is kept);
+    changing it, or deciding without a declaration, needs a reason. Observation at home or
+    centralised starts the observation (or extends a running one) until last exposure + the
+    configured days; centralised observation needs a quarantine point or designated hotel
+    the actor can see. A person already under observation to a later date keeps it."""
+    access.require(actor, "decision.make")
+    if client_id and (done := Decision.objects.filter(client_id=client_id).first()):
+        if done.person_id != person.pk or not access.path_visible(actor, done.node.path):
+            raise client_id_taken()
+        return done
+    _visible_person(actor, person)
+    e = _Errors()
+    if outcome not in OUTCOMES:
+        e.add("outcome", _("Choose a decision."))
+    if declaration is not None:
+        if declaration.person_id != person.pk:
+            e.add("declaration", _("This declaration is someone else's."))
+        elif declaration.status != DeclarationStatus.CONFIRMED:
+            e.add("declaration", _("Confirm the self-report before deciding on it."))
+    proposal = declaration.proposal if declaration is not None else ""
+    reason = _text(e, reason, "reason", 2000)
+    if not reason:
+        if declaration is not None and outcome == proposal:
+            reason = declaration.proposal_reason
+        else:
+            e.add("reason", _("Say why: the decision differs from the rules' proposal."))
+    if last_exposure is None and declaration is not None:
+        last_exposure = declaration.last_exposure
+    observed = outcome in (Outcome.HOME, Outcome.CENTRAL)
+    if observed and last_exposure is None:
+        e.add("last_exposure", _("Give the day of the last exposure."))
+    elif last_exposure is not None and last_exposure > timezone.localdate():
+        e.add("last_exposure", _("This date is in the future."))
+    if outcome == Outcome.CENTRAL:
+        if place is None:
+            e.add("place", _("Choose the quarantine point or designated hotel."))
+        elif place.kind not in CENTRAL_PLACE_KINDS or not place.is_active:
+            e.add("place", _("Choose a quarantine point or designated hotel in use."))
+        elif not access.path_visible(actor, place.node.path):
+            e.not_yours("place")
+    else:
+        place = None
+    e.raise_if_any()
+
+    decision = Decision.objects.create(
+        person=person,
+        node_id=person.node_id,
+        declaration=declaration,
+        proposal=proposal,
+        outcome=outcome,
+        reason=reason,
+        last_exposure=last_exposure,
+        place=place,
+        decided_by=actor,
+        decided_at=timezone.now(),
+        client_id=client_id,
+    )
+    audit_record(
+        actor,
+        "fangyi.decision.created",
+        decision,
+        node_path=person.node.path,
+        changes=created(snapshot(decision, DECISION_FIELDS)),
+    )
+    if observed:
+        from fangyi.observation.services import observation_start
+
+        try:
+            observation_start(
+                actor=actor,
+                person=person,
+                kind="home" if outcome == Outcome.HOME else "place",
+                place=place,
+                last_exposure=last_exposure,  # type: ignore[arg-type]
+                decision=decision,
+                check=False,
+            )
+        except Conflict:
+            pass  # already observed to a later date: the running observation covers this
+    return decision
