@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -60,3 +61,41 @@ def client_id_taken() -> Conflict:
     """A retry's client id that names another record (another person's, or one outside the
     caller's jurisdiction): refused, and nothing about that record told."""
     return Conflict(_("This submission id was already used for another record."), field="client_id")
+
+
+class FieldErrors:
+    """Collects every field error of one submission, so the user fixes them all at once, then
+    raises them as one DomainError. Every service that validates a form or a payload uses this
+    one collector, so a message, its field and its order read the same from each app."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str, list[str]] = {}
+        self.status = 400
+
+    def add(self, field_name: str, message: str) -> None:
+        self.errors.setdefault(field_name, []).append(str(message))
+
+    def not_yours(self, field_name: str) -> None:
+        """A node outside the user's jurisdiction: answered as 404, like one that is not there."""
+        self.add(field_name, _("This jurisdiction is not one of yours."))
+        self.status = 404
+
+    def run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Call a validator; its DomainError's field errors join these, and None is returned."""
+        try:
+            return fn(*args, **kwargs)
+        except DomainError as exc:
+            for f, msgs in exc.errors.items():
+                self.errors.setdefault(f, []).extend(msgs)
+            return None
+
+    def merge(self, exc: DomainError, prefix: str) -> None:
+        """A nested record's errors under `prefix` (`prefix.field`, or `prefix` for __all__)."""
+        for f, msgs in exc.errors.items():
+            name = prefix if f == "__all__" else f"{prefix}.{f}"
+            self.errors.setdefault(name, []).extend(msgs)
+
+    def raise_if_any(self) -> None:
+        if self.errors:
+            first = next(iter(self.errors.values()))[0]
+            raise DomainError(first, errors=self.errors, status=self.status)

@@ -20,13 +20,19 @@ from django.utils.translation import gettext as _
 
 from fangyi.core import access
 from fangyi.core.audit import audit_record, created, diff, snapshot
-from fangyi.core.errors import Conflict, DomainError, Forbidden, NotFound, client_id_taken
+from fangyi.core.errors import (
+    Conflict,
+    DomainError,
+    FieldErrors,
+    Forbidden,
+    NotFound,
+    client_id_taken,
+)
 from fangyi.core.models import Node, Role, User
 from fangyi.core.photos import photo_discard, photos_store
 from fangyi.core.selectors import nearest_workers
 from fangyi.core.validators import check_length
 from fangyi.people.models import Person
-from fangyi.people.services import _Errors
 
 from .models import EnforcementPhoto, EnforcementRecord, LegalBasis, Measure
 
@@ -166,7 +172,7 @@ def _replay(actor: User, client_id, data: EnforcementInput) -> EnforcementRecord
 def _check(actor: User, data: EnforcementInput, now: dt.datetime) -> dict[str, Any]:
     """Everything about a submission that can be wrong, every field error at once. Returns
     the cleaned values."""
-    e = _Errors()
+    e = FieldErrors()
     out: dict[str, Any] = {}
     tip, person = data.tip, data.person
     if tip is None and person is None:
@@ -363,7 +369,7 @@ def _basis_clean(data: dict[str, Any]) -> dict[str, Any]:
     from django.core.exceptions import ValidationError
     from django.core.validators import URLValidator
 
-    e = _Errors()
+    e = FieldErrors()
     out: dict[str, Any] = {}
     out["title"] = e.run(check_length, data.get("title", ""), "title", 200, required=True) or ""
     out["issuer"] = e.run(check_length, data.get("issuer", ""), "issuer", 100) or ""

@@ -24,11 +24,18 @@ from django.utils.translation import gettext as _
 
 from fangyi.core import access
 from fangyi.core.audit import audit_record, created, diff, snapshot
-from fangyi.core.errors import Conflict, DomainError, Forbidden, NotFound, client_id_taken
+from fangyi.core.errors import (
+    Conflict,
+    DomainError,
+    FieldErrors,
+    Forbidden,
+    NotFound,
+    client_id_taken,
+)
 from fangyi.core.models import Role, User
 from fangyi.core.validators import check_length, normalize_phone, parse_resident_id
 from fangyi.people.models import IdType, Person, PlaceKind
-from fangyi.people.services import _Errors, normalize_name
+from fangyi.people.services import normalize_name
 
 from .models import GuestReport, GuestSettings, GuestStatus
 
@@ -104,7 +111,7 @@ def guest_flag(
 # --- input ---------------------------------------------------------------------------------------
 
 
-def _date(e: _Errors, value: Any, name: str, *, required: bool) -> dt.date | None:
+def _date(e: FieldErrors, value: Any, name: str, *, required: bool) -> dt.date | None:
     if value is None or value == "":
         if required:
             e.add(name, _("This date is required."))
@@ -122,7 +129,7 @@ def _date(e: _Errors, value: Any, name: str, *, required: bool) -> dt.date | Non
 
 def report_clean(data: dict[str, Any], *, today: dt.date) -> dict[str, Any]:
     """Validate and normalise a guest as typed; DomainError naming every wrong field."""
-    e = _Errors()
+    e = FieldErrors()
     out: dict[str, Any] = {}
     out["name"] = e.run(check_length, data.get("name") or "", "name", 50, required=True) or ""
     id_type = (data.get("id_type") or IdType.RESIDENT).strip()
@@ -531,7 +538,7 @@ def guest_clear(*, actor: User, report: GuestReport, reason: str) -> GuestReport
 
 def guest_settings_update(*, actor: User, data: dict[str, Any]) -> GuestSettings:
     access.require(actor, "guest.configure")
-    e = _Errors()
+    e = FieldErrors()
     values = {}
     for name, low, high in (("retention_days", 1, 365), ("confirm_hours", 1, 168)):
         raw = data.get(name)

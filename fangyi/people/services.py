@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -20,7 +20,7 @@ from pypinyin import lazy_pinyin
 from fangyi.core import access
 from fangyi.core.audit import audit_entry, audit_record, created, current_ip, diff, snapshot
 from fangyi.core.bulk import insert_many
-from fangyi.core.errors import Conflict, DomainError, NotFound
+from fangyi.core.errors import Conflict, DomainError, FieldErrors, NotFound
 from fangyi.core.models import AuditEntry, Node, User
 from fangyi.core.validators import (
     check_length,
@@ -124,35 +124,6 @@ def _digits_rev(value: str) -> str:
 # validation
 
 
-class _Errors:
-    """Collects every field error of one submission, so the user fixes them all at once."""
-
-    def __init__(self) -> None:
-        self.errors: dict[str, list[str]] = {}
-        self.status = 400
-
-    def not_yours(self, field_name: str) -> None:
-        """A node outside the user's jurisdiction: answered as 404, like one that is not there."""
-        self.add(field_name, _("This jurisdiction is not one of yours."))
-        self.status = 404
-
-    def run(self, fn: Callable[..., Any], *args, **kwargs) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except DomainError as exc:
-            for f, msgs in exc.errors.items():
-                self.errors.setdefault(f, []).extend(msgs)
-            return None
-
-    def add(self, field_name: str, message: str) -> None:
-        self.errors.setdefault(field_name, []).append(message)
-
-    def raise_if_any(self) -> None:
-        if self.errors:
-            first = next(iter(self.errors.values()))[0]
-            raise DomainError(first, errors=self.errors, status=self.status)
-
-
 @dataclass
 class PersonInput:
     name: str
@@ -190,7 +161,7 @@ def person_clean(
 
     `today` lets a bulk caller look the date up once instead of once per row."""
     today = today or timezone.localdate()
-    e = _Errors()
+    e = FieldErrors()
     data.name = e.run(check_length, data.name, "name", 50, required=True) or ""
     data.relation = e.run(check_length, data.relation, "relation", 20) or ""
     data.notes = e.run(check_length, data.notes, "notes", 2000) or ""
@@ -635,7 +606,7 @@ HOUSEHOLD_FIELDS = ["node", "address", "notes"]
 def _household_clean(
     actor: User | None, node: Node | None, address: str, notes: str, scoped: bool = True
 ) -> tuple[Node, str, str]:
-    e = _Errors()
+    e = FieldErrors()
     address = e.run(check_length, address, "address", 200, required=True) or ""
     notes = e.run(check_length, notes, "notes", 2000) or ""
     if node is None:
@@ -764,7 +735,7 @@ CAPACITY_KINDS = {PlaceKind.DESIGNATED_HOTEL, PlaceKind.QUARANTINE_SITE}
 
 
 def _place_apply(actor: User | None, place: Place, data: dict[str, Any]) -> None:
-    e = _Errors()
+    e = FieldErrors()
     place.kind = data.get("kind") or ""
     if place.kind not in PlaceKind.values:
         e.add("kind", _("Unknown kind of place."))

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from fangyi.core import access
 from fangyi.core.audit import audit_entry, audit_record, created, snapshot
 from fangyi.core.bulk import insert_many
-from fangyi.core.errors import Conflict, DomainError, NotFound
+from fangyi.core.errors import Conflict, DomainError, FieldErrors, NotFound
 from fangyi.core.models import AuditEntry, Node, NodeKind, Role, User, subtree_q
 from fangyi.core.selectors import nearest_workers
 from fangyi.core.validators import check_length
@@ -56,34 +56,6 @@ VISIT_FIELDS = [
 ]
 
 
-class _Errors:
-    """Collects every field error of one submission, so the user fixes them all at once."""
-
-    def __init__(self) -> None:
-        self.errors: dict[str, list[str]] = {}
-
-    def add(self, field: str, message: str) -> None:
-        self.errors.setdefault(field, []).append(str(message))
-
-    def run(self, fn, *args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except DomainError as exc:
-            for f, msgs in exc.errors.items():
-                self.errors.setdefault(f, []).extend(msgs)
-            return None
-
-    def merge(self, exc: DomainError, prefix: str) -> None:
-        for f, msgs in exc.errors.items():
-            name = prefix if f == "__all__" else f"{prefix}.{f}"
-            self.errors.setdefault(name, []).extend(msgs)
-
-    def raise_if_any(self) -> None:
-        if self.errors:
-            first = next(iter(self.errors.values()))[0]
-            raise DomainError(first, errors=self.errors)
-
-
 # ---------------------------------------------------------------------------------------------
 # sweeps
 
@@ -117,7 +89,7 @@ def sweep_open(
     if scoped or actor is not None:
         access.require(actor, "sweep.manage")
     today = timezone.localdate()
-    e = _Errors()
+    e = FieldErrors()
     if node is None:
         e.add("node", _("Choose the jurisdiction to sweep."))
     elif scoped and not access.path_visible(actor, node.path):
@@ -317,7 +289,7 @@ def visit_changes(visit: DoorVisit) -> dict[str, list[Any]]:
     return created(values)
 
 
-def _coordinate(value: Any, field: str, limit: int, e: _Errors) -> Decimal | None:
+def _coordinate(value: Any, field: str, limit: int, e: FieldErrors) -> Decimal | None:
     if value is None or value == "":
         return None
     try:
@@ -377,7 +349,7 @@ def door_visit_record(
         raise Conflict(_("This sweep is closed: no more visits can be recorded."))
 
     now = timezone.now()
-    e = _Errors()
+    e = FieldErrors()
     if outcome not in OUTCOMES:
         e.add(
             "outcome",

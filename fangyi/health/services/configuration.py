@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 
 from fangyi.core import access
 from fangyi.core.audit import audit_record, created, diff, snapshot
+from fangyi.core.errors import FieldErrors
 from fangyi.core.models import User
-from fangyi.people.services import _Errors
 
 from ..models import (
     RiskArea,
@@ -46,7 +46,7 @@ def _plain_snapshot(obj, fields) -> dict[str, Any]:
 
 
 def _area_apply(area: RiskArea, data: dict[str, Any]) -> None:
-    e = _Errors()
+    e = FieldErrors()
     area.name = _text(e, data.get("name"), "name", 50, required=True)
     area.aliases = _text(e, data.get("aliases"), "aliases", 300)
     area.notes = _text(e, data.get("notes"), "notes", 2000)
@@ -105,7 +105,7 @@ def risk_area_delete(*, actor: User, area: RiskArea) -> None:
 
 
 def _symptom_apply(symptom: Symptom, data: dict[str, Any]) -> None:
-    e = _Errors()
+    e = FieldErrors()
     code = _text(e, data.get("code"), "code", 30, required=True).lower()
     if code and not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", code):
         e.add("code", _("A code has lower-case letters, digits, - and _ only."))
@@ -163,7 +163,7 @@ def settings_update(*, actor: User, data: dict[str, Any]) -> RiskSettings:
     access.require(actor, "risk.configure")
     settings = RiskSettings.current()
     before = _plain_snapshot(settings, SETTINGS_FIELDS)
-    e = _Errors()
+    e = FieldErrors()
     for name, (low, high) in SETTINGS_LIMITS.items():
         value = data.get(name, getattr(settings, name))
         try:

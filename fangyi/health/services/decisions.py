@@ -13,11 +13,11 @@ from fangyi.core import access
 from fangyi.core.audit import audit_record, created, snapshot
 from fangyi.core.errors import (
     Conflict,
+    FieldErrors,
     client_id_taken,
 )
 from fangyi.core.models import User
 from fangyi.people.models import Person, Place
-from fangyi.people.services import _Errors
 
 from ..models import (
     Decision,
@@ -66,7 +66,7 @@ def decision_make(
             raise client_id_taken()
         return done
     _visible_person(actor, person)
-    e = _Errors()
+    e = FieldErrors()
     if outcome not in OUTCOMES:
         e.add("outcome", _("Choose a decision."))
     if declaration is not None:

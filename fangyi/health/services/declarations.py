@@ -17,13 +17,13 @@ from fangyi.core.audit import audit_record, created, diff, snapshot
 from fangyi.core.errors import (
     Conflict,
     DomainError,
+    FieldErrors,
     NotFound,
     client_id_taken,
 )
 from fangyi.core.models import User
 from fangyi.core.validators import check_length
 from fangyi.people.models import Person
-from fangyi.people.services import _Errors
 
 from ..models import (
     Declaration,
@@ -81,7 +81,7 @@ def _temperature(value: Any) -> Decimal | None:
     return number.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
-def _date_field(e: _Errors, value: Any, name: str, *, required: bool) -> dt.date | None:
+def _date_field(e: FieldErrors, value: Any, name: str, *, required: bool) -> dt.date | None:
     if value is None or value == "":
         if required:
             e.add(name, _("This date is required."))
@@ -95,7 +95,7 @@ def _date_field(e: _Errors, value: Any, name: str, *, required: bool) -> dt.date
     return day
 
 
-def _text(e: _Errors, value: Any, name: str, maximum: int, *, required: bool = False) -> str:
+def _text(e: FieldErrors, value: Any, name: str, maximum: int, *, required: bool = False) -> str:
     if not value and not required:
         return ""
     if value is not None and not isinstance(value, str):
@@ -114,7 +114,7 @@ def declaration_clean(
     (that is how they are stored)."""
     today = today or timezone.localdate()
     config = config if config is not None else rules_config()
-    e = _Errors()
+    e = FieldErrors()
 
     declared_on = _date_field(e, data.declared_on, "declared_on", required=False) or today
     if declared_on > today:
