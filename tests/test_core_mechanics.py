@@ -52,3 +52,146 @@ def test_a_nested_record_s_errors_are_named_under_its_prefix():
         DomainError("Bad.", errors={"__all__": ["Bad."], "date": ["Enter a date."]}), "visits.0"
     )
     assert e.errors == {"visits.0": ["Bad."], "visits.0.date": ["Enter a date."]}
+
+
+# --- one client_id replay (core.idempotency) -------------------------------------------------
+
+import uuid  # noqa: E402
+
+from django.db import IntegrityError  # noqa: E402
+
+from fangyi.core.idempotency import create_once, replay  # noqa: E402
+from fangyi.health.models import Declaration  # noqa: E402
+from fangyi.health.services import DeclarationInput, declaration_record  # noqa: E402
+from fangyi.health.services import declarations as declarations_module  # noqa: E402
+from fangyi.people.models import Household  # noqa: E402
+
+
+def test_no_client_id_is_no_replay(jiwu):
+    assert replay(Household, None, lambda h: True) is None
+
+
+def test_a_repeat_gets_the_stored_record_and_a_foreign_one_is_refused(jiwu):
+    key = uuid.uuid4()
+    stored = Household.objects.create(node=jiwu, address="1 Road", client_id=key)
+    assert replay(Household, key, lambda h: h.node_id == jiwu.pk) == stored
+    with pytest.raises(DomainError) as exc:
+        replay(Household, key, lambda h: False)
+    assert exc.value.status == 409 and set(exc.value.errors) == {"client_id"}
+
+
+def test_a_concurrent_retry_that_loses_the_insert_gets_the_winner(jiwu):
+    key = uuid.uuid4()
+    winner = Household.objects.create(node=jiwu, address="1 Road", client_id=key)
+    got = create_once(
+        Household,
+        key,
+        lambda h: True,
+        lambda: Household.objects.create(node=jiwu, address="1 Road", client_id=key),
+    )
+    assert got == winner
+    assert Household.objects.filter(client_id=key).count() == 1
+    # the savepoint rolled back the failed insert only: the transaction goes on
+    assert Household.objects.filter(address="1 Road").count() == 1
+
+
+def test_a_concurrent_retry_whose_winner_is_not_the_caller_s_is_refused(jiwu):
+    key = uuid.uuid4()
+    Household.objects.create(node=jiwu, address="1 Road", client_id=key)
+    with pytest.raises(DomainError):
+        create_once(
+            Household,
+            key,
+            lambda h: False,
+            lambda: Household.objects.create(node=jiwu, address="2 Road", client_id=key),
+        )
+    assert not Household.objects.filter(address="2 Road").exists()
+
+
+def test_an_integrity_error_that_is_not_a_race_is_raised(jiwu):
+    def write():
+        raise IntegrityError("another constraint")
+
+    with pytest.raises(IntegrityError):
+        create_once(Household, uuid.uuid4(), lambda h: True, write)
+
+
+def _race(monkeypatch):
+    """The retry's first look finds nothing (the other request has not committed yet)."""
+    monkeypatch.setattr(declarations_module, "replay", lambda *a, **k: None)
+
+
+def test_a_declaration_sent_twice_at_once_is_stored_once(officer, jiwu_person, monkeypatch):
+    key = uuid.uuid4()
+    first = declaration_record(
+        actor=officer,
+        person=jiwu_person,
+        data=DeclarationInput(temperature="36.5", temperature_method="ear"),
+        client_id=key,
+    )
+    _race(monkeypatch)
+    again = declaration_record(
+        actor=officer,
+        person=jiwu_person,
+        data=DeclarationInput(temperature="36.5", temperature_method="ear"),
+        client_id=key,
+    )
+    assert again == first
+    assert Declaration.objects.filter(person=jiwu_person).count() == 1
+
+
+def test_a_racing_declaration_for_another_person_is_refused_and_stores_nothing(
+    officer, jiwu_person, jiwu_household, monkeypatch
+):
+    other = jiwu_household.members.exclude(pk=jiwu_person.pk).first()
+    assert other is not None
+    key = uuid.uuid4()
+    declaration_record(
+        actor=officer,
+        person=jiwu_person,
+        data=DeclarationInput(temperature="36.5", temperature_method="ear"),
+        client_id=key,
+    )
+    _race(monkeypatch)
+    with pytest.raises(DomainError) as exc:
+        declaration_record(
+            actor=officer,
+            person=other,
+            data=DeclarationInput(temperature="36.5", temperature_method="ear"),
+            client_id=key,
+        )
+    assert exc.value.errors == {"client_id": [exc.value.message]}
+    assert not Declaration.objects.filter(person=other).exists()
+
+
+# --- background work commits with the row it works on ----------------------------------------
+
+from django.db import transaction  # noqa: E402
+from django_tasks_db.models import DBTaskResult  # noqa: E402
+
+from fangyi.transfer import services as transfer_services  # noqa: E402
+from fangyi.transfer.models import ImportJob  # noqa: E402
+from tests.test_transfer import GOOD, xlsx_bytes  # noqa: E402
+
+
+class _RolledBack(Exception):
+    pass
+
+
+def test_an_import_s_task_is_stored_with_its_job_and_rolls_back_with_it(officer):
+    def upload():
+        return transfer_services.import_create(
+            actor=officer, filename="a.xlsx", data=xlsx_bytes(GOOD[:1]), enqueue=True
+        )
+
+    with pytest.raises(_RolledBack):
+        with transaction.atomic():
+            job = upload()
+            assert DBTaskResult.objects.filter(args_kwargs__args=[job.pk]).count() == 1
+            raise _RolledBack
+    assert not ImportJob.objects.exists()
+    assert not DBTaskResult.objects.exists()
+
+    job = upload()
+    task = DBTaskResult.objects.get()
+    assert task.task_path.endswith("import_run") and task.args_kwargs["args"] == [job.pk]

@@ -26,8 +26,8 @@ from fangyi.core.errors import (
     FieldErrors,
     Forbidden,
     NotFound,
-    client_id_taken,
 )
+from fangyi.core.idempotency import replay
 from fangyi.core.models import Node, Role, User
 from fangyi.core.photos import photo_discard, photos_store
 from fangyi.core.selectors import nearest_workers
@@ -154,19 +154,16 @@ def officer_choices(node: Node | None, actor: User) -> list[User]:
 def _replay(actor: User, client_id, data: EnforcementInput) -> EnforcementRecord | None:
     """The record a retry with the same client id already stored, else None; an id naming
     another record, or one outside the actor's jurisdiction, is refused."""
-    if client_id is None:
-        return None
-    done = EnforcementRecord.objects.filter(client_id=client_id).select_related("node").first()
-    if done is None:
-        return None
-    same = (
-        access.path_visible(actor, done.node.path)
-        and done.tip_id == (data.tip.pk if data.tip is not None else None)
-        and done.person_id == (data.person.pk if data.person is not None else None)
+    return replay(
+        EnforcementRecord,
+        client_id,
+        lambda done: (
+            access.path_visible(actor, done.node.path)
+            and done.tip_id == (data.tip.pk if data.tip is not None else None)
+            and done.person_id == (data.person.pk if data.person is not None else None)
+        ),
+        related=["node"],
     )
-    if not same:
-        raise client_id_taken()
-    return done
 
 
 def _check(actor: User, data: EnforcementInput, now: dt.datetime) -> dict[str, Any]:

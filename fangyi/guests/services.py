@@ -32,6 +32,7 @@ from fangyi.core.errors import (
     NotFound,
     client_id_taken,
 )
+from fangyi.core.idempotency import replay
 from fangyi.core.models import Role, User
 from fangyi.core.validators import check_length, normalize_phone, parse_resident_id
 from fangyi.people.models import IdType, Person, PlaceKind
@@ -194,9 +195,7 @@ def guest_report(
     one report and answers with it."""
     access.require(actor, "guest.report")
     hotel = hotel_of(actor)
-    if client_id and (done := GuestReport.objects.filter(client_id=client_id).first()):
-        if done.place_id != hotel.pk:
-            raise client_id_taken()
+    if (done := replay(GuestReport, client_id, lambda d: d.place_id == hotel.pk)) is not None:
         return done
     from fangyi.health.services import rules_config
 
@@ -231,11 +230,9 @@ def guest_report(
                 changes=_changes(report),
             )
     except IntegrityError:
-        done = GuestReport.objects.filter(client_id=client_id).first() if client_id else None
+        done = replay(GuestReport, client_id, lambda d: d.place_id == hotel.pk)
         if done is None:
             raise
-        if done.place_id != hotel.pk:
-            raise client_id_taken() from None
         return done
     return report
 

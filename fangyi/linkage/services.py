@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 
 from fangyi.core import access
 from fangyi.core.audit import audit_entry, audit_record, created, snapshot
-from fangyi.core.errors import Conflict, DomainError, Forbidden, NotFound, client_id_taken
+from fangyi.core.errors import Conflict, DomainError, Forbidden, NotFound
+from fangyi.core.idempotency import replay
 from fangyi.core.models import AuditEntry, Node, Role, User
 from fangyi.core.selectors import ancestor_paths
 from fangyi.core.validators import check_length
@@ -172,12 +173,16 @@ def support_request_create(
     refused door (whose household becomes the subject, the need filled in from the sweep and
     the door when empty). The target time comes from the configuration of the urgency."""
     access.require(actor, "support.request")
-    if client_id is not None:
-        done = SupportRequest.objects.filter(client_id=client_id).select_related("node").first()
-        if done is not None:
-            if done.requested_by_id != actor.pk or not access.path_visible(actor, done.node.path):
-                raise client_id_taken()
-            return done
+    done = replay(
+        SupportRequest,
+        client_id,
+        lambda done: (
+            done.requested_by_id == actor.pk and access.path_visible(actor, done.node.path)
+        ),
+        related=["node"],
+    )
+    if done is not None:
+        return done
 
     errors: dict[str, list[str]] = {}
 
@@ -252,13 +257,14 @@ def support_request_create(
                 node_path=node.path,
             )
     except IntegrityError:
-        if client_id is not None:
-            done = SupportRequest.objects.filter(client_id=client_id).first()
-            if done is not None:
-                if done.requested_by_id != actor.pk:
-                    raise client_id_taken() from None
-                return done
-        raise
+        done = replay(
+            SupportRequest,
+            client_id,
+            lambda done: done.requested_by_id == actor.pk,
+        )
+        if done is None:
+            raise
+        return done
     return request
 
 

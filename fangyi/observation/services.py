@@ -29,7 +29,8 @@ from django.utils.translation import gettext as _
 
 from fangyi.core import access
 from fangyi.core.audit import audit_record, diff, snapshot
-from fangyi.core.errors import Conflict, DomainError, NotFound, client_id_taken
+from fangyi.core.errors import Conflict, DomainError, NotFound
+from fangyi.core.idempotency import replay
 from fangyi.core.models import Role, User
 from fangyi.core.selectors import nearest_workers
 from fangyi.health.models import Decision, Outcome, RiskSettings, SelfReportLink, Symptom
@@ -97,14 +98,13 @@ def observation_start(
         access.require(actor, "observation.manage")
         if not access.path_visible(actor, person.node.path):
             raise DomainError(_("This person is not in your jurisdiction."), field="person")
-    if client_id:
-        existing = Observation.objects.filter(client_id=client_id).first()
-        if existing is not None:
-            if existing.person_id != person.pk or not access.path_visible(
-                actor, existing.node.path
-            ):
-                raise client_id_taken()
-            return existing
+    existing = replay(
+        Observation,
+        client_id,
+        lambda done: done.person_id == person.pk and access.path_visible(actor, done.node.path),
+    )
+    if existing is not None:
+        return existing
     if kind not in ObservationKind.values:
         raise DomainError(_("Choose where the observation happens."), field="kind")
     if kind == ObservationKind.PLACE and place is None:
@@ -397,14 +397,15 @@ def observation_transfer(
     Returns the new observation."""
     access.require(actor, "observation.manage")
     _require_scope(actor, observation)
-    if client_id:
-        existing = Observation.objects.filter(client_id=client_id).first()
-        if existing is not None:
-            if existing.person_id != observation.person_id or not access.path_visible(
-                actor, existing.node.path
-            ):
-                raise client_id_taken()
-            return existing
+    existing = replay(
+        Observation,
+        client_id,
+        lambda done: (
+            done.person_id == observation.person_id and access.path_visible(actor, done.node.path)
+        ),
+    )
+    if existing is not None:
+        return existing
     _require_active(observation)
     note = _note(note)
     if kind not in ObservationKind.values:
@@ -820,12 +821,9 @@ def followup_record(
     symptoms, notes. A fever (at or above the configured threshold) or a symptom raises an
     alert for health staff proposing the fever clinic. The same client_id twice stores once."""
     access.require(actor, "followup.record")
-    if client_id:
-        existing = FollowUp.objects.filter(client_id=client_id).first()
-        if existing is not None:
-            if existing.pk != followup.pk:
-                raise client_id_taken()
-            return existing
+    existing = replay(FollowUp, client_id, lambda done: done.pk == followup.pk)
+    if existing is not None:
+        return existing
     observation = followup.observation
     _require_scope(actor, observation)
     settings = RiskSettings.current()

@@ -21,6 +21,7 @@ from fangyi.core import access
 from fangyi.core.audit import audit_entry, audit_record, created, current_ip, diff, snapshot
 from fangyi.core.bulk import insert_many
 from fangyi.core.errors import Conflict, DomainError, FieldErrors, NotFound
+from fangyi.core.idempotency import replay
 from fangyi.core.models import AuditEntry, Node, User
 from fangyi.core.validators import (
     check_length,
@@ -629,9 +630,13 @@ def household_create(
     client_id: uuid.UUID | None = None,
 ) -> Household:
     access.require(actor, "household.edit")
-    if client_id and (done := Household.objects.filter(client_id=client_id).first()):
-        if not access.path_visible(actor, done.node.path):
-            raise NotFound(_("No such household."))
+    done = replay(
+        Household,
+        client_id,
+        lambda done: access.path_visible(actor, done.node.path),
+        refuse=lambda: NotFound(_("No such household.")),
+    )
+    if done is not None:
         return done
     node, address, notes = _household_clean(actor, node, address, notes)
     household = Household.objects.create(

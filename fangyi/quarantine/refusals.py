@@ -24,7 +24,8 @@ from django.utils.translation import ngettext
 
 from fangyi.core import access
 from fangyi.core.audit import access_record, audit_record, created, snapshot
-from fangyi.core.errors import Conflict, DomainError, NotFound, client_id_taken
+from fangyi.core.errors import Conflict, DomainError, NotFound
+from fangyi.core.idempotency import replay
 from fangyi.core.models import Role, User
 from fangyi.core.validators import check_length
 
@@ -138,14 +139,7 @@ def attempts_of(refusal: Refusal) -> list[Persuasion]:
 
 def _replay(model, actor: User, client_id: uuid.UUID | None, visible) -> Any:
     """The record a retried client_id stored, if it is the actor's and still visible to him."""
-    if client_id is None:
-        return None
-    done = model.objects.filter(client_id=client_id).first()
-    if done is None:
-        return None
-    if done.by_id != actor.pk or not visible(done):
-        raise client_id_taken()
-    return done
+    return replay(model, client_id, lambda done: done.by_id == actor.pk and visible(done))
 
 
 def _check_open(refusal: Refusal) -> None:

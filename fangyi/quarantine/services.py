@@ -27,7 +27,8 @@ from django.utils.translation import gettext as _
 
 from fangyi.core import access
 from fangyi.core.audit import audit_record
-from fangyi.core.errors import Conflict, DomainError, NotFound, client_id_taken
+from fangyi.core.errors import Conflict, DomainError, NotFound
+from fangyi.core.idempotency import replay
 from fangyi.core.models import Node, Role, User
 from fangyi.people.models import Person, Place
 
@@ -353,14 +354,11 @@ def _snapshot(p: Placement) -> dict:
 
 
 def _replay(client_id, person: Person, actor: User | None, check: bool) -> Placement | None:
-    if not client_id:
-        return None
-    existing = Placement.objects.filter(client_id=client_id).first()
-    if existing is None:
-        return None
-    if existing.person_id != person.pk or (check and not placement_visible(actor, existing)):
-        raise client_id_taken()
-    return existing
+    return replay(
+        Placement,
+        client_id,
+        lambda done: done.person_id == person.pk and (not check or placement_visible(actor, done)),
+    )
 
 
 def _require_person(actor: User, person: Person) -> None:
@@ -480,8 +478,9 @@ def _take_bed(
             continue
         except IntegrityError:
             # The same client id stored meanwhile, or the bed taken under us: look again.
-            if client_id and Placement.objects.filter(client_id=client_id).exists():
-                return Placement.objects.get(client_id=client_id)
+            done = replay(Placement, client_id, lambda done: done.person_id == person.pk)
+            if done is not None:
+                return done
             continue
     raise Conflict(_("Too many requests for this site at once: try again."), field="site")
 

@@ -18,6 +18,7 @@ from fangyi.core import access
 from fangyi.core.audit import audit_entry, audit_record, created, snapshot
 from fangyi.core.bulk import insert_many
 from fangyi.core.errors import Conflict, DomainError, FieldErrors, NotFound
+from fangyi.core.idempotency import replay
 from fangyi.core.models import AuditEntry, Node, NodeKind, Role, User, subtree_q
 from fangyi.core.selectors import nearest_workers
 from fangyi.core.validators import check_length
@@ -306,6 +307,12 @@ def _coordinate(value: Any, field: str, limit: int, e: FieldErrors) -> Decimal |
     return number.quantize(Decimal("0.000001"))
 
 
+def _another_household() -> Conflict:
+    return Conflict(
+        _("This submission was already stored for another household."), field="client_id"
+    )
+
+
 def _declaration_key(client_id: uuid.UUID | None, person: Person) -> uuid.UUID | None:
     """A retried visit re-sends its declarations: each gets an id derived from the visit's."""
     if client_id is None:
@@ -335,15 +342,13 @@ def door_visit_record(
     access.require(actor, "visit.record")
     if not access.path_visible(actor, assignment.node.path):
         raise NotFound(_("No such household in this sweep."))
-    if client_id is not None:
-        done = DoorVisit.objects.filter(client_id=client_id).first()
-        if done is not None:
-            if done.assignment_id != assignment.pk:
-                raise Conflict(
-                    _("This submission was already stored for another household."),
-                    field="client_id",
-                )
-            return done
+
+    def same_door(done: DoorVisit) -> bool:
+        return done.assignment_id == assignment.pk
+
+    done = replay(DoorVisit, client_id, same_door, refuse=_another_household)
+    if done is not None:
+        return done
     sweep = assignment.sweep
     if sweep.status != SweepStatus.OPEN:
         raise Conflict(_("This sweep is closed: no more visits can be recorded."))
@@ -483,11 +488,10 @@ def door_visit_record(
             )
     except IntegrityError:
         # The same client_id sent twice at once: the first one won.
-        if client_id is not None:
-            done = DoorVisit.objects.filter(client_id=client_id, assignment=assignment).first()
-            if done is not None:
-                return done
-        raise
+        done = replay(DoorVisit, client_id, same_door, refuse=_another_household)
+        if done is None:
+            raise
+        return done
     return visit
 
 

@@ -28,7 +28,8 @@ from django.utils.translation import gettext as _
 
 from fangyi.core import access
 from fangyi.core.audit import audit_record, created
-from fangyi.core.errors import Conflict, DomainError, Forbidden, NotFound, client_id_taken
+from fangyi.core.errors import Conflict, DomainError, Forbidden, NotFound
+from fangyi.core.idempotency import replay
 from fangyi.core.models import Node, NodeKind, User
 from fangyi.core.photos import photo_discard, photos_store
 from fangyi.core.selectors import nearest_workers
@@ -278,19 +279,18 @@ def throttle_check(sender: str) -> None:
 
 
 def _replay(client_id, check) -> Tip | None:
-    if not client_id:
-        return None
-    done = Tip.objects.filter(client_id=client_id).select_related("node", "category").first()
-    if done is not None and not check(done):
-        raise client_id_taken()
-    return done
+    return replay(Tip, client_id, check, related=["node", "category"])
 
 
 def tip_submit_public(*, data: TipInput, ip: str | None, client_id: uuid.UUID | None = None) -> Tip:
     """A resident's tip from the public page or API: no account, rate-limited per address.
     The same client_id twice from the same address stores one tip."""
     sender = sender_of(ip)
-    done = _replay(client_id, lambda t: t.source == TipSource.PUBLIC and t.sender == sender)
+
+    def same(t: Tip) -> bool:
+        return t.source == TipSource.PUBLIC and t.sender == sender
+
+    done = _replay(client_id, same)
     if done is not None:
         return done
     throttle_check(sender)
@@ -304,6 +304,7 @@ def tip_submit_public(*, data: TipInput, ip: str | None, client_id: uuid.UUID | 
         source=TipSource.PUBLIC,
         sender=sender,
         client_id=client_id,
+        same=same,
     )
 
 
@@ -318,7 +319,11 @@ def tip_record(
     city system through Open311 (its token's user is the actor). The place must be inside the
     actor's jurisdiction."""
     access.require(actor, "tip.record")
-    done = _replay(client_id, lambda t: access.path_visible(actor, t.node.path))
+
+    def same(t: Tip) -> bool:
+        return access.path_visible(actor, t.node.path)
+
+    done = _replay(client_id, same)
     if done is not None:
         return done
     if source not in STAFF_SOURCES:
@@ -336,10 +341,11 @@ def tip_record(
         source=source,
         sender="",
         client_id=client_id,
+        same=same,
     )
 
 
-def _create(*, actor, data: TipInput, node, household, source, sender, client_id) -> Tip:
+def _create(*, actor, data: TipInput, node, household, source, sender, client_id, same) -> Tip:
     now = timezone.now()
     category = data.category
     for _attempt in range(5):
@@ -399,8 +405,9 @@ def _create(*, actor, data: TipInput, node, household, source, sender, client_id
                 )
             return tip
         except IntegrityError:
-            if client_id and Tip.objects.filter(client_id=client_id).exists():
-                raise client_id_taken() from None
+            # The same submission stored meanwhile (a concurrent retry): answer with it.
+            if (done := _replay(client_id, same)) is not None:
+                return done
             continue  # a tracking code collided: draw another
     raise DomainError(_("Could not store the tip; please try again."))
 
@@ -584,12 +591,13 @@ def tip_visit_record(
     """One visit on the tip: who, when, what was found and done, photos. The first visit on a
     tip not yet worked moves it to "in progress"; a tip is visited as often as needed."""
     access.require(actor, "tip.handle")
-    if client_id:
-        done = TipVisit.objects.filter(client_id=client_id).select_related("tip__node").first()
-        if done is not None:
-            if done.tip_id != tip.pk or not access.path_visible(actor, done.tip.node.path):
-                raise client_id_taken()
-            return done
+
+    def same_visit(done: TipVisit) -> bool:
+        return done.tip_id == tip.pk and access.path_visible(actor, done.tip.node.path)
+
+    done = replay(TipVisit, client_id, same_visit, related=["tip__node"])
+    if done is not None:
+        return done
     guard(actor, tip, "visit")
     errors: dict[str, list[str]] = {}
 
@@ -655,8 +663,9 @@ def tip_visit_record(
             )
     except IntegrityError:
         photo_discard(stored)
-        if client_id and TipVisit.objects.filter(client_id=client_id).exists():
-            raise client_id_taken() from None
+        # The same visit stored meanwhile (a concurrent retry): answer with it.
+        if (done := replay(TipVisit, client_id, same_visit, related=["tip__node"])) is not None:
+            return done
         raise
     except BaseException:
         photo_discard(stored)

@@ -14,8 +14,8 @@ from fangyi.core.audit import audit_record, created, snapshot
 from fangyi.core.errors import (
     Conflict,
     FieldErrors,
-    client_id_taken,
 )
+from fangyi.core.idempotency import replay
 from fangyi.core.models import User
 from fangyi.people.models import Person, Place
 
@@ -61,9 +61,12 @@ def decision_make(
     configured days; centralised observation needs a quarantine point or designated hotel
     the actor can see. A person already under observation to a later date keeps it."""
     access.require(actor, "decision.make")
-    if client_id and (done := Decision.objects.filter(client_id=client_id).first()):
-        if done.person_id != person.pk or not access.path_visible(actor, done.node.path):
-            raise client_id_taken()
+    done = replay(
+        Decision,
+        client_id,
+        lambda done: done.person_id == person.pk and access.path_visible(actor, done.node.path),
+    )
+    if done is not None:
         return done
     _visible_person(actor, person)
     e = FieldErrors()

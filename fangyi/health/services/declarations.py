@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,6 +22,7 @@ from fangyi.core.errors import (
     NotFound,
     client_id_taken,
 )
+from fangyi.core.idempotency import create_once, replay
 from fangyi.core.models import User
 from fangyi.core.validators import check_length
 from fangyi.people.models import Person
@@ -259,6 +261,11 @@ def _check_visit(person: Person, visit) -> None:
         )
 
 
+def _insert(decl: Declaration) -> Declaration:
+    decl.save()
+    return decl
+
+
 def _store(
     *,
     actor: User | None,
@@ -268,7 +275,11 @@ def _store(
     source: str,
     client_id: uuid.UUID | None,
     config: RulesConfig,
+    same: Callable[[Declaration], bool],
+    refuse: Callable[[], DomainError] = client_id_taken,
 ) -> Declaration:
+    """Evaluate and insert; a concurrent retry of the same client id gets the stored one
+    (if `same` accepts it)."""
     proposal = _evaluate(data, config)
     now = timezone.now()
     pending = source == DeclarationSource.SELF
@@ -295,15 +306,9 @@ def _store(
         confirmed_at=None if pending else now,
         client_id=client_id,
     )
-    try:
-        with transaction.atomic():
-            decl.save()
-    except IntegrityError:
-        # The same submission landed in between: hand back the stored one.
-        done = Declaration.objects.filter(client_id=client_id).first() if client_id else None
-        if done is None:
-            raise
-        return done
+    stored = create_once(Declaration, client_id, same, lambda: _insert(decl), refuse=refuse)
+    if stored is not decl:
+        return stored  # the same submission landed in between: hand back the stored one
     audit_record(
         actor,
         "fangyi.declaration.created",
@@ -330,9 +335,11 @@ def declaration_record(
     not exist); with a `visit`, the person must be a member of the visited household. The
     same `client_id` twice stores one declaration and answers with it."""
     access.require(actor, "declaration.record")
-    if client_id and (done := Declaration.objects.filter(client_id=client_id).first()):
-        if done.person_id != person.pk or not access.path_visible(actor, done.node.path):
-            raise client_id_taken()
+
+    def same(done: Declaration) -> bool:
+        return done.person_id == person.pk and access.path_visible(actor, done.node.path)
+
+    if (done := replay(Declaration, client_id, same)) is not None:
         return done
     if source not in SOURCES:
         raise DomainError(_("Unknown source."), field="source")
@@ -348,6 +355,7 @@ def declaration_record(
         source=source,
         client_id=client_id,
         config=config,
+        same=same,
     )
 
 

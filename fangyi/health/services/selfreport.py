@@ -17,6 +17,7 @@ from fangyi.core.audit import audit_record
 from fangyi.core.errors import (
     NotFound,
 )
+from fangyi.core.idempotency import replay
 from fangyi.core.models import User
 from fangyi.people.models import Person
 
@@ -88,9 +89,14 @@ def selfreport_declare(
 ) -> Declaration:
     """A resident's own declaration through their link: stored PENDING (source "self") for a
     worker to confirm. The link is the authority; there is no user."""
-    if client_id and (done := Declaration.objects.filter(client_id=client_id).first()):
-        if done.person_id != link.person_id:
-            raise NotFound(_("No such declaration."))
+
+    def same(done: Declaration) -> bool:
+        return done.person_id == link.person_id
+
+    def refuse() -> NotFound:
+        return NotFound(_("No such declaration."))
+
+    if (done := replay(Declaration, client_id, same, refuse=refuse)) is not None:
         return done
     config = rules_config()
     declaration_clean(data, config=config)
@@ -102,6 +108,8 @@ def selfreport_declare(
         source=DeclarationSource.SELF,
         client_id=client_id,
         config=config,
+        same=same,
+        refuse=refuse,
     )
 
 
