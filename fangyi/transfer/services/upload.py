@@ -7,13 +7,14 @@ import uuid
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
 from fangyi.core import access
 from fangyi.core.audit import audit_record
 from fangyi.core.errors import DomainError, NotFound
+from fangyi.core.idempotency import replay
 from fangyi.core.models import Node, User
 
 from .. import sheets
@@ -67,13 +68,17 @@ def import_create(
     an oversized or unreadable file, or missing headers raise DomainError on `file` and store
     nothing."""
     access.require(actor, "import.run")
-    if client_id is not None:
-        # The same upload sent twice (a double tap, a retried request): one job.
-        done = ImportJob.objects.filter(client_id=client_id).first()
-        if done is not None:
-            if done.created_by_id != actor.pk:
-                raise NotFound(_("No such import."))
-            return done
+
+    # The same upload sent twice (a double tap, a retried request): one job.
+    def same(done: ImportJob) -> bool:
+        return done.created_by_id == actor.pk
+
+    def refuse() -> NotFound:
+        return NotFound(_("No such import."))
+
+    done = replay(ImportJob, client_id, same, refuse=refuse)
+    if done is not None:
+        return done
     filename = (Path(filename or "").name or "sheet")[:200]
     fmt = sheets.fmt_of(filename)
     if fmt is None:
@@ -123,11 +128,21 @@ def import_create(
                     **({"sweep": [None, sweep.pk]} if sweep is not None else {}),
                 },
             )
+            if enqueue:
+                from ..tasks import import_run  # tasks imports this module
+
+                # Inside the block: django-tasks-db stores the task as a row of this
+                # transaction, so the job and its task commit together or not at all
+                # (docs/decisions.md, "Background work is enqueued inside the transaction").
+                import_run.enqueue(job.pk)
+    except IntegrityError:
+        path.unlink(missing_ok=True)
+        # The same upload sent twice at once: the first one's job answers.
+        done = replay(ImportJob, client_id, same, refuse=refuse)
+        if done is None:
+            raise
+        return done
     except Exception:
         path.unlink(missing_ok=True)
         raise
-    if enqueue:
-        from ..tasks import import_run
-
-        import_run.enqueue(job.pk)
     return job
