@@ -195,3 +195,20 @@ def test_an_import_s_task_is_stored_with_its_job_and_rolls_back_with_it(officer)
     job = upload()
     task = DBTaskResult.objects.get()
     assert task.task_path.endswith("import_run") and task.args_kwargs["args"] == [job.pk]
+
+
+def test_an_import_whose_task_cannot_be_queued_stores_no_orphan_job(officer, monkeypatch):
+    from fangyi.transfer import tasks
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("queue down")
+
+    class Unqueueable:
+        enqueue = staticmethod(broken)
+
+    monkeypatch.setattr(tasks, "import_run", Unqueueable)
+    with pytest.raises(RuntimeError):
+        transfer_services.import_create(
+            actor=officer, filename="a.xlsx", data=xlsx_bytes(GOOD[:1]), enqueue=True
+        )
+    assert not ImportJob.objects.exists()
