@@ -456,6 +456,33 @@ def test_placing_through_the_form(health, traveller, hubei, hotel_site):
     assert response.status_code == 302 and response.url == f"/placements/{p.pk}/"
 
 
+def test_the_form_says_where_a_placement_comes_from_as_the_api_does(
+    health, traveller, hubei, hotel_site
+):
+    client = login(health)
+    page = client.get(f"/placements/new/?person={traveller.pk}&group={hubei.pk}&source=referral")
+    assert 'value="referral" selected' in page.content.decode()
+    response = client.post(
+        "/placements/new/",
+        {
+            "person": traveller.pk,
+            "group": hubei.pk,
+            "where": "site",
+            "site": hotel_site.pk,
+            "source": "referral",
+        },
+    )
+    assert response.status_code == 302
+    assert Placement.objects.get(person=traveller).source == "referral"
+
+
+def test_the_form_refuses_a_source_it_does_not_offer(health, traveller, hubei, hotel_site):
+    body = {"person": traveller.pk, "group": hubei.pk, "where": "site", "site": hotel_site.pk}
+    response = login(health).post("/placements/new/", {**body, "source": "transfer"})
+    assert response.status_code == 400
+    assert not Placement.objects.filter(person=traveller).exists()
+
+
 def test_a_full_site_on_the_form_shows_the_error_next_to_the_site(
     health, traveller, hubei, hotel_site
 ):

@@ -197,13 +197,7 @@ def _record_in(request) -> tuple[RecordIn, list]:
 
 
 def _prefetched(user, pk: int, via: str | None = None) -> EnforcementRecord:
-    record = selectors.record_get(user, pk, via=via)
-    return (
-        EnforcementRecord.objects.filter(pk=record.pk)
-        .select_related("node")
-        .prefetch_related("legal_bases", "persons", "officers", "photos")
-        .get()
-    )
+    return selectors.record_get(user, pk, via=via, full=True)
 
 
 # --- records ---------------------------------------------------------------------------------

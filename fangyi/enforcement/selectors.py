@@ -65,10 +65,16 @@ def record_list(
     return qs.order_by("-at", "-id")
 
 
-def record_get(user: User, pk: int, *, via: str | None = None) -> EnforcementRecord:
+def record_get(
+    user: User, pk: int, *, via: str | None = None, full: bool = False
+) -> EnforcementRecord:
     """One record the user may see, else NotFound (as for one that does not exist). With
-    `via` ("ui", "api" or "panel") the read goes to the access log."""
-    record = record_list(user).filter(pk=pk).first()
+    `via` ("ui", "api" or "panel") the read goes to the access log; `full` reads its lists too
+    (legal bases, persons, officers, photos), as the API answers them."""
+    qs = record_list(user).select_related("node")
+    if full:
+        qs = qs.prefetch_related("legal_bases", "persons", "officers", "photos")
+    record = qs.filter(pk=pk).first()
     if record is None:
         raise NotFound(_("No such enforcement record."))
     if via:

@@ -76,6 +76,17 @@ def awaiting_decision(user: User) -> QuerySet[Declaration]:
     return _awaiting_decision(declaration_list(user))
 
 
+def decision_get(
+    user: User, pk: int | None, *, person: Person, field: str = "decision"
+) -> Decision:
+    """One decision of `person` (a person the caller already got through a scoped selector:
+    the decision is reached through them), else NotFound naming `field`."""
+    decision = Decision.objects.filter(pk=pk, person=person).first() if pk is not None else None
+    if decision is None:
+        raise NotFound(_("No such decision."), field=field)
+    return decision
+
+
 def decision_list(
     user: User, *, person: Person | int | None = None, declaration: Declaration | int | None = None
 ) -> QuerySet[Decision]:

@@ -98,21 +98,22 @@ def _subject(user: User, data) -> dict:
     from fangyi.tips.models import Tip
 
     found: dict = {}
-    models = {
-        "household": (Household.objects.select_related("node"), _("No such household.")),
-        "person": (Person.objects.select_related("node", "household"), _("No such person.")),
-        "tip": (Tip.objects.select_related("node", "category"), _("No such tip.")),
-        "door": (
-            Assignment.objects.select_related("node", "household", "sweep"),
-            _("No such household in this sweep."),
-        ),
+    roads = {
+        "household": (Household, ("node",), _("No such household.")),
+        "person": (Person, ("node", "household"), _("No such person.")),
+        "tip": (Tip, ("node", "category"), _("No such tip.")),
+        "door": (Assignment, ("node", "household", "sweep"), _("No such household in this sweep.")),
     }
-    for key, (qs, missing) in models.items():
+    for key, (model, related, missing) in roads.items():
         raw = data.get(key)
         if raw in (None, ""):
             continue
         pk = _pk(raw)
-        obj = qs.visible_to(user).filter(pk=pk).first() if pk else None
+        obj = (
+            model.objects.visible_to(user).select_related(*related).filter(pk=pk).first()
+            if pk
+            else None
+        )
         if obj is None:
             raise NotFound(missing, field=key)
         found["assignment" if key == "door" else key] = obj

@@ -13,10 +13,10 @@ from ninja.pagination import LimitOffsetPagination, paginate
 
 from fangyi.core import access
 from fangyi.core.api import ERRORS
-from fangyi.core.errors import DomainError, NotFound
+from fangyi.core.errors import DomainError
 
 from . import selectors, services
-from .models import Group, PlacementSource, Site
+from .models import PlacementSource, Site
 
 router = Router(tags=["quarantine"])
 
@@ -175,14 +175,9 @@ def site_list(request):
 def site_choices(request, group: str, person_id: int | None = None):
     """Sites that take the group and have a free bed: most free first, then nearest."""
     access.require(request.user, "placement.manage")
-    grp = Group.objects.filter(code=group).first()
-    if grp is None:
-        raise DomainError(_("No such group."), field="group")
+    grp = selectors.group_get(code=group, message=_("No such group."))
     if person_id is not None:
-        from fangyi.people.models import Person
-
-        if not Person.objects.visible_to(request.user).filter(pk=person_id).exists():
-            raise NotFound(_("No such person."), field="person_id")
+        selectors.placement_subject(request.user, person_id, person_field="person_id")
     return [
         {
             "site_id": c.site.pk,
@@ -257,21 +252,15 @@ def placement_list(request, status: str = "", site_id: int | None = None):
 @router.post("/placements", response={201: PlacementOut, **ERRORS})
 def placement_create(request, payload: PlacementIn):
     """Place a person: at a site (a free bed reserved atomically) or at home."""
-    from fangyi.health.models import Decision
-    from fangyi.people.models import Person
-
     user = request.user
     access.require(user, "placement.manage")
-    person = (
-        Person.objects.select_related("node").visible_to(user).filter(pk=payload.person_id).first()
+    person, decision = selectors.placement_subject(
+        user,
+        payload.person_id,
+        payload.decision_id,
+        person_field="person_id",
+        decision_field="decision_id",
     )
-    if person is None:
-        raise NotFound(_("No such person."), field="person_id")
-    decision = None
-    if payload.decision_id is not None:
-        decision = Decision.objects.filter(pk=payload.decision_id, person=person).first()
-        if decision is None:
-            raise NotFound(_("No such decision."), field="decision_id")
     if payload.source not in PlacementSource.values:
         raise DomainError(_("Choose where the placement comes from."), field="source")
     try:
@@ -284,14 +273,8 @@ def placement_create(request, payload: PlacementIn):
                 client_id=payload.client_id,
             )
         elif payload.kind == "site":
-            site = (
-                Site.objects.select_related("place", "node").filter(pk=payload.site_id or 0).first()
-            )
-            if site is None:
-                raise DomainError(_("Choose a site."), field="site")
-            group = Group.objects.filter(code=payload.group or "").first()
-            if group is None:
-                raise DomainError(_("Choose the person's group."), field="group")
+            site = selectors.site_pick(payload.site_id)
+            group = selectors.group_get(code=payload.group or "")
             placement = services.placement_reserve(
                 actor=user,
                 person=person,
@@ -336,9 +319,7 @@ def placement_arrive(request, placement_id: int, payload: ArriveIn | None = None
 def placement_transfer(request, placement_id: int, payload: TransferIn):
     """Move to another site: a new placement (returned) with a bed reserved there."""
     p = _placement(request, placement_id, "placement.manage")
-    site = Site.objects.select_related("place", "node").filter(pk=payload.site_id).first()
-    if site is None:
-        raise DomainError(_("Choose a site."), field="site_id")
+    site = selectors.site_pick(payload.site_id, field="site_id")
     try:
         new = services.placement_transfer(
             actor=request.user, placement=p, site=site, transport=payload.transport

@@ -15,8 +15,8 @@ from fangyi.core.api import ERRORS
 from fangyi.core.audit import access_record
 from fangyi.core.errors import DomainError
 
-from . import refusals
-from .models import PersuasionOutcome, RefusalStatus, Site
+from . import refusals, selectors
+from .models import PersuasionOutcome, RefusalStatus
 
 router = Router(tags=["refusals"])
 
@@ -212,9 +212,7 @@ def refusal_agree(request, refusal_id: int, payload: AgreeIn):
     refusal = refusals.refusal_get(request.user, refusal_id)
     site = None
     if payload.site_id is not None:
-        site = Site.objects.filter(pk=payload.site_id).select_related("place", "node").first()
-        if site is None:
-            raise DomainError(_("Choose the site from the list."), field="site")
+        site = selectors.site_pick(payload.site_id, message=_("Choose the site from the list."))
     return refusals.refusal_agree(actor=request.user, refusal=refusal, site=site)
 
 

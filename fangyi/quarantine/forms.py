@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import BedState, Group
+from .models import BedState, Group, PlacementSource
 
 
 class PlacementForm(forms.Form):
@@ -19,6 +19,13 @@ class PlacementForm(forms.Form):
         widget=forms.RadioSelect,
     )
     site = forms.IntegerField(label=_("Site"), required=False, widget=forms.RadioSelect)
+    # A transfer is made from the placement's page, never typed here.
+    source = forms.ChoiceField(
+        label=_("Comes from"),
+        choices=[c for c in PlacementSource.choices if c[0] != PlacementSource.TRANSFER],
+        required=False,
+        initial=PlacementSource.DECISION,
+    )
     transport = forms.CharField(
         label=_("Transport"),
         required=False,

@@ -369,6 +369,9 @@ class Persuasion(models.Model):
     outcome = models.CharField(_("outcome"), max_length=14, choices=PersuasionOutcome.choices)
     client_id = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
+    scope_fields = ("refusal__node__path", "refusal__placement__site__node__path")
+    objects = RefusalQuerySet.as_manager()  # seen with its refusal: never by site staff
+
     class Meta:
         verbose_name = _("persuasion attempt")
         verbose_name_plural = _("persuasion attempts")

@@ -12,11 +12,14 @@ from django.utils.translation import ngettext
 
 from fangyi.core import access
 from fangyi.core.audit import access_record
-from fangyi.core.errors import NotFound
+from fangyi.core.errors import DomainError, NotFound
 from fangyi.core.models import User
+from fangyi.health.models import Decision
+from fangyi.health.selectors import decision_get
+from fangyi.people.models import Person
 
-from .models import HOLDING, Bed, BedState, Placement, PlacementStatus, Site
-from .services import is_site_staff, placement_q
+from .models import HOLDING, Bed, BedState, Group, Placement, PlacementStatus, Site
+from .services import is_site_staff, placement_holding, placement_q
 
 BED_STATES = [s for s, _label in BedState.choices]
 
@@ -56,6 +59,77 @@ def site_get(user: User, pk: int, via: str | None = None) -> Site:
     if via:
         access_record(user, site, node_path=site.node.path, via=via)
     return site
+
+
+def site_pick(pk: int | None, *, field: str = "site", message: str = "") -> Site:
+    """The site a placement manager picks for a placement or a transfer. Any site: a district's
+    quarantine point takes people from every station (the service checks it is in use and
+    takes the group). Missing: the field is to be chosen."""
+    site = (
+        Site.objects.select_related("place", "node").filter(pk=pk or 0).first()
+        if pk is not None
+        else None
+    )
+    if site is None:
+        raise DomainError(message or _("Choose a site."), field=field)
+    return site
+
+
+def group_find(*, pk: int | None = None, code: str | None = None) -> Group | None:
+    """A group (configuration, seen by all) by id or by code; None when there is none."""
+    if pk is not None:
+        return Group.objects.filter(pk=pk).first()
+    if code is not None:
+        return Group.objects.filter(code=code).first()
+    return None
+
+
+def group_get(
+    *, pk: int | None = None, code: str | None = None, field: str = "group", message: str = ""
+) -> Group:
+    """A group by id or code, else a field error (the person's group is to be chosen)."""
+    group = group_find(pk=pk, code=code)
+    if group is None:
+        raise DomainError(message or _("Choose the person's group."), field=field)
+    return group
+
+
+def groups_all() -> QuerySet[Group]:
+    return Group.objects.all()
+
+
+def placement_subject(
+    user: User,
+    person_pk: int | None,
+    decision_pk: int | None = None,
+    *,
+    person_field: str = "person",
+    decision_field: str = "decision",
+) -> tuple[Person, Decision | None]:
+    """The person to place, among those the user may see, and the decision behind it (one of
+    that person's); NotFound naming the page's or the payload's field otherwise. The placement
+    page and the placement API both read their subject here."""
+    person = (
+        Person.objects.visible_to(user)
+        .select_related("node", "household")
+        .filter(pk=person_pk)
+        .first()
+        if person_pk
+        else None
+    )
+    if person is None:
+        raise NotFound(_("No such person."), field=person_field)
+    decision = (
+        decision_get(user, decision_pk, person=person, field=decision_field)
+        if decision_pk is not None
+        else None
+    )
+    return person, decision
+
+
+def person_holding(person: Person) -> Placement | None:
+    """The placement that holds the person now (reserved or active), if any."""
+    return placement_holding(person)
 
 
 def bed_get(user: User, pk: int) -> Bed:

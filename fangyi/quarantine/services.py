@@ -366,7 +366,8 @@ def _require_person(actor: User, person: Person) -> None:
         raise NotFound(_("No such person."), field="person")
 
 
-def _holding(person: Person) -> Placement | None:
+def placement_holding(person: Person) -> Placement | None:
+    """The person's placement that holds a bed or a home (reserved or active), if any."""
     return (
         Placement.objects.filter(person=person, status__in=HOLDING)
         .select_related("site__place")
@@ -437,7 +438,7 @@ def _take_bed(
     for _attempt in range(1000):
         try:
             with transaction.atomic():
-                current = _holding(person)
+                current = placement_holding(person)
                 if current is not None:
                     raise _conflict_holding(current)
                 pk = _pick_bed(site)
@@ -521,7 +522,7 @@ def placement_reserve(
         )
     if expected_at is not None and expected_at < timezone.now() - dt.timedelta(days=1):
         raise DomainError(_("The expected arrival cannot be in the past."), field="expected_at")
-    current = _holding(person)
+    current = placement_holding(person)
     if current is not None:
         raise _conflict_holding(current)
     return _take_bed(
@@ -557,7 +558,7 @@ def placement_home(
         return existing
     source = _clean_source(source)
     with transaction.atomic():
-        current = _holding(person)
+        current = placement_holding(person)
         if current is not None:
             raise _conflict_holding(current)
         now = timezone.now()

@@ -19,7 +19,7 @@ from fangyi.core.web import form_add_domain_error, passive, staff_view
 
 from . import selectors, services
 from .forms import BedStateForm, CancelForm, PlacementForm, RoomsForm, SiteSetupForm, TransferForm
-from .models import BedState, Group, PlacementKind, PlacementStatus, Site
+from .models import BedState, PlacementKind, PlacementSource, PlacementStatus, Site
 
 PAGE_SIZE = 40
 POLL_SECONDS = 30
@@ -194,61 +194,40 @@ def _person_filter(user, raw):
     return Person(pk=pk)
 
 
-def _subject(user, data):
-    """The person (and decision) the form names, among those the user may see."""
-    from fangyi.health.models import Decision
-    from fangyi.people.models import Person
-
-    pk = _pk(data.get("person"))
-    person = (
-        Person.objects.select_related("node", "household").visible_to(user).filter(pk=pk).first()
-        if pk
-        else None
-    )
-    if person is None:
-        raise NotFound(_("No such person."), field="person")
-    decision = None
-    dpk = _pk(data.get("decision"))
-    if dpk:
-        decision = Decision.objects.filter(pk=dpk, person=person).first()
-        if decision is None:
-            raise NotFound(_("No such decision."), field="decision")
-    return person, decision
-
-
 @staff_view
 @require_http_methods(["GET", "POST"])
 def placement_create(request):
     user = request.user
     access.require(user, "placement.manage")
     data = request.POST if request.method == "POST" else request.GET
-    person, decision = _subject(user, data)
-    group = Group.objects.filter(pk=_pk(data.get("group"))).first()
+    person, decision = selectors.placement_subject(
+        user, _pk(data.get("person")), _pk(data.get("decision"))
+    )
+    group = selectors.group_find(pk=_pk(data.get("group")))
     choices = services.site_choices(group=group) if group else []
-    current = services._holding(person)
+    current = selectors.person_holding(person)
     status = 200
     if request.method == "POST":
         form = PlacementForm(request.POST, choices=choices)
         if form.is_valid():
             cd = form.cleaned_data
             try:
+                source = cd.get("source") or PlacementSource.DECISION
                 if cd["where"] == "home":
                     placement = services.placement_home(
-                        actor=user, person=person, decision=decision, client_id=cd.get("client_id")
+                        actor=user,
+                        person=person,
+                        source=source,
+                        decision=decision,
+                        client_id=cd.get("client_id"),
                     )
                 else:
-                    site = (
-                        Site.objects.select_related("place", "node")
-                        .filter(pk=cd.get("site") or 0)
-                        .first()
-                    )
-                    if site is None:
-                        raise DomainError(_("Choose a site."), field="site")
                     placement = services.placement_reserve(
                         actor=user,
                         person=person,
-                        site=site,
+                        site=selectors.site_pick(cd.get("site")),
                         group=cd.get("group"),
+                        source=source,
                         decision=decision,
                         transport=cd.get("transport", ""),
                         expected_at=cd.get("expected_at"),
@@ -274,6 +253,7 @@ def placement_create(request):
             "client_id": uuid.uuid4(),
             "group": group,
             "where": "site",
+            "source": data.get("source") or PlacementSource.DECISION,
         }
         if choices:
             initial["site"] = choices[0].site.pk
@@ -286,7 +266,7 @@ def placement_create(request):
             "person": person,
             "decision": decision,
             "group": group,
-            "groups": Group.objects.all(),
+            "groups": selectors.groups_all(),
             "choices": choices,
             "current": current,
         },
@@ -343,14 +323,10 @@ def _step(request, pk: int, step: str):
         elif step == "transfer":
             transfer = TransferForm(request.POST)
             transfer.is_valid()
-            site = selectors.site_qs(user).filter(pk=_pk(request.POST.get("site")) or 0).first()
-            site = site or Site.objects.filter(pk=_pk(request.POST.get("site")) or 0).first()
-            if site is None:
-                raise DomainError(_("Choose a site."), field="site")
             new = services.placement_transfer(
                 actor=user,
                 placement=p,
-                site=site,
+                site=selectors.site_pick(_pk(request.POST.get("site"))),
                 transport=request.POST.get("transport", ""),
             )
             messages.success(request, _("Transferred: a bed is reserved at the new site."))

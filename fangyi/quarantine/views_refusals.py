@@ -21,8 +21,8 @@ from fangyi.core.audit import access_record
 from fangyi.core.errors import Conflict, DomainError, Forbidden, NotFound
 from fangyi.core.web import form_add_domain_error, staff_view
 
-from . import refusals
-from .models import PersuasionOutcome, RefusalStatus, Site
+from . import refusals, selectors
+from .models import PersuasionOutcome, RefusalStatus
 
 PAGE_SIZE = 40
 
@@ -281,9 +281,9 @@ def refusal_agree(request, pk: int):
         if not raw.isdigit():
             form.add_error(None, _("Choose the site from the list."))
             return _again(request, refusal, None, agree=form)
-        site = Site.objects.select_related("place", "node").filter(pk=int(raw)).first()
-        if site is None:
-            exc = DomainError(_("Choose the site from the list."), field="site")
+        try:
+            site = selectors.site_pick(int(raw), message=_("Choose the site from the list."))
+        except DomainError as exc:
             form.add_error(None, exc.message)
             return _again(request, refusal, exc, agree=form)
     try:

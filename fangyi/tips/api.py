@@ -31,7 +31,7 @@ from fangyi.core.photos import photo_response
 from fangyi.people.models import Household
 
 from . import selectors, services
-from .models import Tip, TipCategory, TipSource, TipVisit
+from .models import Tip, TipCategory, TipSource
 
 router = Router(tags=["tips"])
 
@@ -282,9 +282,8 @@ def _tip(request, tip_id: int, via: str | None = None) -> Tip:
 
 
 def _out(request, tip_id: int) -> Tip:
-    return (
-        Tip.objects.select_related("category", "node").prefetch_related("assignees").get(pk=tip_id)
-    )
+    """The tip as the API answers it, read again through the caller's scope."""
+    return selectors.tip_out(request.user, tip_id)
 
 
 # --- public ------------------------------------------------------------------------------------
@@ -627,9 +626,7 @@ def visit_create(request, tip_id: int):
         photos=photos,
         client_id=payload.client_id,
     )
-    return Status(
-        201, TipVisit.objects.select_related("by").prefetch_related("photos").get(pk=visit.pk)
-    )
+    return Status(201, selectors.visit_out(request.user, visit.pk))
 
 
 @router.get("/tips/{tip_id}/visits", response={200: list[VisitOut], **ERRORS})

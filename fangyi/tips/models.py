@@ -190,6 +190,9 @@ class TipEvent(models.Model):
     note = models.TextField(blank=True, max_length=2000)
     public = models.BooleanField(default=False)
 
+    scope_fields = ("tip__node__path",)
+    objects = ScopedQuerySet.as_manager()
+
     class Meta:
         ordering = ["at", "id"]
 

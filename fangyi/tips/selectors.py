@@ -85,6 +85,35 @@ def tip_get(user: User, pk: int, *, via: str | None = None) -> Tip:
     return tip
 
 
+def tip_out(user: User, pk: int) -> Tip:
+    """A tip with what its API answer shows (category, node, assignees), read in the user's
+    scope; NotFound otherwise."""
+    tip = (
+        Tip.objects.visible_to(user)
+        .select_related("category", "node")
+        .prefetch_related("assignees")
+        .filter(pk=pk)
+        .first()
+    )
+    if tip is None:
+        raise NotFound(_("No such tip."))
+    return tip
+
+
+def visit_out(user: User, pk: int) -> TipVisit:
+    """A visit with its recorder and photos, read in the user's scope; NotFound otherwise."""
+    visit = (
+        TipVisit.objects.visible_to(user)
+        .select_related("by")
+        .prefetch_related("photos")
+        .filter(pk=pk)
+        .first()
+    )
+    if visit is None:
+        raise NotFound(_("No such visit."))
+    return visit
+
+
 def tip_duplicates(user: User, tip: Tip) -> list[Tip]:
     """Likely duplicates of the tip that the user may see."""
     return list(duplicates_of(tip).visible_to(user).select_related("category", "node")[:20])
