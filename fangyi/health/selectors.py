@@ -9,10 +9,9 @@ from fangyi.core import access
 from fangyi.core.audit import access_record
 from fangyi.core.errors import NotFound
 from fangyi.core.models import User
-from fangyi.people.models import Person, Place
+from fangyi.people.models import CENTRAL_PLACE_KINDS, Person, Place
 
 from .models import Decision, Declaration, DeclarationStatus, Outcome, RiskArea, Symptom
-from .services import CENTRAL_PLACE_KINDS
 
 
 def declaration_list(

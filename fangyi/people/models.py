@@ -130,6 +130,10 @@ class PlaceKind(models.TextChoices):
     FEVER_CLINIC = "fever_clinic", _("Fever clinic")
 
 
+# The places a person is sent to for central quarantine (a decision's "central" outcome).
+CENTRAL_PLACE_KINDS = (PlaceKind.QUARANTINE_SITE, PlaceKind.DESIGNATED_HOTEL)
+
+
 class Place(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=PlaceKind.choices)
     name = models.CharField(_("name"), max_length=100)

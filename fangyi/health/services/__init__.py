@@ -12,6 +12,8 @@ from this package, whose modules are named after what they hold:
 - `configuration`: the administrators' writes to areas, symptoms and settings.
 """
 
+from fangyi.people.models import CENTRAL_PLACE_KINDS  # noqa: F401  (the name's old home)
+
 from .bulk import (  # noqa: F401
     DeclarationBulkResult,
     DeclarationRow,
@@ -41,7 +43,6 @@ from .declarations import (  # noqa: F401
     declaration_record,
 )
 from .rules import (  # noqa: F401
-    CENTRAL_PLACE_KINDS,
     CONTACT_KINDS,
     MAX_ROWS,
     OUTCOMES,

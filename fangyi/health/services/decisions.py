@@ -17,7 +17,7 @@ from fangyi.core.errors import (
 )
 from fangyi.core.idempotency import replay
 from fangyi.core.models import User
-from fangyi.people.models import Person, Place
+from fangyi.people.models import CENTRAL_PLACE_KINDS, Person, Place
 
 from ..models import (
     Decision,
@@ -26,7 +26,7 @@ from ..models import (
     Outcome,
 )
 from .declarations import _text, _visible_person
-from .rules import CENTRAL_PLACE_KINDS, OUTCOMES
+from .rules import OUTCOMES
 
 DECISION_FIELDS = [
     "person",

@@ -13,7 +13,6 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from fangyi.people.models import PlaceKind
 from fangyi.people.services import normalize_name
 
 from ..models import (
@@ -31,7 +30,6 @@ SOURCES = frozenset(DeclarationSource.values)
 OUTCOMES = frozenset(Outcome.values)
 CONTACT_KINDS = ("confirmed", "suspected")
 MAX_ROWS = 20  # travel rows and contact rows per declaration
-CENTRAL_PLACE_KINDS = (PlaceKind.QUARANTINE_SITE, PlaceKind.DESIGNATED_HOTEL)
 
 # Outcomes from strongest to mildest: the proposal is the strongest that any rule finds.
 STRENGTH = [
