@@ -108,7 +108,9 @@ EDGE = sorted(
 
 def _unscoped_reads(path: Path) -> list[str]:
     """`<PersonalModel>.objects…` chains in `path` without `.visible_to(` in the same chain."""
-    tree = ast.parse(path.read_text(), filename=str(path))
+    source = path.read_text()
+    tree = ast.parse(source, filename=str(path))
+    parents = {child: parent for parent in ast.walk(tree) for child in ast.iter_child_nodes(parent)}
     found = []
     for node in ast.walk(tree):
         if not (
@@ -118,22 +120,13 @@ def _unscoped_reads(path: Path) -> list[str]:
             and node.value.id in PERSONAL_NAMES
         ):
             continue
-        # climb the chain this `.objects` starts: the outermost expression on its line
-        chain = ast.get_source_segment(path.read_text(), _outermost(tree, node)) or ""
-        if ".visible_to(" not in chain:
+        # climb to the outermost expression of the chain this `.objects` starts
+        chain = node
+        while isinstance(parents.get(chain), (ast.Attribute, ast.Call, ast.Subscript)):
+            chain = parents[chain]
+        if ".visible_to(" not in (ast.get_source_segment(source, chain) or ""):
             found.append(f"{path.parent.name}/{path.name}:{node.lineno} {node.value.id}.objects")
     return found
-
-
-def _outermost(tree: ast.AST, target: ast.AST) -> ast.AST:
-    parents = {}
-    for parent in ast.walk(tree):
-        for child in ast.iter_child_nodes(parent):
-            parents[child] = parent
-    node = target
-    while isinstance(parents.get(node), (ast.Attribute, ast.Call, ast.Subscript)):
-        node = parents[node]
-    return node
 
 
 def test_the_edge_reads_personal_models_only_through_visible_to():

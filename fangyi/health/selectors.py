@@ -75,12 +75,11 @@ def awaiting_decision(user: User) -> QuerySet[Declaration]:
     return _awaiting_decision(declaration_list(user))
 
 
-def decision_get(
-    user: User, pk: int | None, *, person: Person, field: str = "decision"
-) -> Decision:
-    """One decision of `person` (a person the caller already got through a scoped selector:
-    the decision is reached through them), else NotFound naming `field`."""
-    decision = Decision.objects.filter(pk=pk, person=person).first() if pk is not None else None
+def decision_get(pk: int, *, person: Person, field: str = "decision") -> Decision:
+    """One decision of `person`, else NotFound naming `field`. The scope is the person's: the
+    caller got them through a scoped selector, and a decision is reached only through them
+    (its own node is the person's at the time, which a move leaves behind)."""
+    decision = Decision.objects.filter(pk=pk, person=person).first()
     if decision is None:
         raise NotFound(_("No such decision."), field=field)
     return decision

@@ -64,17 +64,14 @@ def person_list(
     return qs.order_by("name_pinyin", "id")
 
 
-def person_get(
-    user: User, pk: int | None, *, via: str | None = None, field: str | None = None
-) -> Person:
+def person_get(user: User, pk: int, *, via: str | None = None) -> Person:
     """One person the user may see, else NotFound, exactly as for one that does not exist.
 
-    With `via` ("ui" or "api") the read is written to the access log; with `field` the
-    NotFound names the form's or payload's field that referenced the person."""
+    With `via` ("ui" or "api") the read is written to the access log."""
     access.require(user, "person.view")
-    person = person_list(user).filter(pk=pk).first() if pk is not None else None
+    person = person_list(user).filter(pk=pk).first()
     if person is None:
-        raise NotFound(_("No such person."), field=field)
+        raise NotFound(_("No such person."))
     if via:
         access_record(user, person, node_path=person.node.path, via=via)
     return person
@@ -102,13 +99,11 @@ def household_list(user: User, *, q: str = "", node: Node | None = None) -> Quer
     return qs.order_by("address", "id")
 
 
-def household_get(
-    user: User, pk: int | None, *, via: str | None = None, field: str | None = None
-) -> Household:
+def household_get(user: User, pk: int, *, via: str | None = None) -> Household:
     access.require(user, "household.view")
-    household = household_list(user).filter(pk=pk).first() if pk is not None else None
+    household = household_list(user).filter(pk=pk).first()
     if household is None:
-        raise NotFound(_("No such household."), field=field)
+        raise NotFound(_("No such household."))
     if via:
         access_record(user, household, node_path=household.node.path, via=via)
     return household
@@ -125,11 +120,11 @@ def place_list(user: User, *, kind: str = "") -> QuerySet[Place]:
     return qs.select_related("node").order_by("kind", "name")
 
 
-def place_get(user: User, pk: int | None, *, field: str | None = None) -> Place:
+def place_get(user: User, pk: int) -> Place:
     access.require(user, "place.view")
-    place = place_list(user).filter(pk=pk).first() if pk is not None else None
+    place = place_list(user).filter(pk=pk).first()
     if place is None:
-        raise NotFound(_("No such place."), field=field)
+        raise NotFound(_("No such place."))
     return place
 
 

@@ -19,7 +19,7 @@ from fangyi.health.selectors import decision_get
 from fangyi.people.models import Person
 
 from .models import HOLDING, Bed, BedState, Group, Placement, PlacementStatus, Site
-from .services import is_site_staff, placement_holding, placement_q
+from .services import is_site_staff, placement_q
 
 BED_STATES = [s for s, _label in BedState.choices]
 
@@ -65,11 +65,7 @@ def site_pick(pk: int | None, *, field: str = "site", message: str = "") -> Site
     """The site a placement manager picks for a placement or a transfer. Any site: a district's
     quarantine point takes people from every station (the service checks it is in use and
     takes the group). Missing: the field is to be chosen."""
-    site = (
-        Site.objects.select_related("place", "node").filter(pk=pk or 0).first()
-        if pk is not None
-        else None
-    )
+    site = Site.objects.select_related("place", "node").filter(pk=pk).first() if pk else None
     if site is None:
         raise DomainError(message or _("Choose a site."), field=field)
     return site
@@ -120,16 +116,11 @@ def placement_subject(
     if person is None:
         raise NotFound(_("No such person."), field=person_field)
     decision = (
-        decision_get(user, decision_pk, person=person, field=decision_field)
+        decision_get(decision_pk, person=person, field=decision_field)
         if decision_pk is not None
         else None
     )
     return person, decision
-
-
-def person_holding(person: Person) -> Placement | None:
-    """The placement that holds the person now (reserved or active), if any."""
-    return placement_holding(person)
 
 
 def bed_get(user: User, pk: int) -> Bed:

@@ -205,7 +205,7 @@ def placement_create(request):
     )
     group = selectors.group_find(pk=_pk(data.get("group")))
     choices = services.site_choices(group=group) if group else []
-    current = selectors.person_holding(person)
+    current = services.placement_holding(person)
     status = 200
     if request.method == "POST":
         form = PlacementForm(request.POST, choices=choices)
