@@ -14,6 +14,7 @@ from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
+from fangyi.care import flows
 from fangyi.core.errors import Conflict, DomainError, Forbidden, NotFound
 from fangyi.core.models import AccessLog, AuditEntry, Node
 from fangyi.health import services
@@ -333,12 +334,12 @@ def test_health_staff_confirm_central_observation_and_the_observation_starts(
     d = services.declaration_record(actor=grid_worker, person=jiwu_person, data=contact_case(2))
     assert d.proposal == "central"
     errors = errors_of(
-        services.decision_make, actor=health, person=jiwu_person, outcome="central", declaration=d
+        flows.decision_make, actor=health, person=jiwu_person, outcome="central", declaration=d
     )
     assert list(errors) == ["place"]
     hotel = Place.objects.get(name="北大路賓館")  # a hotel, not a quarantine point
     errors = errors_of(
-        services.decision_make,
+        flows.decision_make,
         actor=health,
         person=jiwu_person,
         outcome="central",
@@ -346,7 +347,7 @@ def test_health_staff_confirm_central_observation_and_the_observation_starts(
         place=hotel,
     )
     assert list(errors) == ["place"]
-    decision = services.decision_make(
+    decision = flows.decision_make(
         actor=health, person=jiwu_person, outcome="central", declaration=d, place=quarantine_site()
     )
     assert (decision.proposal, decision.outcome, decision.decided_by) == (
@@ -368,10 +369,10 @@ def test_health_staff_confirm_central_observation_and_the_observation_starts(
 def test_changing_the_proposal_needs_a_reason(health, grid_worker, jiwu_person):
     d = services.declaration_record(actor=grid_worker, person=jiwu_person, data=contact_case(2))
     errors = errors_of(
-        services.decision_make, actor=health, person=jiwu_person, outcome="home", declaration=d
+        flows.decision_make, actor=health, person=jiwu_person, outcome="home", declaration=d
     )
     assert list(errors) == ["reason"]
-    decision = services.decision_make(
+    decision = flows.decision_make(
         actor=health,
         person=jiwu_person,
         outcome="home",
@@ -385,7 +386,7 @@ def test_changing_the_proposal_needs_a_reason(health, grid_worker, jiwu_person):
 
 def test_a_decision_without_exposure_cannot_start_observation(health, jiwu_person):
     errors = errors_of(
-        services.decision_make, actor=health, person=jiwu_person, outcome="home", reason="觀察"
+        flows.decision_make, actor=health, person=jiwu_person, outcome="home", reason="觀察"
     )
     assert list(errors) == ["last_exposure"]
     assert not Decision.objects.filter(person=jiwu_person).exists()
@@ -396,19 +397,17 @@ def test_only_health_staff_decide_and_only_in_their_district(
 ):
     for actor in (officer, supervisor):
         with pytest.raises(Forbidden):
-            services.decision_make(actor=actor, person=jiwu_person, outcome="cleared", reason="x")
+            flows.decision_make(actor=actor, person=jiwu_person, outcome="cleared", reason="x")
     with pytest.raises(NotFound):
-        services.decision_make(
-            actor=health, person=zhongshan_person(), outcome="cleared", reason="x"
-        )
+        flows.decision_make(actor=health, person=zhongshan_person(), outcome="cleared", reason="x")
 
 
 def test_the_same_decision_sent_twice_is_stored_once(health, jiwu_person):
     key = uuid.uuid4()
-    a = services.decision_make(
+    a = flows.decision_make(
         actor=health, person=jiwu_person, outcome="cleared", reason="無接觸史", client_id=key
     )
-    b = services.decision_make(
+    b = flows.decision_make(
         actor=health, person=jiwu_person, outcome="cleared", reason="無接觸史", client_id=key
     )
     assert a.pk == b.pk and Decision.objects.filter(client_id=key).count() == 1
@@ -746,7 +745,7 @@ def test_the_public_page_keeps_what_was_typed_on_bad_input(officer, jiwu_person)
 def test_the_public_page_links_to_the_daily_check_when_observed(officer, health, jiwu_person):
     token = _token(officer, jiwu_person)
     assert f"/r/{token}/daily/" not in english(Client()).get(f"/r/{token}/").content.decode()
-    services.decision_make(
+    flows.decision_make(
         actor=health,
         person=jiwu_person,
         outcome="home",

@@ -12,6 +12,7 @@ import pytest
 import time_machine
 from django.core.management import call_command
 
+from fangyi.care import flows
 from fangyi.core.errors import Conflict, DomainError, Forbidden, NotFound
 from fangyi.core.models import AuditEntry
 from fangyi.health.models import RiskSettings, SelfReportLink
@@ -497,14 +498,14 @@ def test_referral_ends_the_observation_with_a_note(obs, health):
     clinic = Place.objects.filter(kind=PlaceKind.FEVER_CLINIC).first()
     with time_machine.travel(at(DAY0, 15), tick=False):
         with pytest.raises(DomainError) as exc:
-            services.observation_refer(actor=health, observation=obs, note="  ")
+            flows.observation_refer(actor=health, observation=obs, note="  ")
         assert "note" in exc.value.errors
-        services.observation_refer(actor=health, observation=obs, note="發熱", place=clinic)
+        flows.observation_refer(actor=health, observation=obs, note="發熱", place=clinic)
     obs.refresh_from_db()
     assert (obs.status, obs.ended_by, obs.end_note) == (ObservationStatus.REFERRED, health, "發熱")
     assert not obs.followups.filter(status=FollowUpStatus.DUE).exists()
     with pytest.raises(DomainError):
-        services.observation_refer(actor=health, observation=obs, note="again")
+        flows.observation_refer(actor=health, observation=obs, note="again")
 
 
 def test_transfer_home_to_a_quarantine_point_keeps_the_last_exposure(obs, health):
@@ -512,12 +513,12 @@ def test_transfer_home_to_a_quarantine_point_keeps_the_last_exposure(obs, health
     day = DAY0 + dt.timedelta(days=3)
     with time_machine.travel(at(day, 11), tick=False):
         with pytest.raises(DomainError) as exc:
-            services.observation_transfer(actor=health, observation=obs, kind="place")
+            flows.observation_transfer(actor=health, observation=obs, kind="place")
         assert "place" in exc.value.errors
         with pytest.raises(DomainError) as exc:
-            services.observation_transfer(actor=health, observation=obs, kind="home")
+            flows.observation_transfer(actor=health, observation=obs, kind="home")
         assert "kind" in exc.value.errors
-        nxt = services.observation_transfer(
+        nxt = flows.observation_transfer(
             actor=health, observation=obs, kind="place", place=site, note="不便居家"
         )
     obs.refresh_from_db()
@@ -553,17 +554,17 @@ def test_health_staff_handle_an_alert_and_may_refer_in_the_same_step(
     record(grid_worker, today_followup, temperature="38.2")
     alert = Alert.objects.get(followup=today_followup)
     with pytest.raises(Forbidden):
-        services.alert_resolve(actor=grid_worker, alert=alert, resolution="看過了")
+        flows.alert_resolve(actor=grid_worker, alert=alert, resolution="看過了")
     with time_machine.travel(at(DAY0, 12), tick=False):
         with pytest.raises(DomainError) as exc:
-            services.alert_resolve(actor=health, alert=alert, resolution="")
+            flows.alert_resolve(actor=health, alert=alert, resolution="")
         assert "resolution" in exc.value.errors
-        services.alert_resolve(actor=health, alert=alert, resolution="送發熱門診", refer=True)
+        flows.alert_resolve(actor=health, alert=alert, resolution="送發熱門診", refer=True)
     alert.refresh_from_db()
     assert (alert.resolved_by, alert.resolved_at) == (health, at(DAY0, 12))
     assert alert.observation.status == ObservationStatus.REFERRED
     with pytest.raises(Conflict):
-        services.alert_resolve(actor=health, alert=alert, resolution="again")
+        flows.alert_resolve(actor=health, alert=alert, resolution="again")
 
 
 def test_an_alert_outside_the_jurisdiction_is_not_found(
@@ -581,7 +582,7 @@ def test_an_alert_outside_the_jurisdiction_is_not_found(
         selectors.alert_get(outsider, alert.pk)  # an officer does not handle alerts
     assert selectors.alert_get(health, alert.pk) == alert
     with pytest.raises(NotFound):
-        services.alert_resolve(actor=supervisor, alert=alert, resolution="x")
+        flows.alert_resolve(actor=supervisor, alert=alert, resolution="x")
 
 
 # --- pages ----------------------------------------------------------------------------------------

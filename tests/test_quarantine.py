@@ -559,8 +559,8 @@ def test_the_day_list_shows_arrivals_expected_for_health_staff(health, grid_work
 
 
 def test_a_centralised_decision_links_to_placing_and_the_person_to_placements(health, point):
+    from fangyi.care.flows import decision_make
     from fangyi.health.models import Declaration
-    from fangyi.health.services import decision_make
 
     d = Declaration.objects.filter(proposal="central").order_by("pk").first()
     decision = decision_make(

@@ -11,6 +11,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from fangyi.care import flows
 from fangyi.core.errors import Conflict, DomainError
 from fangyi.core.models import AuditEntry
 from fangyi.guests import services as guests
@@ -227,10 +228,8 @@ def active_at_hotel() -> Placement:
 
 
 def test_an_observation_moved_home_frees_the_site_placement(health):
-    from fangyi.observation import services as observation
-
     placement = active_at_hotel()
-    nxt = observation.observation_transfer(
+    nxt = flows.observation_transfer(
         actor=health, observation=placement.observation, kind="home", note="回家"
     )
     placement.refresh_from_db()
@@ -241,10 +240,8 @@ def test_an_observation_moved_home_frees_the_site_placement(health):
 
 
 def test_an_observation_referred_to_a_clinic_frees_the_site_placement(health):
-    from fangyi.observation import services as observation
-
     placement = active_at_hotel()
-    observation.observation_refer(actor=health, observation=placement.observation, note="發熱")
+    flows.observation_refer(actor=health, observation=placement.observation, note="發熱")
     placement.refresh_from_db()
     assert placement.status == PlacementStatus.TRANSFERRED
     assert Bed.objects.get(pk=placement.bed_id).state == "cleaning"

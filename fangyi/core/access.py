@@ -13,10 +13,12 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from .errors import Forbidden, NotFound
+from .models import FIELD_ROLES as FIELD_ROLES_IN_ORDER
 from .models import Node, Role, User, subtree_q
 
 R = Role
-FIELD_ROLES = {R.POLICE, R.AUXILIARY, R.GRID_WORKER, R.COMMUNITY_STAFF, R.HEALTH_STAFF}
+# The field roles as a set, for the policy below (fangyi.core.models keeps their order).
+FIELD_ROLES = set(FIELD_ROLES_IN_ORDER)
 
 # action -> roles allowed. Inside an allowed role, the rows are still limited to the user's
 # jurisdiction (see node_q). Administrators configure; they do not read people's records.

@@ -8,6 +8,8 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
+from fangyi.people.selectors import place_get
+
 from . import access, selectors, services
 from .errors import NotFound
 from .models import Node, User
@@ -225,8 +227,6 @@ def _user_refs(request, node_ids: list[int], place_id: int | None):
         raise NotFound(_("No such jurisdiction."), field="node_ids")
     place = None
     if place_id is not None:
-        from fangyi.people.selectors import place_get
-
         try:
             place = place_get(request.user, place_id)
         except NotFound:

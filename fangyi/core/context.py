@@ -1,4 +1,5 @@
 from fangyi.core import access
+from fangyi.core.middleware import needs_second_factor
 
 
 def fangyi(request):
@@ -6,7 +7,6 @@ def fangyi(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    from fangyi.core.middleware import needs_second_factor
 
     if needs_second_factor(request):
         return {"otp_pending": True}

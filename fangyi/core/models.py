@@ -113,6 +113,17 @@ class Role(models.TextChoices):
     ADMIN = "admin", _("Administrator")
 
 
+# The roles that work in the field (visits, follow-ups, tips), in the order a door's worker is
+# looked for when none is named: the grid worker first, then police, the community, health.
+FIELD_ROLES = (
+    Role.GRID_WORKER,
+    Role.POLICE,
+    Role.AUXILIARY,
+    Role.COMMUNITY_STAFF,
+    Role.HEALTH_STAFF,
+)
+
+
 class User(AbstractUser):
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     nodes = models.ManyToManyField(

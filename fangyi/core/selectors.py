@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from . import access, scoping
 from .errors import NotFound
-from .models import AccessLog, ApiToken, AuditEntry, Node, Role, User, subtree_q
+from .models import PATH_STEP, AccessLog, ApiToken, AuditEntry, Node, Role, User, subtree_q
 
 
 def token_list(user: User) -> QuerySet[ApiToken]:
@@ -83,7 +83,6 @@ def access_log_list(user: User) -> QuerySet[AccessLog]:
 
 def ancestor_paths(path: str) -> list[str]:
     """The paths of a node and of every node above it, nearest first."""
-    from .models import PATH_STEP
 
     return [path[:i] for i in range(len(path), 0, -PATH_STEP)]
 

@@ -19,10 +19,16 @@ from django_otp import devices_for_user
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from fangyi.observation.services import END_PLACE_KINDS
+from fangyi.observation.views import daylist_page
+from fangyi.people.models import PlaceKind
+from fangyi.people.selectors import place_list, registry_counts
+from fangyi.quarantine.services import site_for_place
+
 from . import access, selectors, services
 from .errors import DomainError
 from .middleware import OTP_PENDING
-from .models import Node, NodeKind, Role
+from .models import NODE_CHILD_KINDS, Node, NodeKind, Role
 from .web import NodeChoiceField, form_add_domain_error, staff_view
 
 
@@ -152,27 +158,20 @@ def home(request):
     if user.role == Role.SITE_STAFF:
         # Site staff of a quarantine point or designated hotel land on their site's page,
         # hotel staff on their guest reports.
-        from fangyi.observation.services import END_PLACE_KINDS
-        from fangyi.people.models import PlaceKind
 
         place = user.place
         if place is not None and place.kind in END_PLACE_KINDS:
-            from fangyi.quarantine.services import site_for_place
-
             return redirect("site_detail", pk=site_for_place(place).pk)
         if place is not None and place.kind == PlaceKind.HOTEL:
             return redirect("/guests/")
         return redirect("place_list")
     if user.role in access.FIELD_ROLES:
         # Field roles start their day with the day list (fangyi.observation).
-        from fangyi.observation.views import daylist_page
 
         return daylist_page(request)
     nodes = list(user.nodes.order_by("path"))
     children = []
     if access.can(user, "household.view"):
-        from fangyi.people.selectors import registry_counts
-
         kids = list(Node.objects.filter(parent__in=nodes).order_by("path"))
         counts = registry_counts(user, kids)
         children = [{"node": k, **counts[k.pk]} for k in kids]
@@ -252,7 +251,6 @@ def node_edit(request, pk: int):
         except DomainError as exc:
             target = {"child": child_form, "move": move_form}.get(action, form)
             form_add_domain_error(target, exc)
-    from .models import NODE_CHILD_KINDS
 
     child_form.fields["kind"].choices = [
         (k.value, k.label) for k in NODE_CHILD_KINDS[NodeKind(node.kind)]
@@ -297,7 +295,6 @@ class UserForm(forms.Form):
 
     def __init__(self, *args, user, editing=False, **kwargs):
         super().__init__(*args, **kwargs)
-        from fangyi.people.selectors import place_list
 
         self.fields["nodes"].queryset = access.nodes_visible(user)
         self.fields["place"].queryset = place_list(user)

@@ -10,6 +10,8 @@ import datetime as dt
 
 from django.utils import timezone
 
+from fangyi.tips.models import Tip
+
 from .models import LegalBasis, Measure
 from .services import EnforcementInput, enforcement_record
 
@@ -27,7 +29,6 @@ NOTICE = {
 def build(n: dict, users: dict) -> None:
     """n: the demo tree's nodes by key (see fangyi.demo._tree); users: the demo users by username."""
     notice = LegalBasis.objects.create(**NOTICE)
-    from fangyi.tips.models import Tip
 
     tip = (
         Tip.objects.filter(node=n["nb4"], category__code="gathering")

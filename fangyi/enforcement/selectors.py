@@ -14,6 +14,7 @@ from fangyi.core import access
 from fangyi.core.audit import access_record
 from fangyi.core.errors import DomainError, NotFound
 from fangyi.core.models import Node, Role, User, subtree_q
+from fangyi.observation.selectors import DAYLIST_LIMIT, URGENCY, DayItem, DaySection
 from fangyi.people.models import Person
 
 from .models import EnforcementPhoto, EnforcementRecord, LegalBasis, Measure
@@ -149,7 +150,6 @@ def daylist_section(user, day):
     follow-up checks due, each one tap from its form. Two queries whatever the size."""
     if not access.can(user, "enforcement.view"):
         return None
-    from fangyi.observation.selectors import DAYLIST_LIMIT, URGENCY, DayItem, DaySection
 
     qs = checks_due(user, day)
     count = qs.count()

@@ -33,6 +33,7 @@ from fangyi.core.photos import photo_discard, photos_store
 from fangyi.core.selectors import nearest_workers
 from fangyi.core.validators import check_length
 from fangyi.people.models import Person
+from fangyi.tips.models import Tip
 
 from .models import EnforcementPhoto, EnforcementRecord, LegalBasis, Measure
 
@@ -84,7 +85,6 @@ class EnforcementInput:
 
 def tip_for(actor: User, pk: int | None, *, field_name: str = "tip"):
     """The tip with this id in the actor's jurisdiction, else NotFound naming the field."""
-    from fangyi.tips.models import Tip
 
     if pk is None:
         return None

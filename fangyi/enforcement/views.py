@@ -20,6 +20,8 @@ from fangyi.core.errors import DomainError, NotFound
 from fangyi.core.photos import MAX_PER_SUBMISSION, photo_response
 from fangyi.core.web import form_add_domain_error, staff_view
 from fangyi.people.models import Person
+from fangyi.people.selectors import person_get, person_list, person_search_q
+from fangyi.tips.models import Tip
 
 from . import selectors, services
 from .forms import FollowupForm, LegalBasisForm, RecordForm
@@ -180,7 +182,6 @@ def record_create(request):
 @staff_view
 def person_search(request):
     """The record form's search box (HTMX): registry persons to add to the people involved."""
-    from fangyi.people.selectors import person_list, person_search_q
 
     user = request.user
     access.require(user, "enforcement.record")
@@ -253,7 +254,6 @@ def photo(request, pk: int):
 @staff_view
 def tip_panel(request, pk: int):
     """The tip page's panel (HTMX): the tip's records and "Record enforcement"."""
-    from fangyi.tips.models import Tip
 
     user = request.user
     access.require(user, "enforcement.view")
@@ -276,7 +276,6 @@ def tip_panel(request, pk: int):
 @staff_view
 def person_panel(request, pk: int):
     """The person page's panel (HTMX): records about the person or naming them."""
-    from fangyi.people.selectors import person_get
 
     user = request.user
     access.require(user, "enforcement.view")

@@ -13,10 +13,11 @@ from django.utils import timezone
 from fangyi.core.validators import id_check_digit
 from fangyi.people.models import Person
 
+from .services import guest_report
+
 
 def build(n: dict, users: dict) -> None:
     """n: the demo tree's nodes by key (see fangyi.demo._tree); users: the demo users by username."""
-    from .services import guest_report
 
     clerk = users["jiudian"]
     today = timezone.localdate()

@@ -14,6 +14,7 @@ from fangyi.core import access
 from fangyi.core.audit import access_record
 from fangyi.core.errors import NotFound
 from fangyi.core.models import Role, User
+from fangyi.observation.selectors import DAYLIST_LIMIT, URGENCY, DayItem, DaySection
 
 from .models import GuestReport, GuestStatus
 
@@ -77,7 +78,6 @@ def daylist_section(user, day):
     time. One query, two when the list is full."""
     if not access.can(user, "guest.handle"):
         return None
-    from fangyi.observation.selectors import DAYLIST_LIMIT, URGENCY, DayItem, DaySection
 
     qs = GuestReport.objects.visible_to(user).filter(needs_action_q())
     rows = list(

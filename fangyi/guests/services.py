@@ -35,8 +35,17 @@ from fangyi.core.errors import (
 from fangyi.core.idempotency import replay
 from fangyi.core.models import Role, User
 from fangyi.core.validators import check_length, normalize_phone, parse_resident_id
+from fangyi.health.models import Declaration, DeclarationSource
+from fangyi.health.services import (
+    DeclarationInput,
+    declaration_clean,
+    declaration_record,
+    rules_config,
+)
 from fangyi.people.models import IdType, Person, PlaceKind
-from fangyi.people.services import normalize_name
+from fangyi.people.services import PersonInput, normalize_name, person_create
+from fangyi.quarantine.models import Group, Placement, PlacementStatus, Site
+from fangyi.quarantine.services import placement_reserve_unchecked, site_choices
 
 from .models import GuestReport, GuestSettings, GuestStatus
 
@@ -197,7 +206,6 @@ def guest_report(
     hotel = hotel_of(actor)
     if (done := replay(GuestReport, client_id, lambda d: d.place_id == hotel.pk)) is not None:
         return done
-    from fangyi.health.services import rules_config
 
     today = timezone.localdate()
     clean = report_clean(dict(data), today=today)
@@ -263,7 +271,6 @@ def _registry_person(actor: User, report: GuestReport, name: str, id_type, numbe
     """The guest in the registry by their document, or a new person at the hotel's node.
     A person registered outside the officer's jurisdiction raises _Elsewhere: the caller
     refuses without saying so (see guest_register)."""
-    from fangyi.people.services import PersonInput, person_create
 
     person = Person.objects.filter(id_type=id_type, id_number=number).first() if number else None
     if person is not None:
@@ -299,8 +306,6 @@ def guest_register(
     created at the hotel's node, without a household), a temperature recorded as a
     declaration with the journey from where they came. Name, document and phone default to
     the report's. The same client_id twice registers once."""
-    from fangyi.health.models import Declaration, DeclarationSource
-    from fangyi.health.services import DeclarationInput, declaration_clean, declaration_record
 
     access.require(actor, "guest.handle")
     _visible(actor, report)
@@ -404,10 +409,8 @@ def guest_refer(
     client_id: uuid.UUID | None = None,
 ) -> GuestReport:
     """Refer a registered guest to a designated hotel: one of its free beds reserved
-    (fangyi.quarantine.services.placement_reserve, check=False: the police's own policy),
+    (fangyi.quarantine.services.placement_reserve_unchecked: the police's own policy),
     to be confirmed by the designated hotel within GuestSettings.confirm_hours."""
-    from fangyi.quarantine.models import Group, Placement
-    from fangyi.quarantine.services import placement_reserve
 
     access.require(actor, "guest.handle")
     _visible(actor, report)
@@ -434,7 +437,7 @@ def guest_refer(
         _lock(report)
         if report.status != GuestStatus.REGISTERED:
             raise Conflict(_("This guest was already referred or cleared."), field="status")
-        placement = placement_reserve(
+        placement = placement_reserve_unchecked(
             actor=actor,
             person=report.person,
             site=site,
@@ -443,7 +446,6 @@ def guest_refer(
             transport=transport,
             expected_at=now + dt.timedelta(hours=hours),
             client_id=client_id,
-            check=False,
         )
         report.placement = placement
         report.referred_at = now
@@ -472,8 +474,6 @@ def guest_refer(
 def refer_choices(report: GuestReport) -> list:
     """The designated hotels that take this guest's group and have a free bed, most free
     beds first, then nearest (fangyi.quarantine.services.site_choices)."""
-    from fangyi.quarantine.models import Group
-    from fangyi.quarantine.services import site_choices
 
     group = Group.objects.filter(code=default_group(report)).first()
     if group is None:
@@ -494,7 +494,6 @@ def choice_numbers(choice) -> tuple[int, float | None]:
 def site_for_id(site_id: int | None, field: str = "site"):
     """The site an id names (any designated hotel may take a referral, whatever the
     officer's jurisdiction), or None for no id; an unknown id is a field error."""
-    from fangyi.quarantine.models import Site
 
     if site_id is None:
         return None
@@ -569,7 +568,6 @@ def guest_settings_update(*, actor: User, data: dict[str, Any]) -> GuestSettings
 def _arrived(placement) -> bool:
     """Did the guest arrive at the referred site, or at one the referral was transferred to?
     Follows the `previous` chain forward from the referral's placement."""
-    from fangyi.quarantine.models import Placement, PlacementStatus
 
     seen = set()
     while placement is not None and placement.pk not in seen:

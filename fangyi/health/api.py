@@ -12,11 +12,14 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
+from fangyi.care import flows
 from fangyi.core import access
 from fangyi.core.api import ERRORS
 from fangyi.core.errors import DomainError, NotFound
+from fangyi.observation.selectors import observed_now
 from fangyi.people import selectors as people
 from fangyi.people.models import Place
+from fangyi.screening.models import DoorVisit
 
 from . import selectors, services
 from .models import DeclarationStatus, Outcome, RiskSettings, TempMethod
@@ -309,7 +312,6 @@ def declaration_list(
 def _visit(request, visit_id: int | None):
     if visit_id is None:
         return None
-    from fangyi.screening.models import DoorVisit
 
     visit = DoorVisit.objects.visible_to(request.user).filter(pk=visit_id).first()
     if visit is None:
@@ -385,7 +387,7 @@ def decision_create(request, payload: DecisionIn):
             raise NotFound(_("No such place."), field="place_id")
     return Status(
         201,
-        services.decision_make(
+        flows.decision_make(
             actor=request.user,
             person=person,
             outcome=payload.outcome,
@@ -424,7 +426,7 @@ def self_report_get(request, token: str):
     """Public: what the self-report form needs. Only the person's given name is shown."""
     link = services.selfreport_resolve(token)
     config = services.rules_config()
-    observed = services.observed_now(link.person)
+    observed = observed_now(link.person)
     return {
         "given_name": given_name(link.person.name),
         "symptoms": [{"code": c, "name": n} for c, n in config.symptoms.items()],

@@ -118,6 +118,10 @@ class Outcome(models.TextChoices):
     ASSESSMENT = "assessment", _("Health assessment needed")
 
 
+# The decisions that put the person under observation (at home; at a site, "centralised").
+OBSERVED_OUTCOMES = (Outcome.HOME, Outcome.CENTRAL)
+
+
 class TempMethod(models.TextChoices):
     FOREHEAD = "forehead", _("Forehead")
     EAR = "ear", _("Ear")

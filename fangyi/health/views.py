@@ -15,15 +15,18 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
+from fangyi.care import flows
 from fangyi.core import access
 from fangyi.core.audit import access_record
 from fangyi.core.errors import DomainError, NotFound
 from fangyi.core.web import form_add_domain_error, staff_view
+from fangyi.observation.selectors import observed_now
 from fangyi.people import selectors as people
+from fangyi.screening.models import DoorVisit
 
 from . import selectors, services
 from .forms import DecisionForm, DeclarationForm, RiskAreaForm, SettingsForm, SymptomForm
-from .models import DeclarationStatus, Outcome, RiskSettings, TempMethod
+from .models import DeclarationStatus, Outcome, RiskSettings, Symptom, TempMethod
 from .public import daily_path, given_name, link_url
 
 PAGE_SIZE = 30
@@ -246,7 +249,6 @@ def declaration_list(request):
 def _visit_of(request, raw: str):
     if not raw:
         return None
-    from fangyi.screening.models import DoorVisit
 
     visit = (
         DoorVisit.objects.visible_to(request.user).filter(pk=int(raw)).first()
@@ -309,7 +311,6 @@ def declaration_new(request):
 
 def _symptom_names(codes: list[str]) -> list[str]:
     names = dict(services.rules_config().symptoms)
-    from .models import Symptom
 
     missing = [c for c in codes if c not in names]
     if missing:
@@ -423,7 +424,7 @@ def declaration_decide(request, pk: int):
     if form.is_valid():
         cd = form.cleaned_data
         try:
-            services.decision_make(
+            flows.decision_make(
                 actor=request.user,
                 person=declaration.person,
                 outcome=cd["outcome"],
@@ -500,7 +501,7 @@ def selfreport(request, token: str):
     except NotFound:
         return _invalid(request)
     config = services.rules_config()
-    observed = services.observed_now(link.person)
+    observed = observed_now(link.person)
     exc = None
     done = None
     if request.method == "POST":

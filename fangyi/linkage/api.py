@@ -16,6 +16,9 @@ from fangyi.core import access
 from fangyi.core.api import ERRORS
 from fangyi.core.errors import DomainError, NotFound
 from fangyi.core.models import User
+from fangyi.people.models import Household, Person
+from fangyi.screening.models import Assignment
+from fangyi.tips.models import Tip
 
 from . import selectors, services
 from .models import Agency, ResponseTarget, SupportRequest, Urgency
@@ -189,9 +192,6 @@ class TargetsIn(Schema):
 
 
 def _subject(user: User, payload: SupportIn) -> dict:
-    from fangyi.people.models import Household, Person
-    from fangyi.screening.models import Assignment
-    from fangyi.tips.models import Tip
 
     found = {}
     for key, model, related in (

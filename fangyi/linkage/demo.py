@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from fangyi.core.models import subtree_q
 from fangyi.people.models import Household
+from fangyi.screening.models import Assignment
 
 from .models import Agency, SupportRequest, Urgency
 from .services import support_accept, support_arrive, support_request_create
@@ -24,7 +25,6 @@ URGENT_NEED = "住戶家中老人發熱38.5℃,家屬要求上門診治,請衛�
 @transaction.atomic
 def build(n: dict, users: dict) -> None:
     """n: the demo tree's nodes by key (see fangyi.demo._tree); users: the demo users by username."""
-    from fangyi.screening.models import Assignment
 
     now = timezone.now()
     door = (

@@ -16,6 +16,10 @@ from fangyi.core import access
 from fangyi.core.audit import access_record
 from fangyi.core.errors import DomainError, NotFound
 from fangyi.core.models import Node, NodeKind, Role, User, subtree_q
+from fangyi.observation.selectors import DAYLIST_LIMIT, URGENCY, DayItem, DaySection
+from fangyi.people.models import Household, Person
+from fangyi.tips.models import OPEN_STATUSES, Tip, TipStatus
+from fangyi.tips.models import Tip as TipModel
 
 from .models import ACTIVE, RUNNING, Agency, RequestStatus, SupportRequest, Urgency, agency_of
 
@@ -270,7 +274,6 @@ def board(
     nodes (cached for the request), the tips, the requests, a count of each only when there are
     more than `limit`, and the names the shown requests point at (households, persons, tips,
     users)."""
-    from fangyi.tips.models import OPEN_STATUSES, Tip
 
     access.require(user, "dispatch.view")
     now = now or timezone.now()
@@ -293,8 +296,6 @@ def board(
         .order_by("running", "due_at", "rank", "pk")
     )
     requests, requests_count = _capped(req_qs, REQUEST_FIELDS, limit)
-    from fangyi.people.models import Household, Person
-    from fangyi.tips.models import Tip as TipModel
 
     households = _names(Household, {r["household_id"] for r in requests}, "address")
     persons = _names(Person, {r["person_id"] for r in requests}, "name")
@@ -336,7 +337,6 @@ def board(
 
 
 def _tip_status_labels():
-    from fangyi.tips.models import TipStatus
 
     return [(k, str(v)) for k, v in TipStatus.choices]
 
@@ -352,8 +352,6 @@ def daylist_section(user, day):
     if not access.can(user, "support.respond"):
         return None
     from django.urls import reverse
-
-    from fangyi.observation.selectors import DAYLIST_LIMIT, URGENCY, DayItem, DaySection
 
     now = timezone.now()
     if user.role == Role.SUPERVISOR:

@@ -19,6 +19,7 @@ from fangyi.core.idempotency import replay
 from fangyi.core.models import AuditEntry, Node, Role, User
 from fangyi.core.selectors import ancestor_paths
 from fangyi.core.validators import check_length
+from fangyi.screening.models import DoorStatus
 
 from .models import (
     AGENCY_ROLES,
@@ -121,8 +122,6 @@ def _subject(
         raise NotFound(_("This place is not in your jurisdiction."), field=name)
     fields: dict[str, Any] = {name: value}
     if name == "assignment":
-        from fangyi.screening.models import DoorStatus
-
         if not (value.needs_police or value.status == DoorStatus.REFUSED):
             raise DomainError(
                 _("Only a door that was refused asks for support this way."), field="assignment"

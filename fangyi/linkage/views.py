@@ -19,6 +19,9 @@ from fangyi.core.errors import Conflict, DomainError, Forbidden, NotFound
 from fangyi.core.models import User
 from fangyi.core.selectors import nearest_workers
 from fangyi.core.web import form_add_domain_error, passive, staff_view
+from fangyi.people.models import Household, Person
+from fangyi.screening.models import Assignment, DoorStatus, SweepStatus
+from fangyi.tips.models import Tip
 
 from . import selectors, services
 from .forms import DeclineForm, DoneForm, SupportForm, TargetsForm
@@ -93,9 +96,6 @@ def _pk(raw) -> int | None:
 def _subject(user: User, data) -> dict:
     """The subject a form or query string names, among the records the user may see; NotFound
     for one outside the jurisdiction, as for one that does not exist."""
-    from fangyi.people.models import Household, Person
-    from fangyi.screening.models import Assignment
-    from fangyi.tips.models import Tip
 
     found: dict = {}
     roads = {
@@ -417,7 +417,6 @@ def dispatch_live(request, pk: int):
 @staff_view
 def tip_support(request, pk: int):
     """The tip page's panel (loaded with HTMX): the tip's support requests and a link to ask."""
-    from fangyi.tips.models import Tip
 
     user = request.user
     access.require(user, "support.view")
@@ -438,7 +437,6 @@ def door_support_context(user: User, assignment) -> dict:
     _door_support.html): the latest request made from this door with its status and timer, or
     the one-tap button when the door was refused and nothing was asked yet (or the last request
     was declined or cancelled)."""
-    from fangyi.screening.models import DoorStatus, SweepStatus
 
     support = selectors.door_support(user, assignment)
     refused = assignment.needs_police or assignment.status == DoorStatus.REFUSED

@@ -13,10 +13,14 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
+from fangyi.care import flows
 from fangyi.core import access
 from fangyi.core.api import ERRORS
 from fangyi.core.errors import NotFound
+from fangyi.health.public import given_name
+from fangyi.health.services import selfreport_resolve
 from fangyi.people.models import Place, PlaceKind
+from fangyi.people.selectors import person_get
 
 from . import selectors, services
 from .forms import place_choices
@@ -133,7 +137,6 @@ class SelfReportDailyOut(Schema):
 
     @staticmethod
     def resolve_given_name(obj) -> str:
-        from fangyi.health.public import given_name
 
         return given_name(obj.observation.person.name)
 
@@ -245,7 +248,6 @@ def observation_list(
 def observation_create(request, payload: ObservationIn):
     """Start an observation by hand (health staff, supervisors)."""
     access.require(request.user, "observation.manage")
-    from fangyi.people.selectors import person_get
 
     try:
         person = person_get(request.user, payload.person_id)
@@ -290,7 +292,7 @@ def observation_refer(request, observation_id: int, payload: ReferIn):
     access.require(request.user, "observation.manage")
     obs = _observation(request, observation_id)
     place = _place(request, payload.place_id, [PlaceKind.FEVER_CLINIC])
-    return services.observation_refer(
+    return flows.observation_refer(
         actor=request.user, observation=obs, note=payload.note, place=place
     )
 
@@ -300,7 +302,7 @@ def observation_transfer(request, observation_id: int, payload: TransferIn):
     """Ends this observation as transferred; answers with the next one."""
     access.require(request.user, "observation.manage")
     obs = _observation(request, observation_id)
-    nxt = services.observation_transfer(
+    nxt = flows.observation_transfer(
         actor=request.user,
         observation=obs,
         kind=payload.kind,
@@ -373,7 +375,7 @@ def alert_resolve(request, alert_id: int, payload: AlertResolveIn):
     access.require(request.user, "alert.handle")
     alert = selectors.alert_get(request.user, alert_id)
     place = _place(request, payload.place_id, [PlaceKind.FEVER_CLINIC])
-    return services.alert_resolve(
+    return flows.alert_resolve(
         actor=request.user,
         alert=alert,
         resolution=payload.resolution,
@@ -422,7 +424,6 @@ def board(
 def self_report(request, token: str, payload: SelfReportIn):
     """No account: the person observed at home reports today's temperature and symptoms with
     their personal link's token. An unknown, expired or revoked token answers 404."""
-    from fangyi.health.services import selfreport_resolve
 
     link = selfreport_resolve(token)
     return services.followup_self_report(

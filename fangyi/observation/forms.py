@@ -11,10 +11,9 @@ from django.utils.translation import gettext_lazy as _
 from fangyi.core import access
 from fangyi.core.models import User
 from fangyi.health.models import Symptom
-from fangyi.people.models import Place, PlaceKind
+from fangyi.people.models import END_PLACE_KINDS, Place, PlaceKind
 
-from .models import ObservationKind
-from .services import END_PLACE_KINDS, WORKER_STATUSES
+from .models import WORKER_STATUSES, ObservationKind
 
 
 def place_choices(user: User, kinds=END_PLACE_KINDS):

@@ -125,6 +125,8 @@ RECORDED_STATUSES = [
     FollowUpStatus.REFUSED,
     FollowUpStatus.SELF_REPORTED,
 ]
+# What a worker may record; a self-report is the person's own, through their link.
+WORKER_STATUSES = [s for s in RECORDED_STATUSES if s != FollowUpStatus.SELF_REPORTED]
 
 
 class FollowUp(models.Model):

@@ -28,7 +28,12 @@ from fangyi.core import access
 from fangyi.core.audit import access_record
 from fangyi.core.errors import NotFound
 from fangyi.core.models import Node, Role, User, subtree_q
+from fangyi.health.models import Outcome
+from fangyi.health.selectors import awaiting_confirmation, awaiting_decision
 from fangyi.people.models import Person
+from fangyi.people.selectors import person_search_q
+from fangyi.screening.models import DoorStatus
+from fangyi.screening.selectors import doors_due
 
 from .models import (
     Alert,
@@ -74,12 +79,15 @@ def observation_list(
     if person is not None:
         qs = qs.filter(person=person)
     if q:
-        from fangyi.people.selectors import person_search_q
-
         search = person_search_q(q)
         if search is not None:
             qs = qs.filter(person__in=Person.objects.filter(search).values("pk"))
     return qs.order_by("status", "ends", "id")
+
+
+def observed_now(person: Person) -> bool:
+    """Is the person under observation now (for the link to the daily check)?"""
+    return Observation.objects.filter(person=person, status=ObservationStatus.ACTIVE).exists()
 
 
 def observation_get(user: User, pk: int, *, via: str | None = None) -> Observation:
@@ -99,14 +107,14 @@ def observation_get(user: User, pk: int, *, via: str | None = None) -> Observati
 def site_staff_followup_q(user: User, prefix: str = "observation__") -> Q:
     """Site staff's follow-ups (or, with prefix="", observations): at their place, of a
     person holding an active placement at their site."""
-    from fangyi.quarantine.models import Placement, PlacementStatus
-
     if not user.place_id:
         return Q(pk__in=[])
-    here = Placement.objects.filter(
-        site__place_id=user.place_id,
-        status=PlacementStatus.ACTIVE,
-        person_id=OuterRef(f"{prefix}person_id"),
+    # Placements live in fangyi.quarantine, above this app: they are reached through the
+    # relation they declare on Person (person.placements), never imported.
+    here = Person.objects.filter(
+        pk=OuterRef(f"{prefix}person_id"),
+        placements__site__place_id=user.place_id,
+        placements__status="active",
     )
     return Q(**{f"{prefix}place_id": user.place_id}) & Q(Exists(here))
 
@@ -363,9 +371,6 @@ def daylist(user: User, day: dt.date | None = None) -> DayList:
             )
 
     if access.can(user, "decision.make"):
-        from fangyi.health.models import Outcome
-        from fangyi.health.selectors import awaiting_decision
-
         decisions = awaiting_decision(user).order_by("recorded_at", "id")
         out.counts["decisions"] = decisions.count()
         url = _url("declaration_detail")  # the decision form is on the detail page
@@ -379,8 +384,6 @@ def daylist(user: User, day: dt.date | None = None) -> DayList:
             )
 
     if access.can(user, "declaration.record"):
-        from fangyi.health.selectors import awaiting_confirmation
-
         pending = awaiting_confirmation(user).order_by("recorded_at", "id")
         out.counts["declarations"] = pending.count()
         url = _url("declaration_detail")
@@ -394,9 +397,6 @@ def daylist(user: User, day: dt.date | None = None) -> DayList:
             )
 
     if access.can(user, "visit.record"):
-        from fangyi.screening.models import DoorStatus
-        from fangyi.screening.selectors import doors_due
-
         doors = doors_due(user, day)
         out.counts["doors"] = doors.count()
         url = _url("door_detail")

@@ -34,10 +34,10 @@ from fangyi.core.idempotency import replay
 from fangyi.core.models import Role, User
 from fangyi.core.selectors import nearest_workers
 from fangyi.health.models import Decision, Outcome, RiskSettings, SelfReportLink, Symptom
-from fangyi.people.models import Person, Place, PlaceKind
+from fangyi.people.models import END_PLACE_KINDS, Person, Place, PlaceKind
 
 from .models import (
-    RECORDED_STATUSES,
+    WORKER_STATUSES,
     Alert,
     AlertKind,
     FollowUp,
@@ -46,6 +46,7 @@ from .models import (
     ObservationKind,
     ObservationStatus,
 )
+from .selectors import site_staff_followup_q
 
 OBSERVATION_FIELDS = [
     "person",
@@ -87,17 +88,42 @@ def observation_start(
     responsible: User | None = None,
     starts: dt.date | None = None,
     client_id: uuid.UUID | None = None,
-    check: bool = True,
 ) -> Observation:
     """Put `person` under observation until last exposure + the configured days.
 
     A person already under observation is not observed twice: a later exposure extends the
-    running observation instead (see observation_extend). `check=False` is for callers that
-    already checked the policy (a health decision starts its observation)."""
-    if check:
-        access.require(actor, "observation.manage")
-        if not access.path_visible(actor, person.node.path):
-            raise DomainError(_("This person is not in your jurisdiction."), field="person")
+    running observation instead (see observation_extend)."""
+    access.require(actor, "observation.manage")
+    if not access.path_visible(actor, person.node.path):
+        raise DomainError(_("This person is not in your jurisdiction."), field="person")
+    return observation_start_unchecked(
+        actor=actor,
+        person=person,
+        kind=kind,
+        last_exposure=last_exposure,
+        decision=decision,
+        place=place,
+        responsible=responsible,
+        starts=starts,
+        client_id=client_id,
+    )
+
+
+def observation_start_unchecked(
+    *,
+    actor: User | None,
+    person: Person,
+    kind: str,
+    last_exposure: dt.date,
+    decision: Decision | None = None,
+    place: Place | None = None,
+    responsible: User | None = None,
+    starts: dt.date | None = None,
+    client_id: uuid.UUID | None = None,
+) -> Observation:
+    """observation_start without the policy check, for the care pathway and the services that
+    checked their own (a health decision's observation, a transfer's next one, a person
+    placed at a site). Everything else is validated here."""
     existing = replay(
         Observation,
         client_id,
@@ -125,9 +151,7 @@ def observation_start(
         )
         if running is not None:
             if last_exposure > running.last_exposure:
-                return observation_extend(
-                    actor=actor, observation=running, last_exposure=last_exposure, check=False
-                )
+                return _extend(actor, running, last_exposure)
             raise Conflict(
                 _("%(name)s is already under observation until %(date)s.")
                 % {"name": person.name, "date": running.ends.isoformat()},
@@ -158,11 +182,16 @@ def observation_start(
 
 
 def observation_extend(
-    *, actor: User, observation: Observation, last_exposure: dt.date, check: bool = True
+    *, actor: User, observation: Observation, last_exposure: dt.date
 ) -> Observation:
     """A new exposure: the end date moves to the new last exposure + the configured days."""
-    if check:
-        access.require(actor, "observation.manage")
+    access.require(actor, "observation.manage")
+    return _extend(actor, observation, last_exposure)
+
+
+def _extend(actor: User | None, observation: Observation, last_exposure: dt.date) -> Observation:
+    """observation_extend without the policy check (a later exposure reaching observation_start_unchecked
+    extends the running observation)."""
     if observation.status != ObservationStatus.ACTIVE:
         raise DomainError(_("This observation has ended."), field="last_exposure")
     if last_exposure <= observation.last_exposure:
@@ -194,18 +223,13 @@ def observation_extend(
 
 FOLLOWUP_FIELDS = ["status", "temperature", "symptoms", "notes", "recorded_by", "recorded_at"]
 CLEAN_STATUSES = {FollowUpStatus.SEEN_WELL, FollowUpStatus.SELF_REPORTED}
-# What a worker may record; a self-report is the person's own, through their link.
-WORKER_STATUSES = [s for s in RECORDED_STATUSES if s != FollowUpStatus.SELF_REPORTED]
 OPEN_FOLLOWUP_STATUSES = [FollowUpStatus.DUE, FollowUpStatus.MISSED]
 TEMPERATURE_MIN, TEMPERATURE_MAX = Decimal("35.0"), Decimal("42.0")
-END_PLACE_KINDS = (PlaceKind.QUARANTINE_SITE, PlaceKind.DESIGNATED_HOTEL)
 
 
 def _require_scope(actor: User, observation: Observation) -> None:
     """Inside the actor's jurisdiction; for site staff, at their own site."""
     if actor.role == Role.SITE_STAFF:
-        from .selectors import site_staff_followup_q
-
         here = Observation.objects.filter(site_staff_followup_q(actor, prefix=""))
         if not here.filter(pk=observation.pk).exists():
             raise NotFound(_("No such observation."))
@@ -321,18 +345,6 @@ def observation_release(*, actor: User, observation: Observation, note: str = ""
         )
 
 
-def _end_site_placement(actor: User, observation: Observation, note: str) -> None:
-    """The person leaves the quarantine site where this observation runs (transferred home or
-    elsewhere, referred to a clinic): their placement there ends with it, the bed to cleaning
-    (fangyi.quarantine.services.placement_left; imported here, not at the top: quarantine
-    imports observation)."""
-    if observation.kind != ObservationKind.PLACE or observation.place_id is None:
-        return
-    from fangyi.quarantine.services import placement_left
-
-    placement_left(actor=actor, person=observation.person, place_id=observation.place_id, note=note)
-
-
 def observation_move_home(*, actor: User | None, observation: Observation, note: str = ""):
     """The person's placement at a site ended without a next one (allowed home after a
     refusal, a transfer cancelled): the running observation continues at home, followed up
@@ -364,7 +376,10 @@ def observation_move_home(*, actor: User | None, observation: Observation, note:
 def observation_refer(
     *, actor: User, observation: Observation, note: str, place: Place | None = None
 ) -> Observation:
-    """Refer to the fever clinic or a hospital (with a note, and the place when known)."""
+    """Refer to the fever clinic or a hospital (with a note, and the place when known).
+
+    The observation part alone: when it ran at a quarantine site, the placement there ends
+    with it through fangyi.care.flows.observation_refer, which the pages and the API call."""
     access.require(actor, "observation.manage")
     _require_scope(actor, observation)
     _require_active(observation)
@@ -372,7 +387,6 @@ def observation_refer(
     if place is not None and place.kind != PlaceKind.FEVER_CLINIC:
         raise DomainError(_("Choose a fever clinic."), field="place")
     with transaction.atomic():
-        _end_site_placement(actor, observation, note)
         return _end(
             actor,
             observation,
@@ -394,7 +408,8 @@ def observation_transfer(
 ) -> Observation:
     """Home ↔ a quarantine point or designated hotel (or one place to another): this
     observation ends as transferred and the next starts today with the same last exposure.
-    Returns the new observation."""
+    Returns the new observation. The observation part alone: the placement at the site left
+    ends through fangyi.care.flows.observation_transfer, which the pages and the API call."""
     access.require(actor, "observation.manage")
     _require_scope(actor, observation)
     existing = replay(
@@ -424,9 +439,8 @@ def observation_transfer(
         if observation.kind == ObservationKind.HOME:
             raise DomainError(_("The person is already observed at home."), field="kind")
     with transaction.atomic():
-        _end_site_placement(actor, observation, note)
         _end(actor, observation, ObservationStatus.TRANSFERRED, note, "transferred")
-        nxt = observation_start(
+        nxt = observation_start_unchecked(
             actor=actor,
             person=observation.person,
             kind=kind,
@@ -434,7 +448,6 @@ def observation_transfer(
             last_exposure=observation.last_exposure,
             decision=observation.decision,
             client_id=client_id,
-            check=False,
         )
         observation.transferred_to = nxt
         observation.save(update_fields=["transferred_to"])

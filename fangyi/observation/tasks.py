@@ -9,10 +9,11 @@ import datetime as dt
 
 from django_tasks import task
 
+from .services import daily_rounds as run
+
 
 @task()
 def daily_rounds(day: str | None = None) -> dict[str, int]:
     """`day` as YYYY-MM-DD (task arguments travel as JSON); today when left out."""
-    from .services import daily_rounds as run
 
     return run(dt.date.fromisoformat(day) if day else None)

@@ -11,11 +11,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
+from fangyi.care import flows
 from fangyi.core import access
 from fangyi.core.audit import access_record
 from fangyi.core.errors import DomainError, NotFound
 from fangyi.core.web import form_add_domain_error, staff_view
 from fangyi.health.models import Symptom
+from fangyi.health.public import given_name
+from fangyi.health.services import selfreport_resolve
+from fangyi.people.selectors import person_get
 
 from . import selectors, services
 from .forms import (
@@ -85,7 +89,6 @@ def observation_list(request):
 @require_http_methods(["GET", "POST"])
 def observation_create(request):
     access.require(request.user, "observation.manage")
-    from fangyi.people.selectors import person_get
 
     pid = request.GET.get("person") or request.POST.get("person") or ""
     if not pid.isdigit():
@@ -187,7 +190,7 @@ def observation_release(request, pk: int):
 @require_POST
 def observation_refer(request, pk: int):
     def run(obs, cd):
-        services.observation_refer(
+        flows.observation_refer(
             actor=request.user, observation=obs, note=cd["note"], place=cd["place"]
         )
         messages.success(request, _("%(name)s is referred.") % {"name": obs.person.name})
@@ -200,7 +203,7 @@ def observation_refer(request, pk: int):
 @require_POST
 def observation_transfer(request, pk: int):
     def run(obs, cd):
-        nxt = services.observation_transfer(
+        nxt = flows.observation_transfer(
             actor=request.user,
             observation=obs,
             kind=cd["kind"],
@@ -299,7 +302,7 @@ def alert_detail(request, pk: int):
     if request.method == "POST" and form.is_valid():
         cd = form.cleaned_data
         try:
-            services.alert_resolve(
+            flows.alert_resolve(
                 actor=request.user,
                 alert=alert,
                 resolution=cd["resolution"],
@@ -318,7 +321,6 @@ def alert_detail(request, pk: int):
 
 @staff_view
 def person_panel(request, pk: int):
-    from fangyi.people.selectors import person_get
 
     access.require(request.user, "observation.view")
     person = person_get(request.user, pk)
@@ -338,8 +340,6 @@ def selfreport_daily(request, token: str):
     """No login: the observed person reports today's temperature and symptoms by their link.
     An unknown, expired or replaced link answers health's "link not valid" page (404), exactly
     as /r/<token>/ does. Only the given name shows."""
-    from fangyi.health.public import given_name
-    from fangyi.health.services import selfreport_resolve
 
     try:
         link = selfreport_resolve(token)

@@ -132,6 +132,8 @@ class PlaceKind(models.TextChoices):
 
 # The places a person is sent to for central quarantine (a decision's "central" outcome).
 CENTRAL_PLACE_KINDS = (PlaceKind.QUARANTINE_SITE, PlaceKind.DESIGNATED_HOTEL)
+# The places an observation runs at (kind "place"), and a quarantine site is made of: the same.
+END_PLACE_KINDS = CENTRAL_PLACE_KINDS
 
 
 class Place(models.Model):

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 
 from fangyi.core.validators import id_check_digit
 
+from .models import IdType
+from .services import PersonInput
+
 # The most common surnames, roughly weighted by frequency (simplified script).
 SURNAMES = (
     "王" * 72
@@ -217,8 +220,6 @@ def resident_rows(households, synth: Synth):
     """The synthetic residents of each household, as the registry's bulk path takes them.
 
     Used by the demo city and the benchmark city alike."""
-    from .models import IdType
-    from .services import PersonInput
 
     for household in households:
         for m in synth.household():

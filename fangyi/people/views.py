@@ -11,6 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from fangyi.core import access
 from fangyi.core.errors import DomainError, NotFound
+from fangyi.core.validators import parse_resident_id
 from fangyi.core.web import form_add_domain_error, staff_view
 
 from . import selectors, services
@@ -115,8 +116,6 @@ def person_check_id(request):
     number = request.GET.get("id_number", "").strip()
     context = {"number": number}
     if number and request.GET.get("id_type", "resident") == "resident":
-        from fangyi.core.validators import parse_resident_id
-
         try:
             rid = parse_resident_id(number)
             context["rid"] = rid

@@ -14,6 +14,8 @@ from fangyi.core import access
 from fangyi.core.api import ERRORS
 from fangyi.core.audit import access_record
 from fangyi.core.errors import DomainError
+from fangyi.enforcement.services import legal_bases_for
+from fangyi.health.public import link_url
 
 from . import refusals, selectors
 from .models import PersuasionOutcome, RefusalStatus
@@ -229,7 +231,6 @@ def refusal_refer(request, refusal_id: int, payload: ReferIn):
     """Police refer the refusal for enforcement (an order to isolate, or a penalty)."""
     access.require(request.user, "enforcement.record")
     refusal = refusals.refusal_get(request.user, refusal_id)
-    from fangyi.enforcement.services import legal_bases_for
 
     return refusals.refusal_refer(
         actor=request.user,
@@ -259,7 +260,6 @@ def notice_issue(request, placement_id: int):
     access.require(request.user, "selfreport.issue")
     access_record(request.user, placement, node_path=placement.node.path, via="api")
     notice, token = refusals.notice_issue(actor=request.user, placement=placement)
-    from fangyi.health.public import link_url
 
     return {
         "placement_id": placement.pk,

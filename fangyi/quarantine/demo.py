@@ -15,6 +15,8 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from fangyi.observation.models import Observation, ObservationKind, ObservationStatus
+from fangyi.observation.services import followups_generate, observation_start_unchecked
 from fangyi.people.models import Household, Person, Place
 
 from .models import (
@@ -98,8 +100,6 @@ def _place(site: Site, bed: Bed, person: Person, group: Group, health, status: s
 
 def build(n: dict, users: dict) -> None:
     """n: the demo tree's nodes by key (see fangyi.demo._tree); users: the demo users by username."""
-    from fangyi.observation.models import Observation, ObservationKind, ObservationStatus
-    from fangyi.observation.services import followups_generate, observation_start
 
     health, staff = users["weijian"], users.get("dingdian")
     groups = {g.code: g for g in Group.objects.all()}
@@ -121,7 +121,7 @@ def build(n: dict, users: dict) -> None:
     people = _people(n["nb3"], 10, 4)
     for i, person in enumerate(people[:3]):
         started = 3 + 4 * i
-        obs = observation_start(
+        obs = observation_start_unchecked(
             actor=health,
             person=person,
             kind=ObservationKind.PLACE,
@@ -129,7 +129,6 @@ def build(n: dict, users: dict) -> None:
             last_exposure=today - dt.timedelta(days=started + 1),
             starts=today - dt.timedelta(days=started),
             responsible=staff,
-            check=False,
         )
         observed.append(obs.pk)
         arrived = now - dt.timedelta(days=started)

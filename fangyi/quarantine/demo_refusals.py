@@ -12,8 +12,10 @@ import datetime as dt
 
 from django.utils import timezone
 
+from fangyi.health.models import Declaration
 from fangyi.people.models import PlaceKind
 
+from . import refusals, services
 from .models import Placement, PlacementStatus, Site
 
 REASON = "家中有八十歲老人和兩個小孩需要照顧,擔心隔離點條件差,全家拒絕前往集中隔離點"
@@ -22,7 +24,6 @@ EXPLAINED = "網格員上門講解了密切接觸者須集中隔離十四天的�
 
 def _contact(n: dict):
     """The health demo's close contact in 機務小區 (the declaration with a confirmed contact)."""
-    from fangyi.health.models import Declaration
 
     declaration = (
         Declaration.objects.filter(person__node=n["jiwu_xq"], notes__contains="密切接觸")
@@ -44,7 +45,6 @@ def build(n: dict, users: dict) -> None:
     person = _contact(n)
     if site is None or person is None:
         return
-    from . import refusals, services
 
     worker, health = users["wanggeyuan"], users["weijian"]
     placement = (
@@ -62,7 +62,7 @@ def build(n: dict, users: dict) -> None:
             or Placement.objects.filter(person=person, status=PlacementStatus.ACTIVE).exists()
         ):
             return
-        placement = services.placement_reserve(
+        placement = services.placement_reserve_unchecked(
             actor=health,
             person=person,
             site=site,
@@ -70,7 +70,6 @@ def build(n: dict, users: dict) -> None:
             source="decision",
             transport="社區專車",
             expected_at=timezone.now() + dt.timedelta(hours=2),
-            check=False,
         )
     refusal = refusals.refusal_record(actor=worker, placement=placement, reason=REASON)
     refusals.persuasion_record(

@@ -26,9 +26,18 @@ from fangyi.core import access
 from fangyi.core.audit import access_record, audit_record, created, snapshot
 from fangyi.core.errors import Conflict, DomainError, NotFound
 from fangyi.core.idempotency import replay
-from fangyi.core.models import Role, User
+from fangyi.core.models import Node, Role, User
+from fangyi.core.selectors import ancestor_paths
 from fangyi.core.validators import check_length
+from fangyi.enforcement.models import LegalBasis
+from fangyi.enforcement.services import EnforcementInput, enforcement_record
+from fangyi.health.services import selfreport_link_create
+from fangyi.linkage.models import RUNNING, SupportRequest
+from fangyi.linkage.services import support_request_create
+from fangyi.observation.models import Observation
+from fangyi.observation.selectors import DAYLIST_LIMIT, URGENCY, DayItem, DaySection
 
+from . import services
 from .models import (
     Persuasion,
     PersuasionOutcome,
@@ -39,6 +48,7 @@ from .models import (
     RefusalStatus,
     Site,
 )
+from .services import placement_q as sites_placement_q
 
 # Measures a police referral may take (fangyi.enforcement.models.Measure values).
 REFER_MEASURES = ("order_isolate", "admin_penalty")
@@ -53,7 +63,6 @@ ATTEMPT_FIELDS = ["refusal", "at", "by", "explained", "outcome"]
 
 def placement_q(user: User) -> Q:
     """Placements the user may see (the sites part's rule, fangyi.quarantine.services)."""
-    from .services import placement_q as sites_placement_q
 
     return sites_placement_q(user)
 
@@ -195,7 +204,6 @@ def refusal_record(
         raise NotFound(_("No such placement."), field="placement")
     reason = check_length(reason, "reason", 1000, required=True)
     _check_refusable(placement)
-    from . import services
 
     try:
         with transaction.atomic():
@@ -311,7 +319,7 @@ def persuasion_record(
 
 def refusal_agree(*, actor: User, refusal: Refusal, site: Site | None = None) -> Placement:
     """The person agrees: a new placement for the same group at the same site (or another one
-    when that is full), through placement_reserve. A full site → its error on field "site",
+    when that is full), through placement_reserve_unchecked. A full site → its error on field "site",
     and nothing is stored."""
     access.require(actor, "refusal.record")
     _require_visible(actor, refusal)
@@ -320,11 +328,10 @@ def refusal_agree(*, actor: User, refusal: Refusal, site: Site | None = None) ->
     site = site or old.site
     if site is None:
         raise DomainError(_("Choose the site."), field="site")
-    from . import services
 
     with transaction.atomic():
         locked = _lock(refusal)
-        placement = services.placement_reserve(
+        placement = services.placement_reserve_unchecked(
             actor=actor,
             person=refusal.person,
             site=site,
@@ -332,7 +339,6 @@ def refusal_agree(*, actor: User, refusal: Refusal, site: Site | None = None) ->
             source="refusal",
             decision=old.decision,
             observation=old.observation,
-            check=False,
         )
         _end(actor, locked, RefusalStatus.AGREED, "agreed", new_placement=placement)
     refusal.refresh_from_db()
@@ -346,17 +352,15 @@ def refusal_allow_home(*, actor: User, refusal: Refusal, reason: str) -> Placeme
     _check_open(refusal)
     reason = check_length(reason, "reason", 1000, required=True)
     old = refusal.placement
-    from . import services
 
     with transaction.atomic():
         locked = _lock(refusal)
-        placement = services.placement_home(
+        placement = services.placement_home_unchecked(
             actor=actor,
             person=refusal.person,
             source="refusal",
             decision=old.decision,
             observation=old.observation,
-            check=False,
         )
         _end(
             actor,
@@ -398,7 +402,6 @@ def refusal_refer(
             "site": site.place.name if site else "",
             "reason": refusal.reason,
         }
-    from fangyi.enforcement.services import EnforcementInput, enforcement_record
 
     with transaction.atomic():
         locked = _lock(refusal)
@@ -430,8 +433,6 @@ def refusal_call_police(
     While the refusal's request is still running, a second call answers that one."""
     access.require(actor, "refusal.record")
     _require_visible(actor, refusal)
-    from fangyi.linkage.models import RUNNING, SupportRequest
-    from fangyi.linkage.services import support_request_create
 
     if refusal.support_request_id:
         running = SupportRequest.objects.filter(
@@ -506,7 +507,6 @@ def mask_id(value: str) -> str:
 def notice_bases() -> list:
     """The legal bases a notice cites: the law on infectious diseases when configured (by its
     title, simplified or traditional), else the first active basis."""
-    from fangyi.enforcement.models import LegalBasis
 
     active = list(LegalBasis.objects.filter(active=True).order_by("order", "id"))
     law = [b for b in active if "传染病防治法" in b.title or "傳染病防治法" in b.title]
@@ -515,8 +515,6 @@ def notice_bases() -> list:
 
 def _office(placement: Placement) -> str:
     """The issuing office: the person's station, else the district, else the top node."""
-    from fangyi.core.models import Node
-    from fangyi.core.selectors import ancestor_paths
 
     chain = list(Node.objects.filter(path__in=ancestor_paths(placement.node.path)))
     for kind in ("station", "district"):
@@ -530,8 +528,6 @@ def notice_data(placement: Placement) -> Notice:
     person = placement.person
     obs = placement.observation
     if obs is None:
-        from fangyi.observation.models import Observation
-
         obs = Observation.objects.filter(person=person).order_by("-starts", "-id").first()
     at_home = placement.kind == PlacementKind.HOME or placement.site_id is None
     place = placement.site.place if placement.site_id else None
@@ -559,7 +555,6 @@ def notice_issue(*, actor: User, placement: Placement) -> tuple[Notice, str]:
     access.require(actor, "selfreport.issue")
     if not _placement_visible(actor, placement):
         raise NotFound(_("No such placement."))
-    from fangyi.health.services import selfreport_link_create
 
     with transaction.atomic():
         link, token = selfreport_link_create(actor=actor, person=placement.person)
@@ -583,8 +578,6 @@ def daylist_section(user, day):
     if not access.can(user, "refusal.record"):
         return None
     from django.urls import reverse
-
-    from fangyi.observation.selectors import DAYLIST_LIMIT, URGENCY, DayItem, DaySection
 
     qs = Refusal.objects.filter(refusal_q(user), status=RefusalStatus.OPEN).order_by("at", "pk")
     rows = list(

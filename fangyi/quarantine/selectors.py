@@ -16,6 +16,8 @@ from fangyi.core.errors import DomainError, NotFound
 from fangyi.core.models import User
 from fangyi.health.models import Decision
 from fangyi.health.selectors import decision_get
+from fangyi.observation.models import FollowUp
+from fangyi.observation.selectors import DAYLIST_LIMIT, URGENCY, DayItem, DaySection
 from fangyi.people.models import Person
 
 from .models import HOLDING, Bed, BedState, Group, Placement, PlacementStatus, Site
@@ -282,7 +284,6 @@ def arrivals_today(site: Site, day: dt.date) -> list[Placement]:
 
 def in_quarantine(site: Site, day: dt.date) -> list[Placement]:
     """People at the site, with their end date and today's check (one follow-up query)."""
-    from fangyi.observation.models import FollowUp
 
     rows = list(
         Placement.objects.filter(site=site, status=PlacementStatus.ACTIVE)
@@ -309,8 +310,6 @@ def daylist_section(user, day):
     if not (access.can(user, "placement.arrive") and access.can(user, "placement.view")):
         return None
     from django.urls import reverse
-
-    from fangyi.observation.selectors import DAYLIST_LIMIT, URGENCY, DayItem, DaySection
 
     _start, end = _day_bounds(day)
     qs = (

@@ -30,6 +30,22 @@ from fangyi.core.audit import audit_record
 from fangyi.core.errors import Conflict, DomainError, NotFound
 from fangyi.core.idempotency import replay
 from fangyi.core.models import Node, Role, User
+from fangyi.observation.models import (
+    FollowUp,
+    FollowUpStatus,
+    Observation,
+    ObservationKind,
+    ObservationStatus,
+)
+from fangyi.observation.models import ObservationKind as OK
+from fangyi.observation.models import ObservationStatus as OS
+from fangyi.observation.services import (
+    END_PLACE_KINDS,
+    followups_generate,
+    observation_move_home,
+    observation_release,
+    observation_start_unchecked,
+)
 from fangyi.people.models import Person, Place
 
 from .models import (
@@ -108,7 +124,6 @@ def site_staff_user(site: Site) -> User | None:
 
 def site_for_place(place: Place) -> Site:
     """The Site row of a quarantine point or designated hotel, made on first use."""
-    from fangyi.observation.services import END_PLACE_KINDS
 
     if place.kind not in END_PLACE_KINDS:
         raise DomainError(_("Choose a quarantine point or designated hotel."), field="place")
@@ -353,11 +368,11 @@ def _snapshot(p: Placement) -> dict:
     }
 
 
-def _replay(client_id, person: Person, actor: User | None, check: bool) -> Placement | None:
+def _replay(client_id, person: Person, actor: User | None, scoped: bool) -> Placement | None:
     return replay(
         Placement,
         client_id,
-        lambda done: done.person_id == person.pk and (not check or placement_visible(actor, done)),
+        lambda done: done.person_id == person.pk and (not scoped or placement_visible(actor, done)),
     )
 
 
@@ -498,16 +513,44 @@ def placement_reserve(
     transport: str = "",
     expected_at: dt.datetime | None = None,
     client_id: uuid.UUID | None = None,
-    check: bool = True,
 ) -> Placement:
-    """Reserve one free bed of `site` for `person`: atomically, never a bed twice.
+    """Reserve one free bed of `site` for `person`: atomically, never a bed twice."""
+    access.require(actor, "placement.manage")
+    _require_person(actor, person)
+    return placement_reserve_unchecked(
+        actor=actor,
+        person=person,
+        site=site,
+        group=group,
+        source=source,
+        decision=decision,
+        observation=observation,
+        transport=transport,
+        expected_at=expected_at,
+        client_id=client_id,
+        replay_scoped=True,
+    )
 
-    `check=False` is for callers that checked their own policy (a refusal agreed, a guest
-    referral by police)."""
-    if check:
-        access.require(actor, "placement.manage")
-        _require_person(actor, person)
-    existing = _replay(client_id, person, actor, check)
+
+def placement_reserve_unchecked(
+    *,
+    actor: User | None,
+    person: Person,
+    site: Site,
+    group: Group | None,
+    source: str = PlacementSource.DECISION,
+    decision=None,
+    observation=None,
+    transport: str = "",
+    expected_at: dt.datetime | None = None,
+    client_id: uuid.UUID | None = None,
+    replay_scoped: bool = False,
+) -> Placement:
+    """placement_reserve without the policy check, for services that checked their own (a
+    refusal agreed, a guest referred by police). A retry is answered with the stored placement
+    of the same person (`replay_scoped`: only when the actor may see it, as the public function
+    answers)."""
+    existing = _replay(client_id, person, actor, replay_scoped)
     if existing is not None:
         return existing
     if group is None:
@@ -547,13 +590,34 @@ def placement_home(
     decision=None,
     observation=None,
     client_id: uuid.UUID | None = None,
-    check: bool = True,
 ) -> Placement:
     """Home quarantine: a placement without a site, active at once."""
-    if check:
-        access.require(actor, "placement.manage")
-        _require_person(actor, person)
-    existing = _replay(client_id, person, actor, check)
+    access.require(actor, "placement.manage")
+    _require_person(actor, person)
+    return placement_home_unchecked(
+        actor=actor,
+        person=person,
+        source=source,
+        decision=decision,
+        observation=observation,
+        client_id=client_id,
+        replay_scoped=True,
+    )
+
+
+def placement_home_unchecked(
+    *,
+    actor: User | None,
+    person: Person,
+    source: str = PlacementSource.DECISION,
+    decision=None,
+    observation=None,
+    client_id: uuid.UUID | None = None,
+    replay_scoped: bool = False,
+) -> Placement:
+    """placement_home without the policy check, for services that checked their own (a
+    refusal agreed: home quarantine instead)."""
+    existing = _replay(client_id, person, actor, replay_scoped)
     if existing is not None:
         return existing
     source = _clean_source(source)
@@ -595,10 +659,6 @@ def _move_bed(bed_id: int | None, old: str, new: str) -> None:
 def _observe_at_site(actor: User, placement: Placement, today: dt.date):
     """The person's observation continues at the site, followed up by the site's staff: moved
     there when one is running, else started there."""
-    from fangyi.observation.models import FollowUp, FollowUpStatus, Observation
-    from fangyi.observation.models import ObservationKind as OK
-    from fangyi.observation.models import ObservationStatus as OS
-    from fangyi.observation.services import followups_generate, observation_start
 
     site = placement.site
     staff = site_staff_user(site)
@@ -636,7 +696,7 @@ def _observe_at_site(actor: User, placement: Placement, today: dt.date):
         last = (decision.last_exposure if decision else None) or timezone.localdate(
             placement.reserved_at
         )
-        obs = observation_start(
+        obs = observation_start_unchecked(
             actor=actor,
             person=placement.person,
             kind=OK.PLACE,
@@ -644,7 +704,6 @@ def _observe_at_site(actor: User, placement: Placement, today: dt.date):
             last_exposure=min(last, today),
             decision=decision,
             responsible=staff,
-            check=False,
         )
     if obs.starts <= today <= obs.ends:
         followups_generate(today, observations=[obs.pk], audit=False)
@@ -796,8 +855,6 @@ def observe_at_home_if_left(actor: User | None, person: Person, note: str = "") 
     person no longer holds a bed at, continues at home (fangyi.observation.services
     observation_move_home), so that site's staff no longer follow them up. Call inside the
     caller's transaction."""
-    from fangyi.observation.models import Observation, ObservationKind, ObservationStatus
-    from fangyi.observation.services import observation_move_home
 
     obs = (
         Observation.objects.select_for_update()
@@ -816,8 +873,6 @@ def observe_at_home_if_left(actor: User | None, person: Person, note: str = "") 
 def placement_release(*, actor: User, placement: Placement) -> Placement:
     """End of quarantine: the observation is released (refused before its end date, or without
     a clean last follow-up: the error names the field), the bed goes to cleaning."""
-    from fangyi.observation.models import Observation, ObservationStatus
-    from fangyi.observation.services import observation_release
 
     access.require(actor, "placement.manage")
     _require_placement(actor, placement)

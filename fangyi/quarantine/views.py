@@ -16,6 +16,7 @@ from fangyi.core import access
 from fangyi.core.audit import access_record
 from fangyi.core.errors import Conflict, DomainError, NotFound
 from fangyi.core.web import form_add_domain_error, passive, staff_view
+from fangyi.people.models import Person
 
 from . import selectors, services
 from .forms import BedStateForm, CancelForm, PlacementForm, RoomsForm, SiteSetupForm, TransferForm
@@ -186,7 +187,6 @@ def placement_list(request):
 
 
 def _person_filter(user, raw):
-    from fangyi.people.models import Person
 
     pk = _pk(raw)
     if pk is None:

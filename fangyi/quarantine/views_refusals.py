@@ -20,8 +20,12 @@ from fangyi.core import access
 from fangyi.core.audit import access_record
 from fangyi.core.errors import Conflict, DomainError, Forbidden, NotFound
 from fangyi.core.web import form_add_domain_error, staff_view
+from fangyi.enforcement.models import LegalBasis, Measure
+from fangyi.enforcement.services import legal_bases_for
+from fangyi.health.public import link_url
+from fangyi.linkage.selectors import request_timer
 
-from . import refusals, selectors
+from . import refusals, selectors, services
 from .models import PersuasionOutcome, RefusalStatus
 
 PAGE_SIZE = 40
@@ -100,7 +104,6 @@ class ReferForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from fangyi.enforcement.models import LegalBasis, Measure
 
         labels = dict(Measure.choices)
         self.fields["measure"].choices = [(m, labels[m]) for m in refusals.REFER_MEASURES]
@@ -172,7 +175,6 @@ def refusal_list(request):
 
 def _site_choices(refusal) -> list[tuple[int, str]]:
     """Sites that take the group and have a free bed (the sites part's site_choices)."""
-    from . import services
 
     fn = getattr(services, "site_choices", None)
     if fn is None:
@@ -197,8 +199,6 @@ def _context(request, refusal, **forms_) -> dict:
     support = refusal.support_request
     timer = None
     if support is not None:
-        from fangyi.linkage.selectors import request_timer
-
         timer = request_timer(support)
     # While the police request runs, the page shows it instead of a second call.
     can_call = is_open and (timer is None or not timer["running"])
@@ -338,7 +338,6 @@ def refusal_refer(request, pk: int):
     if not form.is_valid():
         return _again(request, refusal, None, refer=form)
     cd = form.cleaned_data
-    from fangyi.enforcement.services import legal_bases_for
 
     try:
         record = refusals.refusal_refer(
@@ -404,7 +403,6 @@ def placement_notice(request, pk: int):
     url = qr = ""
     if request.method == "POST":
         notice, token = refusals.notice_issue(actor=user, placement=placement)
-        from fangyi.health.public import link_url
 
         url = link_url(request, token)
         qr = segno.make(url, error="m").svg_inline(scale=3)

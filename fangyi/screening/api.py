@@ -17,6 +17,8 @@ from fangyi.core import access
 from fangyi.core.api import ERRORS
 from fangyi.core.errors import DomainError, NotFound
 from fangyi.core.models import User
+from fangyi.core.selectors import ancestor_paths
+from fangyi.health.services import DeclarationInput
 from fangyi.people.models import Person
 
 from . import selectors, services
@@ -172,7 +174,6 @@ def _row_out(row: selectors.CoverageRow) -> dict:
 def _assignee(actor: User, pk: int) -> User:
     """A field worker whose jurisdiction meets the actor's (inside it, or above it), else the
     answer of an id that does not exist: no names of workers elsewhere."""
-    from fangyi.core.selectors import ancestor_paths
 
     above = {p for path in access.user_paths(actor) for p in ancestor_paths(path)}
     user = (
@@ -189,7 +190,6 @@ def _assignee(actor: User, pk: int) -> User:
 def _declarations(request, assignment, visit_at, items: list[DeclarationIn]):
     if not items:
         return []
-    from fangyi.health.services import DeclarationInput
 
     people = {
         p.pk: p

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from fangyi.core import access
 from fangyi.core.audit import access_record
 from fangyi.core.errors import DomainError, NotFound
-from fangyi.core.models import PATH_STEP, Node, User
+from fangyi.core.models import FIELD_ROLES, PATH_STEP, Node, User
 from fangyi.core.selectors import ancestor_paths, nearest_workers
 
 from .models import DONE_STATUSES, Assignment, DoorStatus, DoorVisit, Sweep, SweepStatus
@@ -194,8 +194,6 @@ def doors_summary(user: User, sweep: Sweep, *, day: dt.date | None = None) -> di
 def assignee_choices(user: User, node: Node) -> list[User]:
     """Field workers who could take the doors under `node`: their jurisdiction holds it."""
     access.require(user, "sweep.manage")
-    from .services import FIELD_ROLES
-
     return nearest_workers(node, FIELD_ROLES)
 
 

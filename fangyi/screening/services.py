@@ -19,23 +19,18 @@ from fangyi.core.audit import audit_entry, audit_record, created, snapshot
 from fangyi.core.bulk import insert_many
 from fangyi.core.errors import Conflict, DomainError, FieldErrors, NotFound
 from fangyi.core.idempotency import replay
-from fangyi.core.models import AuditEntry, Node, NodeKind, Role, User, subtree_q
+from fangyi.core.models import FIELD_ROLES, AuditEntry, Node, NodeKind, Role, User, subtree_q
 from fangyi.core.selectors import nearest_workers
 from fangyi.core.validators import check_length
+from fangyi.health.services import declaration_clean, declaration_record
 from fangyi.people.models import Household, Person
 
 from .models import DONE_STATUSES, Assignment, DoorStatus, DoorVisit, Sweep, SweepStatus
 
 # Who takes a grid's doors when a sweep opens: the grid worker, else police.
 ASSIGNEE_ROLES = (Role.GRID_WORKER, Role.POLICE, Role.AUXILIARY)
-# Who may be given doors by hand: any field role that records visits.
-FIELD_ROLES = (
-    Role.GRID_WORKER,
-    Role.POLICE,
-    Role.AUXILIARY,
-    Role.COMMUNITY_STAFF,
-    Role.HEALTH_STAFF,
-)
+# Who may be given doors by hand: any field role that records visits (FIELD_ROLES, imported
+# from fangyi.core.models above, in the order a door's worker is looked for).
 OUTCOMES = frozenset(DoorStatus.values) - {DoorStatus.PENDING}
 # A device's clock may run a little ahead of the server's.
 CLOCK_SKEW = dt.timedelta(minutes=5)
@@ -397,8 +392,6 @@ def door_visit_record(
         if outcome != DoorStatus.VISITED:
             e.add("declarations", _("Declarations are taken only at a door that was visited."))
         else:
-            from fangyi.health.services import declaration_clean
-
             today = timezone.localtime(at).date() if "at" not in e.errors else now.date()
             seen: set[int] = set()
             for i, (person, data) in enumerate(declarations):
@@ -458,8 +451,6 @@ def door_visit_record(
                 fields=["status", "attempts", "last_attempt", "revisit_due", "needs_police"]
             )
             if declarations:
-                from fangyi.health.services import declaration_record
-
                 for i, (person, data) in enumerate(declarations):
                     try:
                         declaration_record(

@@ -17,7 +17,8 @@ from fangyi.core.audit import access_record
 from fangyi.core.errors import DomainError, NotFound
 from fangyi.core.models import NodeKind
 from fangyi.core.web import form_add_domain_error, passive, staff_view
-from fangyi.people.selectors import person_list
+from fangyi.linkage.views import door_support_context
+from fangyi.people.selectors import household_get, person_list
 
 from . import selectors, services
 from .forms import PURPOSES, ReassignForm, SweepForm, VisitForm
@@ -229,7 +230,6 @@ def _door_context(request, assignment, form) -> dict:
     declared: set[int] = set()
     if latest is not None and latest.outcome == DoorStatus.VISITED:
         declared = set(latest.declarations.values_list("person_id", flat=True))
-    from fangyi.linkage.views import door_support_context
 
     return {
         **door_support_context(request.user, assignment),
@@ -338,7 +338,6 @@ def door_reassign(request, pk: int):
 @staff_view
 def household_doors(request, pk: int):
     """The household page's panel (loaded with HTMX): its doors in sweeps, one tap each."""
-    from fangyi.people.selectors import household_get
 
     household = household_get(request.user, pk)
     doors = selectors.household_doors(request.user, household)

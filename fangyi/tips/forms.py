@@ -9,7 +9,8 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from fangyi.core.models import Node, NodeKind
+from fangyi.core.access import FIELD_ROLES
+from fangyi.core.models import Node, NodeKind, Role
 
 from .models import Resolution, TipSource, VisitAction
 
@@ -191,8 +192,6 @@ class CategoryForm(forms.Form):
     active = forms.BooleanField(label=_("Active"), required=False)
 
     def __init__(self, *args, **kwargs):
-        from fangyi.core.access import FIELD_ROLES
-        from fangyi.core.models import Role
 
         super().__init__(*args, **kwargs)
         self.fields["route_roles"].choices = [

@@ -14,6 +14,14 @@ from fangyi.core import access
 from fangyi.core.audit import access_record
 from fangyi.core.errors import NotFound
 from fangyi.core.models import Node, User, subtree_q
+from fangyi.observation.selectors import (
+    DAYLIST_LIMIT,
+    URGENCY,
+    DayItem,
+    DaySection,
+    _section,
+    _url,
+)
 
 from .models import OPEN_STATUSES, Tip, TipCategory, TipEvent, TipPhoto, TipStatus, TipVisit
 from .services import CODE_RE, duplicates_of, normalize_code
@@ -230,15 +238,6 @@ def daylist_section(user, day):
     tips assigned to the user, urgent first, the earliest due first. One query (two when
     there are more than fit)."""
     from django.urls import reverse
-
-    from fangyi.observation.selectors import (
-        DAYLIST_LIMIT,
-        URGENCY,
-        DayItem,
-        DaySection,
-        _section,
-        _url,
-    )
 
     if not access.can(user, "tip.handle"):
         return None

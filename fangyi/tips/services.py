@@ -32,7 +32,7 @@ from fangyi.core.errors import Conflict, DomainError, Forbidden, NotFound
 from fangyi.core.idempotency import replay
 from fangyi.core.models import Node, NodeKind, User
 from fangyi.core.photos import photo_discard, photos_store
-from fangyi.core.selectors import nearest_workers
+from fangyi.core.selectors import ancestor_paths, nearest_workers
 from fangyi.core.transitions import (
     Lifecycle,
     Move,
@@ -524,7 +524,6 @@ def _at(value, tip: Tip, *, field_name: str = "at", after_accept: bool = False) 
 
 def assignable_users(tip: Tip):
     """Active field users whose jurisdiction holds the tip's place."""
-    from fangyi.core.selectors import ancestor_paths
 
     return (
         User.objects.filter(

@@ -16,9 +16,10 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from fangyi.core import access
+from fangyi.core.audit import access_record
 from fangyi.core.errors import DomainError, Forbidden, NotFound
 from fangyi.core.middleware import client_ip
-from fangyi.core.models import NodeKind
+from fangyi.core.models import Node, NodeKind
 from fangyi.core.photos import photo_response
 from fangyi.core.web import form_add_domain_error, staff_view
 from fangyi.people.models import Household
@@ -89,8 +90,6 @@ def _form_errors(form, exc: DomainError) -> None:
 def _tip_input(cd, category, answers, household=None) -> services.TipInput:
     node = None
     if cd.get("node"):
-        from fangyi.core.models import Node
-
         node = Node.objects.filter(pk=cd["node"]).first()
     return services.TipInput(
         category=category,
@@ -105,7 +104,6 @@ def _tip_input(cd, category, answers, household=None) -> services.TipInput:
 
 
 def _public_nodes():
-    from fangyi.core.models import Node
 
     return Node.objects.filter(kind=NodeKind.COMPOUND).order_by("path")
 
@@ -395,7 +393,6 @@ def _step(request, pk: int, action: str, run, form_key: str | None = None, form=
 
 def access_ui(request, tip) -> None:
     """The page that comes back with errors shows the reporter's data: a read like a GET."""
-    from fangyi.core.audit import access_record
 
     access_record(request.user, tip, node_path=tip.node.path, via="ui")
 

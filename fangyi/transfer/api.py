@@ -15,9 +15,11 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from fangyi.core import access
 from fangyi.core.api import ERRORS
 from fangyi.core.errors import DomainError, NotFound
+from fangyi.screening.selectors import sweep_get
 
 from . import selectors, services, sheets
 from .models import ImportJob
+from .views import export_response, file_response
 
 router = Router(tags=["transfer"])
 
@@ -93,8 +95,6 @@ def import_create(
         raise DomainError(_("Choose the file to import."), field="file")
     sweep = None
     if sweep_id is not None:
-        from fangyi.screening.selectors import sweep_get
-
         try:
             sweep = sweep_get(request.user, sweep_id)
         except NotFound:
@@ -133,7 +133,6 @@ def import_template(
 ):
     """The screening-sheet template, headers in Traditional (hant) or Simplified (hans)."""
     access.require(request.user, "import.run")
-    from .views import file_response
 
     return file_response(
         services.template_content(format, script), f"screening-template.{format}", format
@@ -161,7 +160,6 @@ def import_errors(request, import_id: int, format: Literal["", "xlsx", "csv"] = 
     job = selectors.import_get(request.user, import_id)
     fmt = format or job.fmt
     data = services.errors_content(job, fmt)
-    from .views import file_response
 
     return file_response(data, f"{job.filename.rsplit('.', 1)[0]}-errors.{fmt}", fmt)
 
@@ -177,7 +175,6 @@ def export_observations(
     """The observations the caller may see, with the list's filters. Audited (one audit row
     per export, action fangyi.export.observations)."""
     access.require(request.user, "export.run")
-    from .views import export_response
 
     params = {"status": status, "node": "" if node is None else str(node), "q": q, "kind": kind}
     return export_response(services.observations_export(request.user, params))
@@ -196,9 +193,6 @@ def export_coverage(
     """A sweep's coverage per grid, community, station or district, with the total; the
     caller's share only. Audited (fangyi.export.coverage)."""
     access.require(request.user, "export.run")
-    from fangyi.screening.selectors import sweep_get
-
-    from .views import export_response
 
     sweep = sweep_get(request.user, sweep_id)
     return export_response(services.coverage_export(request.user, sweep, level=level))

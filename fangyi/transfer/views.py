@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from fangyi.core import access
 from fangyi.core.errors import DomainError
 from fangyi.core.web import form_add_domain_error, staff_view
+from fangyi.screening.selectors import sweep_get, sweep_list
 
 from . import selectors, services, sheets
 from .forms import ImportForm
@@ -27,7 +28,6 @@ PAGE_SIZE = 20
 def _sweeps(user):
     if not access.can(user, "sweep.view"):
         return None
-    from fangyi.screening.selectors import sweep_list
 
     return sweep_list(user, status="open").select_related("node")
 
@@ -170,7 +170,6 @@ def export_observations(request):
 @require_GET
 def export_coverage(request, pk: int):
     access.require(request.user, "export.run")
-    from fangyi.screening.selectors import sweep_get
 
     sweep = sweep_get(request.user, pk)
     level = request.GET.get("level", "grid")

@@ -34,16 +34,15 @@ def _fresh_person(refs, name: str):
 
 def _observation(refs) -> int:
     """Under observation at home since three days, exposed the day before."""
-    from fangyi.observation.services import observation_start
+    from fangyi.observation.services import observation_start_unchecked
 
     today = _today()
-    obs = observation_start(
+    obs = observation_start_unchecked(
         actor=None,
         person=_fresh_person(refs, "居家觀察者"),
         kind="home",
         last_exposure=today - dt.timedelta(days=4),
         starts=today - dt.timedelta(days=3),
-        check=False,
     )
     return obs.pk
 

@@ -7,7 +7,7 @@ from this package, whose modules are named after what they hold:
   declarations without a query each);
 - `declarations`: a declaration's input, its validation and the one-at-a-time writes;
 - `bulk`: the bulk path and its database encoders;
-- `decisions`: a health decision and what it starts;
+- `decisions`: a health decision (the observation it starts is fangyi.care.flows);
 - `selfreport`: personal self-report links;
 - `configuration`: the administrators' writes to areas, symptoms and settings.
 """
@@ -33,7 +33,7 @@ from .configuration import (  # noqa: F401
 )
 from .decisions import (  # noqa: F401
     DECISION_FIELDS,
-    decision_make,
+    decision_record,
 )
 from .declarations import (  # noqa: F401
     DECLARATION_FIELDS,
@@ -69,7 +69,6 @@ from .rules import (  # noqa: F401
 )
 from .selfreport import (  # noqa: F401
     _digest,
-    observed_now,
     selfreport_declare,
     selfreport_link_create,
     selfreport_resolve,

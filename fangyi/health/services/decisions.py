@@ -1,4 +1,7 @@
-"""Health decisions: a proposal confirmed or overridden, and the observation it starts."""
+"""Health decisions: a proposal confirmed or overridden.
+
+The observation a decision starts is the care pathway's step (fangyi.care.flows.decision_make),
+not this app's: observation sits above health."""
 
 from __future__ import annotations
 
@@ -11,15 +14,13 @@ from django.utils.translation import gettext as _
 
 from fangyi.core import access
 from fangyi.core.audit import audit_record, created, snapshot
-from fangyi.core.errors import (
-    Conflict,
-    FieldErrors,
-)
+from fangyi.core.errors import FieldErrors
 from fangyi.core.idempotency import replay
 from fangyi.core.models import User
 from fangyi.people.models import CENTRAL_PLACE_KINDS, Person, Place
 
 from ..models import (
+    OBSERVED_OUTCOMES,
     Decision,
     Declaration,
     DeclarationStatus,
@@ -42,7 +43,7 @@ DECISION_FIELDS = [
 
 
 @transaction.atomic
-def decision_make(
+def decision_record(
     *,
     actor: User,
     person: Person,
@@ -52,8 +53,9 @@ def decision_make(
     last_exposure: dt.date | None = None,
     place: Place | None = None,
     client_id: uuid.UUID | None = None,
-) -> Decision:
+) -> tuple[Decision, bool]:
     """Health staff confirm or change the rules' proposal; who, when and why are kept.
+    Returns the decision and whether it was made now (False: a retry of one already made).
 
     Confirming a declaration's proposal may leave `reason` empty (the rules' reason is kept);
     changing it, or deciding without a declaration, needs a reason. Observation at home or
@@ -67,7 +69,7 @@ def decision_make(
         lambda done: done.person_id == person.pk and access.path_visible(actor, done.node.path),
     )
     if done is not None:
-        return done
+        return done, False
     _visible_person(actor, person)
     e = FieldErrors()
     if outcome not in OUTCOMES:
@@ -86,7 +88,7 @@ def decision_make(
             e.add("reason", _("Say why: the decision differs from the rules' proposal."))
     if last_exposure is None and declaration is not None:
         last_exposure = declaration.last_exposure
-    observed = outcome in (Outcome.HOME, Outcome.CENTRAL)
+    observed = outcome in OBSERVED_OUTCOMES
     if observed and last_exposure is None:
         e.add("last_exposure", _("Give the day of the last exposure."))
     elif last_exposure is not None and last_exposure > timezone.localdate():
@@ -122,19 +124,4 @@ def decision_make(
         node_path=person.node.path,
         changes=created(snapshot(decision, DECISION_FIELDS)),
     )
-    if observed:
-        from fangyi.observation.services import observation_start
-
-        try:
-            observation_start(
-                actor=actor,
-                person=person,
-                kind="home" if outcome == Outcome.HOME else "place",
-                place=place,
-                last_exposure=last_exposure,  # type: ignore[arg-type]
-                decision=decision,
-                check=False,
-            )
-        except Conflict:
-            pass  # already observed to a later date: the running observation covers this
-    return decision
+    return decision, True

@@ -111,10 +111,3 @@ def selfreport_declare(
         same=same,
         refuse=refuse,
     )
-
-
-def observed_now(person: Person) -> bool:
-    """Is the person under observation now (for the link to the daily check)?"""
-    from fangyi.observation.models import Observation, ObservationStatus
-
-    return Observation.objects.filter(person=person, status=ObservationStatus.ACTIVE).exists()

@@ -21,7 +21,7 @@ from fangyi.people.services import (
     PersonInput,
 )
 
-from .upload import NAMESPACE
+NAMESPACE = uuid.UUID("6f1c1f9e-3b1a-5e53-9a52-2f1e0e6b7a10")  # ids derived from row content
 
 _SPLIT = re.compile(r"[、,，;；/\n]+")
 NONE_WORDS = {"无", "無", "否", "没有", "沒有", "none", "no", "-", "—", "/"}

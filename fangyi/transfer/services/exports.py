@@ -12,6 +12,8 @@ from fangyi.core import access
 from fangyi.core.audit import audit_record
 from fangyi.core.errors import NotFound
 from fangyi.core.models import User
+from fangyi.observation import selectors as obs
+from fangyi.screening.selectors import coverage
 
 from .. import sheets
 
@@ -50,7 +52,6 @@ def observations_export(user: User, params: dict[str, str]) -> Export:
     """The observation list the user may see, with the list page's filters, as rows. Audited:
     one audit row per export, with the filters and the number of rows."""
     access.require(user, "export.run")
-    from fangyi.observation import selectors as obs
 
     kwargs = _observation_filters(user, obs.observation_list, params)
     qs = obs.observation_list(user, **kwargs)
@@ -139,7 +140,6 @@ def _observation_filters(user: User, fn, params: dict[str, str]) -> dict[str, An
 
 def coverage_export(user: User, sweep, *, level: str = "grid") -> Export:
     access.require(user, "export.run")
-    from fangyi.screening.selectors import coverage
 
     rows = coverage(user, sweep, level=level)
     _export_audit(

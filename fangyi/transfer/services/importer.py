@@ -17,6 +17,13 @@ from fangyi.core import access
 from fangyi.core.errors import DomainError
 from fangyi.core.models import Node, NodeKind, User
 from fangyi.core.validators import check_length
+from fangyi.health.services import (
+    DeclarationInput,
+    DeclarationRow,
+    declaration_clean,
+    declarations_bulk_record,
+    rules_config,
+)
 from fangyi.people.models import Household, IdType, Person
 from fangyi.people.services import (
     PersonInput,
@@ -25,6 +32,8 @@ from fangyi.people.services import (
     person_clean,
     persons_bulk_create,
 )
+from fangyi.screening.models import Assignment
+from fangyi.screening.services import door_visit_record
 
 from .. import sheets
 from ..models import ImportJob
@@ -90,7 +99,6 @@ class Importer:
     """One job's rows, a batch at a time."""
 
     def __init__(self, job: ImportJob, sheet: sheets.Sheet):
-        from fangyi.health.services import rules_config
 
         self.job = job
         self.sheet = sheet
@@ -115,7 +123,6 @@ class Importer:
     # --- one row, no writes ------------------------------------------------------------------
 
     def parse(self, row: Row) -> None:
-        from fangyi.health.services import DeclarationInput, declaration_clean
 
         v = self.sheet.values(row.cells)
         try:
@@ -449,7 +456,6 @@ class Importer:
     def _find_assignments(self, rows: list[Row]) -> dict[int, Any]:
         if self.sweep is None:
             return {}
-        from fangyi.screening.models import Assignment
 
         ids = {r.household.pk for r in rows if r.household is not None}
         found = {
@@ -537,7 +543,6 @@ class Importer:
     def _record_visits(self, rows: list[Row], assignments: dict[int, Any]) -> dict[tuple, Any]:
         if self.sweep is None:
             return {}
-        from fangyi.screening.services import door_visit_record
 
         groups: dict[tuple, list[Row]] = defaultdict(list)
         for row in rows:
@@ -568,7 +573,6 @@ class Importer:
         return visits
 
     def _record_declarations(self, rows: list[Row], visits: dict[tuple, Any]) -> None:
-        from fangyi.health.services import DeclarationRow, declarations_bulk_record
 
         todo = [r for r in rows if r.declaration is not None and r.person is not None]
         if not todo:

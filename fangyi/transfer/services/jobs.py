@@ -20,7 +20,7 @@ from .. import sheets
 from ..models import ImportJob, JobStatus
 from .cells import Row, _address_key, _text, _word
 from .importer import Importer
-from .upload import BATCH, MAX_ROWS, stored_path
+from .storage import BATCH, MAX_ROWS, stored_path
 
 log = logging.getLogger(__name__)
 

@@ -17,13 +17,13 @@ from fangyi.core.errors import DomainError, NotFound
 from fangyi.core.idempotency import replay
 from fangyi.core.models import Node, User
 
-from .. import sheets
+# The module, not its task: tasks imports this package, and the task is read when enqueued.
+from .. import sheets, tasks
 from ..models import ImportJob
+from .cells import NAMESPACE  # noqa: F401  (its old home)
+from .storage import BATCH, MAX_ROWS, stored_path  # noqa: F401  (their old home)
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
-MAX_ROWS = 100_000
-BATCH = 500
-NAMESPACE = uuid.UUID("6f1c1f9e-3b1a-5e53-9a52-2f1e0e6b7a10")  # ids derived from row content
 
 
 def max_upload_bytes() -> int:
@@ -33,14 +33,6 @@ def max_upload_bytes() -> int:
 def imports_dir() -> Path:
     path = Path(settings.DATA_DIR) / "imports"
     path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def stored_path(name: str) -> Path:
-    """A stored file's path; names are made here and never come from the user."""
-    path = (Path(settings.DATA_DIR) / name).resolve()
-    if not str(path).startswith(str(Path(settings.DATA_DIR).resolve())):
-        raise NotFound(_("No such file."))
     return path
 
 
@@ -129,12 +121,10 @@ def import_create(
                 },
             )
             if enqueue:
-                from ..tasks import import_run  # tasks imports this module
-
                 # Inside the block: django-tasks-db stores the task as a row of this
                 # transaction, so the job and its task commit together or not at all
                 # (docs/decisions.md, "Background work is enqueued inside the transaction").
-                import_run.enqueue(job.pk)
+                tasks.import_run.enqueue(job.pk)
     except IntegrityError:
         path.unlink(missing_ok=True)
         # The same upload sent twice at once: the first one's job answers.

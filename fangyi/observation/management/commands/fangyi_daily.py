@@ -8,6 +8,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from fangyi.observation import services, tasks
+
 
 class Command(BaseCommand):
     help = "Mark missed follow-ups and generate today's (medical observation)."
@@ -27,12 +29,9 @@ class Command(BaseCommand):
             except ValueError as exc:
                 raise CommandError(f"--day: {exc}") from None
         if enqueue:
-            from fangyi.observation.tasks import daily_rounds
-
-            result = daily_rounds.enqueue(day)
+            result = tasks.daily_rounds.enqueue(day)
             self.stdout.write(f"queued {result.id}")
             return
-        from fangyi.observation.services import daily_rounds
 
-        result = daily_rounds(dt.date.fromisoformat(day) if day else None)
+        result = services.daily_rounds(dt.date.fromisoformat(day) if day else None)
         self.stdout.write(json.dumps(result))
