@@ -16,8 +16,10 @@ from operator import or_
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from . import access
+from .errors import NotFound
 from .models import User
 
 
@@ -47,3 +49,26 @@ def path_q(user: User, field: str = "node__path") -> Q:
 def visible(qs: models.QuerySet, user: User, field: str = "node__path") -> models.QuerySet:
     """`qs` narrowed to what `user` may see, for core's own rows (see path_q)."""
     return qs.filter(path_q(user, field))
+
+
+def scoped_get(
+    model: type[models.Model],
+    user: User,
+    pk: int | None,
+    *,
+    field: str | None = None,
+    message: str | None = None,
+    related: tuple[str, ...] = (),
+):
+    """The record `pk` of `model` among those `user` may see, or the NotFound naming `field`:
+    one outside the jurisdiction answers as one that does not exist. The base of the apps'
+    `<entity>_get` selectors and of the lookups a page makes of another app's record (a tip's
+    panel on the support page); no policy check here, the caller's selector makes its own."""
+    obj = None
+    if pk is not None:
+        qs = model._default_manager.visible_to(user)  # type: ignore[attr-defined]
+        obj = qs.select_related(*related).filter(pk=pk).first()
+    if obj is None:
+        name = model._meta.verbose_name
+        raise NotFound(message or _("No such %(thing)s.") % {"thing": name}, field=field)
+    return obj

@@ -18,9 +18,9 @@ from fangyi.core import access
 from fangyi.core.audit import access_record
 from fangyi.core.errors import DomainError, NotFound
 from fangyi.core.photos import MAX_PER_SUBMISSION, photo_response
+from fangyi.core.scoping import scoped_get
 from fangyi.core.web import form_add_domain_error, staff_view
-from fangyi.people.models import Person
-from fangyi.people.selectors import person_get, person_list, person_search_q
+from fangyi.people.selectors import person_get, person_list, person_search_q, persons_visible
 from fangyi.tips.models import Tip
 
 from . import selectors, services
@@ -93,7 +93,7 @@ def _form_context(request, form, tip, person) -> dict:
         ids = [int(v) for v in raw if str(v).isdigit() and len(str(v)) <= 12]
     else:
         ids = [person.pk] if person is not None else []
-    found = Person.objects.filter(pk__in=ids).visible_to(user).in_bulk()
+    found = persons_visible(user, ids)
     picked = [found[i] for i in dict.fromkeys(ids) if i in found]
     if node is None and picked:
         node = picked[0].node
@@ -257,9 +257,10 @@ def tip_panel(request, pk: int):
 
     user = request.user
     access.require(user, "enforcement.view")
-    tip = Tip.objects.filter(pk=pk).visible_to(user).select_related("node").first()
-    if tip is None:
-        raise Http404
+    try:
+        tip = scoped_get(Tip, user, pk, related=("node",))
+    except NotFound:
+        raise Http404 from None
     records = list(selectors.record_list(user, tip=tip).prefetch_related("officers"))
     access_record(user, tip, node_path=tip.node.path, via="panel")
     return render(

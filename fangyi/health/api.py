@@ -18,8 +18,7 @@ from fangyi.core.api import ERRORS
 from fangyi.core.errors import DomainError, NotFound
 from fangyi.observation.selectors import observed_now
 from fangyi.people import selectors as people
-from fangyi.people.models import Place
-from fangyi.screening.models import DoorVisit
+from fangyi.screening.selectors import door_visit_get
 
 from . import selectors, services
 from .models import DeclarationStatus, Outcome, RiskSettings, TempMethod
@@ -312,11 +311,7 @@ def declaration_list(
 def _visit(request, visit_id: int | None):
     if visit_id is None:
         return None
-
-    visit = DoorVisit.objects.visible_to(request.user).filter(pk=visit_id).first()
-    if visit is None:
-        raise NotFound(_("No such door visit."), field="visit_id")
-    return visit
+    return door_visit_get(request.user, visit_id, field="visit_id")
 
 
 def _person(request, person_id: int):
@@ -382,9 +377,10 @@ def decision_create(request, payload: DecisionIn):
             raise NotFound(_("No such declaration."), field="declaration_id") from None
     place = None
     if payload.place_id is not None:
-        place = Place.objects.visible_to(request.user).filter(pk=payload.place_id).first()
-        if place is None:
-            raise NotFound(_("No such place."), field="place_id")
+        try:
+            place = people.place_get(request.user, payload.place_id)
+        except NotFound:
+            raise NotFound(_("No such place."), field="place_id") from None
     return Status(
         201,
         flows.decision_make(

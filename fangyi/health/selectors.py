@@ -131,3 +131,10 @@ def symptom_get(user: User, pk: int) -> Symptom:
     if symptom is None:
         raise NotFound(_("No such symptom."))
     return symptom
+
+
+def symptom_names(codes: list[str] | None = None) -> dict[str, str]:
+    """Symptom code → name, of every symptom or of those codes (retired ones included: an old
+    follow-up still names what was recorded)."""
+    qs = Symptom.objects.all() if codes is None else Symptom.objects.filter(code__in=codes)
+    return dict(qs.values_list("code", "name"))

@@ -22,11 +22,11 @@ from fangyi.core.errors import DomainError, NotFound
 from fangyi.core.web import form_add_domain_error, staff_view
 from fangyi.observation.selectors import observed_now
 from fangyi.people import selectors as people
-from fangyi.screening.models import DoorVisit
+from fangyi.screening.selectors import door_visit_get
 
 from . import selectors, services
 from .forms import DecisionForm, DeclarationForm, RiskAreaForm, SettingsForm, SymptomForm
-from .models import DeclarationStatus, Outcome, RiskSettings, Symptom, TempMethod
+from .models import DeclarationStatus, Outcome, RiskSettings, TempMethod
 from .public import daily_path, given_name, link_url
 
 PAGE_SIZE = 30
@@ -249,15 +249,9 @@ def declaration_list(request):
 def _visit_of(request, raw: str):
     if not raw:
         return None
-
-    visit = (
-        DoorVisit.objects.visible_to(request.user).filter(pk=int(raw)).first()
-        if raw.isdigit()
-        else None
-    )
-    if visit is None:
+    if not raw.isdigit():
         raise NotFound(_("No such door visit."))
-    return visit
+    return door_visit_get(request.user, int(raw))
 
 
 @staff_view
@@ -314,7 +308,7 @@ def _symptom_names(codes: list[str]) -> list[str]:
 
     missing = [c for c in codes if c not in names]
     if missing:
-        names.update(Symptom.objects.filter(code__in=missing).values_list("code", "name"))
+        names.update(selectors.symptom_names(missing))
     return [names.get(c, c) for c in codes]
 
 

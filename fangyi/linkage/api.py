@@ -14,14 +14,15 @@ from ninja.pagination import LimitOffsetPagination, paginate
 
 from fangyi.core import access
 from fangyi.core.api import ERRORS
-from fangyi.core.errors import DomainError, NotFound
+from fangyi.core.errors import DomainError
 from fangyi.core.models import User
+from fangyi.core.scoping import scoped_get
 from fangyi.people.models import Household, Person
 from fangyi.screening.models import Assignment
 from fangyi.tips.models import Tip
 
 from . import selectors, services
-from .models import Agency, ResponseTarget, SupportRequest, Urgency
+from .models import Agency, SupportRequest, Urgency
 
 router = Router(tags=["linkage"])
 
@@ -203,10 +204,14 @@ def _subject(user: User, payload: SupportIn) -> dict:
         pk = getattr(payload, f"{key}_id")
         if pk is None:
             continue
-        obj = model.objects.visible_to(user).filter(pk=pk).select_related(*related).first()
-        if obj is None:
-            raise NotFound(_("This place is not in your jurisdiction."), field=f"{key}_id")
-        found[key] = obj
+        found[key] = scoped_get(
+            model,
+            user,
+            pk,
+            related=related,
+            field=f"{key}_id",
+            message=_("This place is not in your jurisdiction."),
+        )
     return found
 
 
@@ -363,7 +368,7 @@ def dispatch_board(request, station_id: int):
 
 
 def _targets() -> list[dict]:
-    current = {t.urgency: t.minutes for t in ResponseTarget.objects.all()}
+    current = selectors.response_targets()
     return [
         {"urgency": u, "minutes": current.get(u) or services.target_minutes(u)}
         for u in Urgency.values

@@ -21,7 +21,16 @@ from fangyi.people.models import Household, Person
 from fangyi.tips.models import OPEN_STATUSES, Tip, TipStatus
 from fangyi.tips.models import Tip as TipModel
 
-from .models import ACTIVE, RUNNING, Agency, RequestStatus, SupportRequest, Urgency, agency_of
+from .models import (
+    ACTIVE,
+    RUNNING,
+    Agency,
+    RequestStatus,
+    ResponseTarget,
+    SupportRequest,
+    Urgency,
+    agency_of,
+)
 
 # Lists on the board: the most urgent this many, the rest counted.
 BOARD_LIMIT = 50
@@ -424,3 +433,8 @@ def daylist_section(user, day):
         more_label=_("All support requests"),
         badge_css="err" if late else ("warn" if count else ""),
     )
+
+
+def response_targets() -> dict[str, int]:
+    """Urgency → the minutes a support request of it should be answered in (configuration)."""
+    return {t.urgency: t.minutes for t in ResponseTarget.objects.all()}

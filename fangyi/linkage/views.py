@@ -17,6 +17,7 @@ from fangyi.core import access
 from fangyi.core.audit import access_record
 from fangyi.core.errors import Conflict, DomainError, Forbidden, NotFound
 from fangyi.core.models import User
+from fangyi.core.scoping import scoped_get
 from fangyi.core.selectors import nearest_workers
 from fangyi.core.web import form_add_domain_error, passive, staff_view
 from fangyi.people.models import Household, Person
@@ -25,7 +26,7 @@ from fangyi.tips.models import Tip
 
 from . import selectors, services
 from .forms import DeclineForm, DoneForm, SupportForm, TargetsForm
-from .models import RUNNING, Agency, RequestStatus, ResponseTarget, Urgency
+from .models import RUNNING, Agency, RequestStatus, Urgency
 from .templatetags.linkage_tags import ago_text, left_text
 
 PAGE_SIZE = 40
@@ -108,14 +109,7 @@ def _subject(user: User, data) -> dict:
         raw = data.get(key)
         if raw in (None, ""):
             continue
-        pk = _pk(raw)
-        obj = (
-            model.objects.visible_to(user).select_related(*related).filter(pk=pk).first()
-            if pk
-            else None
-        )
-        if obj is None:
-            raise NotFound(missing, field=key)
+        obj = scoped_get(model, user, _pk(raw) or None, related=related, field=key, message=missing)
         found["assignment" if key == "door" else key] = obj
     return found
 
@@ -209,7 +203,7 @@ def support_create(request):
             "form": form,
             "subject": subject,
             "subject_text": _subject_text(subject),
-            "targets": {t.urgency: t.minutes for t in ResponseTarget.objects.all()},
+            "targets": selectors.response_targets(),
         },
         status=status,
     )
@@ -343,7 +337,7 @@ def support_cancel(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def targets(request):
     access.require(request.user, "linkage.configure")
-    current = {t.urgency: t.minutes for t in ResponseTarget.objects.all()}
+    current = selectors.response_targets()
     for value in Urgency.values:
         current.setdefault(value, services.target_minutes(value))
     form = TargetsForm(request.POST or None, targets=current)
@@ -420,9 +414,7 @@ def tip_support(request, pk: int):
 
     user = request.user
     access.require(user, "support.view")
-    tip = Tip.objects.visible_to(user).filter(pk=pk).select_related("node").first()
-    if tip is None:
-        raise NotFound(_("No such tip."))
+    tip = scoped_get(Tip, user, pk, related=("node",), message=_("No such tip."))
     requests = _with_timers(selectors.tip_support(user, tip))
     access_record(user, tip, node_path=tip.node.path, via="panel")
     return render(

@@ -16,8 +16,8 @@ from fangyi.core import access
 from fangyi.core.audit import access_record
 from fangyi.core.errors import DomainError, NotFound
 from fangyi.core.web import form_add_domain_error, staff_view
-from fangyi.health.models import Symptom
 from fangyi.health.public import given_name
+from fangyi.health.selectors import symptom_names
 from fangyi.health.services import selfreport_resolve
 from fangyi.people.selectors import person_get
 
@@ -121,7 +121,7 @@ def _detail(request, obs, status=200, **forms):
     user = request.user
     manage = access.can(user, "observation.manage")
     followups = list(selectors.followup_list(user, observation=obs).order_by("-due", "-slot"))
-    names = dict(Symptom.objects.values_list("code", "name"))
+    names = symptom_names()
     for f in followups:
         f.symptom_names = [names.get(c, c) for c in f.symptoms]
     context = {
@@ -255,9 +255,7 @@ def followup_form(request, pk: int):
             "obs": obs,
             "form": form,
             "recorded": followup.status not in selectors.OPEN,
-            "symptom_names": list(
-                Symptom.objects.filter(code__in=followup.symptoms).values_list("name", flat=True)
-            ),
+            "symptom_names": list(symptom_names(followup.symptoms).values()),
             "previous": selectors.followup_list(request.user, observation=obs)
             .exclude(pk=followup.pk)
             .exclude(status=FollowUpStatus.DUE)

@@ -20,7 +20,8 @@ from fangyi.core import access
 from fangyi.core.audit import access_record
 from fangyi.core.errors import Conflict, DomainError, Forbidden, NotFound
 from fangyi.core.web import form_add_domain_error, staff_view
-from fangyi.enforcement.models import LegalBasis, Measure
+from fangyi.enforcement.models import Measure
+from fangyi.enforcement.selectors import legalbasis_list
 from fangyi.enforcement.services import legal_bases_for
 from fangyi.health.public import link_url
 from fangyi.linkage.selectors import request_timer
@@ -108,7 +109,7 @@ class ReferForm(forms.Form):
         labels = dict(Measure.choices)
         self.fields["measure"].choices = [(m, labels[m]) for m in refusals.REFER_MEASURES]
         self.fields["legal_bases"].choices = [
-            (b.pk, b.title) for b in LegalBasis.objects.filter(active=True)
+            (b.pk, b.title) for b in legalbasis_list(active_only=True)
         ]
 
 

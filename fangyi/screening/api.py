@@ -19,7 +19,7 @@ from fangyi.core.errors import DomainError, NotFound
 from fangyi.core.models import User
 from fangyi.core.selectors import ancestor_paths
 from fangyi.health.services import DeclarationInput
-from fangyi.people.models import Person
+from fangyi.people.selectors import persons_visible
 
 from . import selectors, services
 from .models import DoorStatus
@@ -191,10 +191,7 @@ def _declarations(request, assignment, visit_at, items: list[DeclarationIn]):
     if not items:
         return []
 
-    people = {
-        p.pk: p
-        for p in Person.objects.filter(pk__in=[d.person_id for d in items]).visible_to(request.user)
-    }
+    people = persons_visible(request.user, [d.person_id for d in items])
     day = timezone.localtime(visit_at).date() if visit_at else timezone.localdate()
     out = []
     for i, d in enumerate(items):

@@ -324,3 +324,11 @@ def household_doors(user: User, household) -> QuerySet[Assignment]:
         .select_related("sweep", "assignee")
         .order_by("-sweep__starts", "-sweep_id")
     )
+
+
+def door_visit_get(user: User, pk: int, *, field: str | None = None) -> DoorVisit:
+    """A door visit in the user's jurisdiction (a declaration taken at it names it)."""
+    visit = DoorVisit.objects.visible_to(user).filter(pk=pk).first()
+    if visit is None:
+        raise NotFound(_("No such door visit."), field=field)
+    return visit

@@ -28,6 +28,7 @@ from fangyi.core.errors import DomainError, NotFound
 from fangyi.core.middleware import client_ip
 from fangyi.core.models import Node
 from fangyi.core.photos import photo_response
+from fangyi.core.scoping import scoped_get
 from fangyi.people.models import Household
 
 from . import selectors, services
@@ -407,7 +408,7 @@ def tip_list(
         node = access.nodes_visible(request.user).filter(pk=node_id).first()
         if node is None:
             raise NotFound(_("No such jurisdiction."), field="node_id")
-    cat = TipCategory.objects.filter(code=category).first() if category else None
+    cat = selectors.category_by_code(category)
     return selectors.tip_list(request.user, status=status, category=cat, node=node, q=q, mine=mine)
 
 
@@ -422,14 +423,14 @@ def tip_create(request, payload: TipIn):
         if node is None:
             raise NotFound(_("No such jurisdiction."), field="node_id")
     if payload.household_id is not None:
-        household = (
-            Household.objects.visible_to(request.user)
-            .filter(pk=payload.household_id)
-            .select_related("node")
-            .first()
+        household = scoped_get(
+            Household,
+            request.user,
+            payload.household_id,
+            related=("node",),
+            field="household_id",
+            message=_("No such household."),
         )
-        if household is None:
-            raise NotFound(_("No such household."), field="household_id")
     if payload.source not in (TipSource.PHONE, TipSource.IN_PERSON, TipSource.PATROL):
         raise DomainError(_("Unknown source."), field="source")
     tip = services.tip_record(
@@ -658,13 +659,11 @@ def photo_get(request, photo_id: int):
 def category_list(request):
     """Every category with its routing: configuration, for anyone logged in (the public
     list shows the active ones without the routing)."""
-    return list(TipCategory.objects.order_by("order", "id"))
+    return selectors.category_list()
 
 
 @router.put("/tip-categories/{category_id}", response={200: CategoryStaffOut, **ERRORS})
 def category_update(request, category_id: int, payload: CategoryIn):
     access.require(request.user, "tipcategory.configure")
-    category = TipCategory.objects.filter(pk=category_id).first()
-    if category is None:
-        raise NotFound(_("No such category."))
+    category = selectors.category_get(category_id)
     return services.tipcategory_update(actor=request.user, category=category, **payload.dict())

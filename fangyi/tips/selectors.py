@@ -282,3 +282,20 @@ def daylist_section(user, day):
         more_url=reverse("tip_list") + "?mine=1&status=open",
         more_label=_("All my open tips"),
     )
+
+
+def category_list() -> list[TipCategory]:
+    """Every category with its routing, in the configured order (configuration, not personal)."""
+    return list(TipCategory.objects.order_by("order", "id"))
+
+
+def category_get(pk: int) -> TipCategory:
+    category = TipCategory.objects.filter(pk=pk).first()
+    if category is None:
+        raise NotFound(_("No such category."))
+    return category
+
+
+def category_by_code(code: str) -> TipCategory | None:
+    """The category of a list filter (`?category=`); an unknown code filters nothing out."""
+    return TipCategory.objects.filter(code=code).first() if code else None

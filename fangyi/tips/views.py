@@ -21,6 +21,7 @@ from fangyi.core.errors import DomainError, Forbidden, NotFound
 from fangyi.core.middleware import client_ip
 from fangyi.core.models import Node, NodeKind
 from fangyi.core.photos import photo_response
+from fangyi.core.scoping import scoped_get
 from fangyi.core.web import form_add_domain_error, staff_view
 from fangyi.people.models import Household
 
@@ -259,9 +260,10 @@ def tip_create(request):
     household = None
     raw = source.get("household", "")
     if raw.isdigit():
-        household = (
-            Household.objects.visible_to(request.user).filter(pk=raw).select_related("node").first()
-        )
+        try:
+            household = scoped_get(Household, request.user, int(raw), related=("node",))
+        except NotFound:
+            household = None  # a stale link: the form opens without the household
     exc = None
     status = 200
     if request.method == "POST":
@@ -534,7 +536,7 @@ def category_list(request):
     return render(
         request,
         "tips/category_list.html",
-        {"categories": list(TipCategory.objects.order_by("order", "id"))},
+        {"categories": selectors.category_list()},
     )
 
 
@@ -542,9 +544,7 @@ def category_list(request):
 @require_http_methods(["GET", "POST"])
 def category_edit(request, pk: int):
     access.require(request.user, "tipcategory.configure")
-    category = TipCategory.objects.filter(pk=pk).first()
-    if category is None:
-        raise NotFound(_("No such category."))
+    category = selectors.category_get(pk)
     status = 200
     if request.method == "POST":
         form = CategoryForm(request.POST)
