@@ -59,6 +59,11 @@ def test_every_linkage_operation_answers(
     assert row["status"] == "open" and row["seconds_left"] > 0
     assert board["requests_count"] >= len(board["requests"])
 
+    # The buttons of the page, for a program: police may answer, the asker may cancel.
+    asked = c(police, "GET", "/api/support-requests/{request_id}/steps", request_id=rid)
+    assert asked == {"status": "open", "allowed_steps": ["accept", "decline"]}
+    own = c(gw, "GET", "/api/support-requests/{request_id}/steps", request_id=rid)
+    assert own["allowed_steps"] == ["cancel"]
     accepted = c(police, "POST", "/api/support-requests/{request_id}/accept", request_id=rid)
     assert accepted["status"] == "accepted" and accepted["accepted_by_id"] == officer.pk
     arrived = c(

@@ -97,6 +97,10 @@ def test_every_tips_operation_answers(community_staff, officer, admin, jiwu):
     assert second["source"] == "phone" and second["node_name"] == "機務小區"
     got = c(cs, "GET", "/api/tips/{tip_id}", tip_id=tip.pk)
     assert got["reporter_name"] == "陳女士" and officer.pk in got["assignee_ids"]
+    # The buttons the page shows, for a program: the assignee may accept; nothing to reopen.
+    steps = c(po, "GET", "/api/tips/{tip_id}/steps", tip_id=tip.pk)
+    assert steps["status"] == "assigned" and "accept" in steps["allowed_steps"]
+    assert "reopen" not in steps["allowed_steps"] and "answer" not in steps["allowed_steps"]
     dups = c(cs, "GET", "/api/tips/{tip_id}/duplicates", tip_id=second["id"])
     assert tip.pk in [d["id"] for d in dups]
 

@@ -23,6 +23,14 @@ class ErrorOut(Schema):
     details: dict = {}
 
 
+class StepsOut(Schema):
+    """The steps the caller may take on the record now, in the lifecycle's order: what the page
+    shows as buttons, from the same table the service guards with."""
+
+    status: str
+    allowed_steps: list[str]
+
+
 ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 

@@ -273,3 +273,10 @@ def table_rows(table: Lifecycle) -> Iterable[tuple[str, str, str, str]]:
             target = str(labels.get(step.target, step.target))
         sources = ", ".join(str(labels.get(s, s)) for s in step.sources)
         yield step.name, sources, target, step.action
+
+
+def table_markdown(table: Lifecycle) -> str:
+    """The lifecycle as the docs show it (docs/lifecycles.md; a test keeps them equal)."""
+    rows = ["| step | from | to | permission |", "|---|---|---|---|"]
+    rows += [f"| {a} | {b} | {c} | `{d}` |" for a, b, c, d in table_rows(table)]
+    return "\n".join(rows)

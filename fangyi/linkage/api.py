@@ -13,7 +13,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from fangyi.core import access
-from fangyi.core.api import ERRORS
+from fangyi.core.api import ERRORS, StepsOut
 from fangyi.core.errors import DomainError
 from fangyi.core.models import User
 from fangyi.core.scoping import scoped_get
@@ -303,6 +303,15 @@ def support_create(request, payload: SupportIn):
 @router.get("/support-requests/{request_id}", response={200: SupportOut, **ERRORS})
 def support_get(request, request_id: int):
     return selectors.support_get(request.user, request_id, via="api")
+
+
+@router.get("/support-requests/{request_id}/steps", response={200: StepsOut, **ERRORS})
+def support_steps(request, request_id: int):
+    """The steps the caller may take on the request now (accept, decline, arrive, done,
+    cancel), from the request's table: the page's buttons."""
+    support = selectors.support_get(request.user, request_id)
+    allowed = services.support_request_allowed_steps(request.user, support)
+    return {"status": support.status, "allowed_steps": allowed}
 
 
 def _answer(request, request_id: int, action: str) -> SupportRequest:

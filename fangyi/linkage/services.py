@@ -18,6 +18,7 @@ from fangyi.core.errors import Conflict, DomainError, Forbidden, NotFound
 from fangyi.core.idempotency import replay
 from fangyi.core.models import AuditEntry, Node, Role, User
 from fangyi.core.selectors import ancestor_paths
+from fangyi.core.transitions import Lifecycle, Move, Step, allowed_steps, register, transition
 from fangyi.core.validators import check_length
 from fangyi.screening.models import DoorStatus
 
@@ -50,21 +51,8 @@ CREATE_FIELDS = [
     "status",
     "due_at",
 ]
-# Each step: the statuses it starts from, the status it leads to, the time it stamps.
 # A device's clock may run a little ahead of the server's.
 CLOCK_SKEW = dt.timedelta(minutes=2)
-
-STEPS: dict[str, tuple[tuple[str, ...], str, str]] = {
-    "accept": ((RequestStatus.OPEN,), RequestStatus.ACCEPTED, "accepted_at"),
-    "decline": (
-        (RequestStatus.OPEN, RequestStatus.ACCEPTED),
-        RequestStatus.DECLINED,
-        "declined_at",
-    ),
-    "arrive": ((RequestStatus.ACCEPTED,), RequestStatus.ARRIVED, "arrived_at"),
-    "done": ((RequestStatus.ARRIVED,), RequestStatus.DONE, "done_at"),
-    "cancel": (tuple(RUNNING), RequestStatus.CANCELLED, "cancelled_at"),
-}
 MAX_MINUTES = 7 * 24 * 60
 
 
@@ -306,9 +294,8 @@ def may_cancel(user: User, request: SupportRequest) -> bool:
 
 
 def _check_answer(actor: User, request: SupportRequest) -> None:
-    access.require(actor, "support.respond")
-    if not visible(actor, request):
-        raise NotFound(_("No such support request."))
+    """Who among those who may respond answers this request (after its scope): the Forbidden
+    says why not, naming the agency or the person it is addressed to."""
     if may_answer(actor, request):
         return
     if request.agency == Agency.USER:
@@ -336,47 +323,34 @@ def _check_not_own(actor: User, request: SupportRequest) -> None:
         raise Forbidden(_("You cannot answer your own request."))
 
 
-def _step(
-    actor: User,
-    request: SupportRequest,
-    step: str,
-    extra: dict[str, Any] | None = None,
-    at: dt.datetime | None = None,
-) -> SupportRequest:
-    """Move the request one step, if it still stands where the step starts (one conditional
-    UPDATE, so two answers at once cannot both win)."""
-    sources, target, stamp = STEPS[step]
+def _check_answer_not_own(actor: User, request: SupportRequest) -> None:
+    _check_answer(actor, request)
+    _check_not_own(actor, request)
+
+
+def _check_cancel(actor: User, request: SupportRequest) -> None:
+    if not may_cancel(actor, request):
+        raise Forbidden(_("Only the one who asked, or a supervisor, may cancel this request."))
+
+
+def _in_scope(actor: User, request: SupportRequest) -> None:
+    if not visible(actor, request):
+        raise NotFound(_("No such support request."))
+
+
+def _refused(request: SupportRequest, step: Step) -> Conflict:
+    """The same answer before the row is written and when another answer won meanwhile: the
+    request's status now, and the step it no longer allows."""
     labels = dict(RequestStatus.choices)
-    if request.status not in sources:
-        raise Conflict(
-            _("This request is %(status)s: it cannot be %(step)s now.")
-            % {"status": str(labels[request.status]).lower(), "step": _step_label(step)},
-            field="status",
-        )
-    now = at or timezone.now()
-    values: dict[str, Any] = {"status": target, stamp: now, **(extra or {})}
-    before = {"status": request.status, stamp: None, **{k: None for k in extra or {}}}
-    with transaction.atomic():
-        changed = SupportRequest.objects.filter(pk=request.pk, status__in=sources).update(**values)
-        if not changed:
-            current = SupportRequest.objects.filter(pk=request.pk).values_list("status").first()
-            status = current[0] if current else request.status
-            raise Conflict(
-                _("This request is %(status)s: it cannot be %(step)s now.")
-                % {"status": str(labels[status]).lower(), "step": _step_label(step)},
-                field="status",
-            )
-        for key, value in values.items():
-            setattr(request, key, value)
-        after = {k: _plain(v) for k, v in values.items()}
-        audit_record(
-            actor,
-            f"fangyi.supportrequest.{step}",
-            request,
-            changes={k: [_plain(before.get(k)), after[k]] for k in after},
-            node_path=request.node.path,
-        )
-    return request
+    return Conflict(
+        _("This request is %(status)s: it cannot be %(step)s now.")
+        % {"status": str(labels[request.status]).lower(), "step": _step_label(step.name)},
+        field="status",
+    )
+
+
+def _locked(request: SupportRequest) -> SupportRequest:
+    return SupportRequest.objects.select_for_update().select_related("node").get(pk=request.pk)
 
 
 def _plain(value: Any) -> Any:
@@ -385,6 +359,15 @@ def _plain(value: Any) -> Any:
     if hasattr(value, "pk"):
         return value.pk
     return value
+
+
+def _changes(move: Move) -> dict:
+    """The status before and after; the time stamped and the fields the step set, as new."""
+    step = move.step
+    out = {"status": [move.before, move.after], step.stamp: [None, _plain(move.at)]}
+    for name in step.sets:
+        out[name] = [None, _plain(move.data[name])]
+    return out
 
 
 def _step_label(step: str) -> str:
@@ -397,42 +380,115 @@ def _step_label(step: str) -> str:
     }[step]
 
 
+S = RequestStatus
+SUPPORT_STEPS = register(
+    Lifecycle(
+        model=SupportRequest,
+        audit_kind="supportrequest",
+        in_scope=_in_scope,
+        refused=_refused,
+        changed=_refused,
+        lock=_locked,
+        node_path=lambda request: request.node.path,
+        steps={
+            s.name: s
+            for s in (
+                Step(
+                    "accept",
+                    (S.OPEN,),
+                    S.ACCEPTED,
+                    "support.respond",
+                    who=_check_answer_not_own,
+                    stamp="accepted_at",
+                    sets=("accepted_by",),
+                    changes=_changes,
+                ),
+                Step(
+                    "decline",
+                    (S.OPEN, S.ACCEPTED),
+                    S.DECLINED,
+                    "support.respond",
+                    who=_check_answer,
+                    stamp="declined_at",
+                    sets=("decline_reason",),
+                    changes=_changes,
+                ),
+                Step(
+                    "arrive",
+                    (S.ACCEPTED,),
+                    S.ARRIVED,
+                    "support.respond",
+                    who=_check_answer_not_own,
+                    stamp="arrived_at",
+                    changes=_changes,
+                ),
+                Step(
+                    "done",
+                    (S.ARRIVED,),
+                    S.DONE,
+                    "support.respond",
+                    who=_check_answer,
+                    stamp="done_at",
+                    sets=("outcome",),
+                    changes=_changes,
+                ),
+                Step(
+                    "cancel",
+                    tuple(RUNNING),
+                    S.CANCELLED,
+                    "support.request",
+                    who=_check_cancel,
+                    stamp="cancelled_at",
+                    changes=_changes,
+                ),
+            )
+        },
+    )
+)
+# Each step: the statuses it starts from, the status it leads to, the time it stamps (read
+# from the table; kept for the callers that read it).
+STEPS: dict[str, tuple[tuple[str, ...], str, str]] = {
+    name: (step.sources, step.target, step.stamp)  # type: ignore[misc]
+    for name, step in SUPPORT_STEPS.steps.items()
+}
+
+
+def support_request_allowed_steps(user: User, request: SupportRequest) -> list[str]:
+    """The steps the user may take on the request now: the page's buttons, from the table."""
+    return allowed_steps(user, request)
+
+
 def support_accept(*, actor: User, request: SupportRequest) -> SupportRequest:
-    _check_answer(actor, request)
-    _check_not_own(actor, request)
-    return _step(actor, request, "accept", {"accepted_by": actor})
+    return transition(actor, request, "accept", accepted_by=actor)
 
 
 def support_decline(*, actor: User, request: SupportRequest, reason: str) -> SupportRequest:
-    _check_answer(actor, request)
-    reason = check_length(reason, "reason", 500, required=True)
-    extra: dict[str, Any] = {"decline_reason": reason}
-    return _step(actor, request, "decline", extra)
+    return transition(
+        actor,
+        request,
+        "decline",
+        clean=lambda: {"decline_reason": check_length(reason, "reason", 500, required=True)},
+    )
 
 
 def support_arrive(
     *, actor: User, request: SupportRequest, at: dt.datetime | None = None
 ) -> SupportRequest:
-    _check_answer(actor, request)
-    _check_not_own(actor, request)
-    return _step(actor, request, "arrive", at=_when(at, request, "arrive"))
+    return transition(actor, request, "arrive", clean=lambda: {"at": _when(at, request, "arrive")})
 
 
 def support_done(
     *, actor: User, request: SupportRequest, outcome: str, at: dt.datetime | None = None
 ) -> SupportRequest:
-    _check_answer(actor, request)
-    outcome = check_length(outcome, "outcome", 1000, required=True)
-    return _step(actor, request, "done", {"outcome": outcome}, at=_when(at, request, "done"))
+    def clean() -> dict:
+        text = check_length(outcome, "outcome", 1000, required=True)
+        return {"outcome": text, "at": _when(at, request, "done")}
+
+    return transition(actor, request, "done", clean=clean)
 
 
 def support_cancel(*, actor: User, request: SupportRequest) -> SupportRequest:
-    access.require(actor, "support.request")
-    if not visible(actor, request):
-        raise NotFound(_("No such support request."))
-    if not may_cancel(actor, request):
-        raise Forbidden(_("Only the one who asked, or a supervisor, may cancel this request."))
-    return _step(actor, request, "cancel")
+    return transition(actor, request, "cancel")
 
 
 def _when(at: dt.datetime | None, request: SupportRequest, step: str) -> dt.datetime | None:

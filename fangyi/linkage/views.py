@@ -227,18 +227,16 @@ def _detail_context(request, support, decline=None, done=None) -> dict:
     user = request.user
     steps = [(label, getattr(support, f)) for f, label in STEP_NAMES if getattr(support, f)]
     steps.sort(key=lambda s: s[1])
-    answer = services.may_answer(user, support)
+    allowed = services.support_request_allowed_steps(user, support)
     return {
         "s": support,
         "steps": steps,
         "timer": selectors.request_timer(support),
         "running": support.status in RUNNING,
-        "can_answer": answer,
-        "can_accept": answer and support.status == RequestStatus.OPEN,
-        "can_decline": answer and support.status in (RequestStatus.OPEN, RequestStatus.ACCEPTED),
-        "can_arrive": answer and support.status == RequestStatus.ACCEPTED,
-        "can_done": answer and support.status == RequestStatus.ARRIVED,
-        "can_cancel": services.may_cancel(user, support) and support.status in RUNNING,
+        "can_answer": services.may_answer(user, support),
+        # The buttons: the steps the request's table lets this user take now.
+        "allowed_steps": allowed,
+        **{f"can_{name}": name in allowed for name in services.SUPPORT_STEPS.steps},
         "decline_form": decline or DeclineForm(),
         "done_form": done or DoneForm(),
         "now": timezone.now(),
@@ -253,8 +251,7 @@ def support_detail(request, pk: int):
 
 def _step_view(request, pk: int, step: str):
     user = request.user
-    action = "support.request" if step == "cancel" else "support.respond"
-    access.require(user, action)
+    access.require(user, services.SUPPORT_STEPS.steps[step].action)
     support = selectors.support_get(user, pk)
     decline, done = DeclineForm(), DoneForm()
     try:

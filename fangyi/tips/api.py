@@ -23,7 +23,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import ValidationError as PydanticValidationError
 
 from fangyi.core import access
-from fangyi.core.api import ERRORS, ErrorOut
+from fangyi.core.api import ERRORS, ErrorOut, StepsOut
 from fangyi.core.errors import DomainError, NotFound
 from fangyi.core.middleware import client_ip
 from fangyi.core.models import Node
@@ -457,6 +457,12 @@ def tip_create(request, payload: TipIn):
 def tip_get(request, tip_id: int):
     _tip(request, tip_id, via="api")
     return _out(request, tip_id)
+
+
+@router.get("/tips/{tip_id}/steps", response={200: StepsOut, **ERRORS})
+def tip_steps(request, tip_id: int):
+    tip = _tip(request, tip_id)
+    return {"status": tip.status, "allowed_steps": services.tip_allowed_steps(request.user, tip)}
 
 
 @router.get("/tips/{tip_id}/duplicates", response={200: list[DuplicateOut], **ERRORS})
