@@ -212,3 +212,55 @@ def test_an_import_whose_task_cannot_be_queued_stores_no_orphan_job(officer, mon
             actor=officer, filename="a.xlsx", data=xlsx_bytes(GOOD[:1]), enqueue=True
         )
     assert not ImportJob.objects.exists()
+
+
+# --- bulk audit rows: built by core.audit, masked as every other audit row -------------------
+
+from fangyi.core.audit import AuditRows, masked_items  # noqa: E402
+from fangyi.core.models import AuditEntry  # noqa: E402
+from fangyi.people import services as people_services  # noqa: E402
+from tests.test_people import valid_id  # noqa: E402
+
+
+def test_a_person_stored_by_the_bulk_path_is_audited_as_one_stored_alone(officer, jiwu_household):
+    """The same person through person_create and through the bulk path: the two audit rows
+    carry the same masked changes, actor and text."""
+
+    def data(seq: str) -> people_services.PersonInput:
+        return people_services.PersonInput(
+            name="韋小寶",
+            id_number=valid_id(seq=seq),
+            phone="13912342345",
+            household=jiwu_household,
+            node=jiwu_household.node,
+        )
+
+    alone = people_services.person_create(actor=officer, data=data("601"))
+    result = people_services.persons_bulk_create(actor=officer, rows=[data("602")])
+    assert result.created == 1
+    one, bulk = (
+        AuditEntry.objects.filter(action="fangyi.person.created", object_repr="韋小寶")
+        .order_by("pk")
+        .reverse()[:2][::-1]
+    )
+    assert one.object_id == alone.pk
+    assert bulk.changes["phone"] == one.changes["phone"] == [None, "139****2345"]
+    assert bulk.changes["id_number"][1].count("*") == one.changes["id_number"][1].count("*") > 8
+    assert valid_id(seq="602") not in str(bulk.changes)
+    assert (
+        (bulk.actor_id, bulk.actor_name)
+        == (one.actor_id, one.actor_name)
+        == (
+            officer.pk,
+            officer.username,
+        )
+    )
+
+
+def test_bulk_audit_rows_without_an_actor_are_the_systems_and_mask_what_they_carry():
+    rows = AuditRows(None)
+    row = rows.row(None, "fangyi.x.created", "x", 1, "y" * 300, "1.", {})
+    assert dict(zip(AuditRows.columns, row, strict=True))["actor_name"] == "system"
+    assert len(dict(zip(AuditRows.columns, row, strict=True))["object_repr"]) == 200
+    items = masked_items([("phone", "13912342345", False), ("password", "x", False)])
+    assert items == [("phone", "139****2345", False)]

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from pypinyin import lazy_pinyin
 
 from fangyi.core import access
-from fangyi.core.audit import audit_entry, audit_record, created, current_ip, diff, snapshot
+from fangyi.core.audit import AuditRows, audit_entry, audit_record, created, diff, snapshot
 from fangyi.core.bulk import insert_many
 from fangyi.core.errors import Conflict, DomainError, FieldErrors, NotFound
 from fangyi.core.idempotency import replay
@@ -456,18 +456,6 @@ _BULK_PERSON_COLUMNS = (
     "created",
     "updated",
 )
-_BULK_AUDIT_COLUMNS = (
-    "at",
-    "actor",
-    "actor_name",
-    "action",
-    "object_type",
-    "object_id",
-    "object_repr",
-    "node_path",
-    "changes",
-    "ip",
-)
 
 
 def _person_values(data: PersonInput) -> dict[str, Any]:
@@ -507,9 +495,7 @@ def persons_bulk_create(
     """
     result = BulkResult()
     batch: list[tuple[int, PersonInput]] = []
-    actor_id = actor.pk if actor is not None and actor.pk else None
-    actor_name = actor.username if actor_id else "system"
-    ip = current_ip.get()
+    audit_rows = AuditRows(actor)
 
     def flush() -> None:
         if not batch:
@@ -557,20 +543,17 @@ def persons_bulk_create(
             )
             insert_many(
                 AuditEntry,
-                _BULK_AUDIT_COLUMNS,
+                AuditRows.columns,
                 [
-                    (
+                    audit_rows.row(
                         now,
-                        actor_id,
-                        actor_name,
                         "fangyi.person.created",
                         "person",
                         ids[d.client_id],
                         d.name,
-                        d.node.path,
+                        d.node.path,  # type: ignore[union-attr]
                         _bulk_changes(v),
-                        ip,
-                    )  # type: ignore[union-attr]
+                    )
                     for v, d in zip(values, fresh, strict=True)
                 ],
             )

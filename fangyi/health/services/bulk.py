@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangyi.core import access
-from fangyi.core.audit import current_ip
+from fangyi.core.audit import AuditRows, masked_items
 from fangyi.core.bulk import insert_many
 from fangyi.core.errors import (
     DomainError,
@@ -144,18 +144,6 @@ _BULK_DECL_COLUMNS = (
     "confirmed_at",
     "client_id",
 )
-_BULK_AUDIT_COLUMNS = (
-    "at",
-    "actor",
-    "actor_name",
-    "action",
-    "object_type",
-    "object_id",
-    "object_repr",
-    "node_path",
-    "changes",
-    "ip",
-)
 
 
 def declarations_bulk_record(
@@ -182,9 +170,8 @@ def declarations_bulk_record(
     config = rules_config()
     today = timezone.localdate()
     result = DeclarationBulkResult()
-    actor_id = actor.pk if actor is not None and actor.pk else None
-    actor_name = actor.username if actor_id else "system"
-    ip = current_ip.get()
+    audit = AuditRows(actor)
+    actor_id = audit.actor_id
     pending = source == DeclarationSource.SELF
     status = DeclarationStatus.PENDING if pending else DeclarationStatus.CONFIRMED
     batch: list[tuple[DeclarationRow, Proposal]] = []
@@ -280,20 +267,17 @@ def declarations_bulk_record(
                 if p.last_exposure is not None:
                     items.append(("last_exposure", p.last_exposure.isoformat(), True))
                 audit_rows.append(
-                    (
+                    audit.row(
                         now,
-                        actor_id,
-                        actor_name,
                         "fangyi.declaration.created",
                         "declaration",
                         pks[r.client_id.hex],
                         f"{r.person.name} {r.data.declared_on}",
                         r.person.node.path,
-                        as_changes(items),
-                        ip,
+                        as_changes(masked_items(items)),
                     )
                 )
-            insert_many(AuditEntry, _BULK_AUDIT_COLUMNS, audit_rows)
+            insert_many(AuditEntry, AuditRows.columns, audit_rows)
             result.created += len(fresh)
         batch.clear()
 
