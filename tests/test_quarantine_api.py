@@ -82,6 +82,8 @@ def test_every_quarantine_operation_answers(health, admin, dingdian):
     )
     assert placed["status"] == "reserved" and placed["bed"]
     assert c(h, "GET", "/api/placements/{placement_id}", placement_id=placed["id"])["id"]
+    steps = c(h, "GET", "/api/placements/{placement_id}/steps", placement_id=placed["id"])
+    assert steps == {"status": "reserved", "allowed_steps": ["arrive", "transfer", "cancel"]}
     assert any(p["id"] == placed["id"] for p in c(d, "GET", "/api/placements")["items"])
     arrived = c(
         d, "POST", "/api/placements/{placement_id}/arrive", body={}, placement_id=placed["id"]

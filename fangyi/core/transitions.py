@@ -55,7 +55,7 @@ class Step:
     `prepare` runs on the locked record before it is written and returns more fields to write
     (those that depend on the record: a reopened tip's new due time);
     `apply` after it is written and its event made (the step's own work: a merge's other tips,
-    a bed freed). `changes` gives the audit row's changes; by default the status, before and
+    a bed freed). `only` says in words what `when` checks, for the docs. `changes` gives the audit row's changes; by default the status, before and
     after. `verb` names the audit action (`fangyi.<kind>.<verb>`) when it is not the step's
     name."""
 
@@ -73,6 +73,7 @@ class Step:
     changes: Callable[[Move], dict] | None = None
     verb: str | None = None
     event: bool = True
+    only: str = ""  # what `when` checks, in words, for the docs
 
 
 @dataclass(frozen=True)
@@ -277,6 +278,7 @@ def table_rows(table: Lifecycle) -> Iterable[tuple[str, str, str, str]]:
 
 def table_markdown(table: Lifecycle) -> str:
     """The lifecycle as the docs show it (docs/lifecycles.md; a test keeps them equal)."""
-    rows = ["| step | from | to | permission |", "|---|---|---|---|"]
-    rows += [f"| {a} | {b} | {c} | `{d}` |" for a, b, c, d in table_rows(table)]
+    rows = ["| step | from | only when | to | permission |", "|---|---|---|---|---|"]
+    for (a, b, c, d), step in zip(table_rows(table), table.steps.values(), strict=True):
+        rows.append(f"| {a} | {b} | {step.only} | {c} | `{d}` |")
     return "\n".join(rows)

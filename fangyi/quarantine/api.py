@@ -12,7 +12,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from fangyi.core import access
-from fangyi.core.api import ERRORS
+from fangyi.core.api import ERRORS, StepsOut
 from fangyi.core.errors import DomainError
 
 from . import selectors, services
@@ -296,6 +296,14 @@ def placement_create(request, payload: PlacementIn):
 @router.get("/placements/{placement_id}", response={200: PlacementOut, **ERRORS})
 def placement_get(request, placement_id: int):
     return selectors.placement_get(request.user, placement_id, via="api")
+
+
+@router.get("/placements/{placement_id}/steps", response={200: StepsOut, **ERRORS})
+def placement_steps(request, placement_id: int):
+    """The steps the caller may take on the placement now (arrive, transfer, release, cancel),
+    from the placement's table: the page's buttons."""
+    p = selectors.placement_get(request.user, placement_id)
+    return {"status": p.status, "allowed_steps": services.placement_allowed_steps(request.user, p)}
 
 
 def _placement(request, pk: int, action: str):

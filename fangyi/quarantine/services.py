@@ -30,6 +30,7 @@ from fangyi.core.audit import audit_record
 from fangyi.core.errors import Conflict, DomainError, NotFound
 from fangyi.core.idempotency import replay
 from fangyi.core.models import Node, Role, User
+from fangyi.core.transitions import Lifecycle, Move, Step, allowed_steps, register, transition
 from fangyi.observation.models import (
     FollowUp,
     FollowUpStatus,
@@ -713,46 +714,31 @@ def _observe_at_site(actor: User, placement: Placement, today: dt.date):
 def placement_arrive(*, actor: User, placement: Placement, at: dt.datetime | None = None):
     """The site confirms arrival: the bed becomes occupied, the placement active, the person's
     observation continues at the site, its follow-ups assigned to the site's staff."""
-    access.require(actor, "placement.arrive")
-    _require_placement(actor, placement)
-    now = timezone.now()
-    at = at or now
-    if at > now + dt.timedelta(minutes=5):
-        raise DomainError(_("The arrival cannot be in the future."), field="at")
-    if at < placement.reserved_at - dt.timedelta(minutes=2):
-        raise DomainError(_("The arrival cannot be before the bed was reserved."), field="at")
-    if placement.kind != PlacementKind.SITE or placement.status != PlacementStatus.RESERVED:
-        raise DomainError(
-            _("This placement is not waiting for an arrival (%(status)s).")
-            % {"status": placement.get_status_display()},
-            field="status",
-        )
-    today = timezone.localdate()
-    with transaction.atomic():
-        locked = Placement.objects.select_for_update().get(pk=placement.pk)
-        if locked.status != PlacementStatus.RESERVED:
-            raise Conflict(_("The arrival was already confirmed."), field="status")
-        _move_bed(placement.bed_id, BedState.RESERVED, BedState.OCCUPIED)
-        obs = _observe_at_site(actor, placement, today)
-        placement.status = PlacementStatus.ACTIVE
-        placement.arrived_at = at
-        placement.arrival_confirmed_by = actor
-        placement.observation = obs
-        placement.save(
-            update_fields=["status", "arrived_at", "arrival_confirmed_by", "observation"]
-        )
-        audit_record(
-            actor,
-            "fangyi.placement.arrived",
-            placement,
-            node_path=placement.node.path,
-            changes={
-                "status": [PlacementStatus.RESERVED, PlacementStatus.ACTIVE],
-                "arrived_at": [None, at.isoformat()],
-                "observation": [None, obs.pk],
-            },
-        )
-    return placement
+
+    def clean() -> dict:
+        now = timezone.now()
+        when = at or now
+        if when > now + dt.timedelta(minutes=5):
+            raise DomainError(_("The arrival cannot be in the future."), field="at")
+        if when < placement.reserved_at - dt.timedelta(minutes=2):
+            raise DomainError(_("The arrival cannot be before the bed was reserved."), field="at")
+        return {"at": when}
+
+    return transition(actor, placement, "arrive", clean=clean, arrival_confirmed_by=actor)
+
+
+def _arrived(move: Move) -> dict:
+    """The bed occupied and the observation moved to (or started at) the site."""
+    _move_bed(move.fresh.bed_id, BedState.RESERVED, BedState.OCCUPIED)
+    return {"observation": _observe_at_site(move.actor, move.fresh, timezone.localdate())}
+
+
+def _arrival_changes(move: Move) -> dict:
+    return {
+        "status": [move.before, move.after],
+        "arrived_at": [None, move.at.isoformat()],
+        "observation": [None, move.fresh.observation_id],
+    }
 
 
 def _end(actor, placement: Placement, status: str, verb: str, note: str = "", **extra) -> None:
@@ -873,57 +859,153 @@ def observe_at_home_if_left(actor: User | None, person: Person, note: str = "") 
 def placement_release(*, actor: User, placement: Placement) -> Placement:
     """End of quarantine: the observation is released (refused before its end date, or without
     a clean last follow-up: the error names the field), the bed goes to cleaning."""
+    return transition(actor, placement, "release", ended_by=actor)
 
-    access.require(actor, "placement.manage")
-    _require_placement(actor, placement)
-    if placement.status != PlacementStatus.ACTIVE:
-        raise DomainError(
-            _("Only a person in quarantine is released (%(status)s).")
-            % {"status": placement.get_status_display()},
-            field="status",
-        )
+
+def _released(move: Move) -> dict:
     # Only the observation at this site is released with the placement: one running
     # elsewhere (at home, another site) is not this site's to end.
+    placement = move.fresh
     place_id = placement.site.place_id if placement.site_id else None
     obs = placement.observation
     if obs is None or obs.status != ObservationStatus.ACTIVE or obs.place_id != place_id:
         obs = Observation.objects.filter(
             person_id=placement.person_id, status=ObservationStatus.ACTIVE, place_id=place_id
         ).first()
-    with transaction.atomic():
-        if obs is not None:
-            observation_release(actor=actor, observation=obs)
-        _move_bed(placement.bed_id, BedState.OCCUPIED, BedState.CLEANING)
-        _end(actor, placement, PlacementStatus.RELEASED, "released")
-    return placement
+    if obs is not None:
+        observation_release(actor=move.actor, observation=obs)
+    _move_bed(placement.bed_id, BedState.OCCUPIED, BedState.CLEANING)
+    return {}
 
 
 def placement_cancel(*, actor: User, placement: Placement, reason: str) -> Placement:
     """A reservation not needed after all: the bed goes back to free."""
-    access.require(actor, "placement.manage")
-    _require_placement(actor, placement)
-    reason = (reason or "").strip()
-    if not reason:
-        raise DomainError(_("Say why, in a few words."), field="reason")
-    if len(reason) > 500:
-        raise DomainError(_("At most 500 characters."), field="reason")
-    if placement.status != PlacementStatus.RESERVED and not (
-        placement.kind == PlacementKind.HOME and placement.status == PlacementStatus.ACTIVE
-    ):
-        raise DomainError(
-            _("Only a reservation not yet arrived is cancelled (%(status)s).")
-            % {"status": placement.get_status_display()},
-            field="status",
-        )
-    with transaction.atomic():
-        locked = Placement.objects.select_for_update().get(pk=placement.pk)
-        if locked.status != placement.status:
-            raise Conflict(_("This placement changed meanwhile."), field="status")
-        _move_bed(placement.bed_id, BedState.RESERVED, BedState.FREE)
-        _end(actor, placement, PlacementStatus.CANCELLED, "cancelled", note=reason, reason=reason)
-        if placement.kind == PlacementKind.SITE:
-            observe_at_home_if_left(actor, placement.person, note=reason)
-    return placement
+
+    def clean() -> dict:
+        text = (reason or "").strip()
+        if not text:
+            raise DomainError(_("Say why, in a few words."), field="reason")
+        if len(text) > 500:
+            raise DomainError(_("At most 500 characters."), field="reason")
+        return {"reason": text}
+
+    return transition(actor, placement, "cancel", clean=clean, ended_by=actor)
+
+
+def _cancelling(move: Move) -> dict:
+    _move_bed(move.fresh.bed_id, BedState.RESERVED, BedState.FREE)
+    return {"notes": _with_note(move.fresh.notes, move.data["reason"])}
+
+
+def _cancelled(move: Move) -> None:
+    if move.fresh.kind == PlacementKind.SITE:
+        observe_at_home_if_left(move.actor, move.fresh.person, note=move.data["reason"])
+
+
+def _with_note(notes: str, note: str) -> str:
+    return (notes + "\n" + note).strip()[:2000] if note else notes
+
+
+# --- the lifecycle table -------------------------------------------------------------------------
+
+
+def _refused(placement: Placement, step: Step) -> DomainError:
+    status = placement.get_status_display()
+    message = {
+        "arrive": _("This placement is not waiting for an arrival (%(status)s)."),
+        "release": _("Only a person in quarantine is released (%(status)s)."),
+        "cancel": _("Only a reservation not yet arrived is cancelled (%(status)s)."),
+        "transfer": _("This placement has ended (%(status)s)."),
+    }[step.name]
+    return DomainError(message % {"status": status}, field="status")
+
+
+def _changed(placement: Placement, step: Step) -> Conflict:
+    if step.name == "arrive":
+        return Conflict(_("The arrival was already confirmed."), field="status")
+    return Conflict(_("This placement changed meanwhile."), field="status")
+
+
+def _locked(placement: Placement) -> Placement:
+    return (
+        Placement.objects.select_for_update()
+        .select_related("node", "site__place", "person__node", "decision", "observation")
+        .get(pk=placement.pk)
+    )
+
+
+P = PlacementStatus
+PLACEMENT_STEPS = register(
+    Lifecycle(
+        model=Placement,
+        audit_kind="placement",
+        in_scope=_require_placement,
+        refused=_refused,
+        changed=_changed,
+        lock=_locked,
+        node_path=lambda placement: placement.node.path,
+        steps={
+            s.name: s
+            for s in (
+                Step(
+                    "arrive",
+                    (P.RESERVED,),
+                    P.ACTIVE,
+                    "placement.arrive",
+                    when=lambda p: p.kind == PlacementKind.SITE,
+                    only="at a site",
+                    stamp="arrived_at",
+                    sets=("arrival_confirmed_by",),
+                    prepare=_arrived,
+                    changes=_arrival_changes,
+                    verb="arrived",
+                ),
+                # Taken by placement_transfer itself (a new placement is its result); the row
+                # says when it may be offered.
+                Step(
+                    "transfer",
+                    tuple(HOLDING),
+                    P.TRANSFERRED,
+                    "placement.manage",
+                    when=lambda p: p.kind == PlacementKind.SITE,
+                    only="at a site",
+                ),
+                Step(
+                    "release",
+                    (P.ACTIVE,),
+                    P.RELEASED,
+                    "placement.manage",
+                    stamp="ended_at",
+                    sets=("ended_by",),
+                    prepare=_released,
+                    verb="released",
+                ),
+                Step(
+                    "cancel",
+                    (P.RESERVED, P.ACTIVE),
+                    P.CANCELLED,
+                    "placement.manage",
+                    when=lambda p: p.status == P.RESERVED or p.kind == PlacementKind.HOME,
+                    only="in quarantine: at home only",
+                    stamp="ended_at",
+                    sets=("ended_by",),
+                    prepare=_cancelling,
+                    apply=_cancelled,
+                    changes=lambda m: {
+                        "status": [m.before, m.after],
+                        "reason": [None, m.data["reason"]],
+                    },
+                    verb="cancelled",
+                ),
+            )
+        },
+    )
+)
+
+
+def placement_allowed_steps(user: User, placement: Placement) -> list[str]:
+    """The steps the user may take on the placement now: the page's buttons, from the table."""
+    return allowed_steps(user, placement)
 
 
 def placement_mark_refused(placement: Placement) -> None:

@@ -282,18 +282,12 @@ def _detail_context(request, p, transfer=None, cancel=None) -> dict:
     others = []
     if manage and holding and at_site and p.group_id:
         others = [c for c in services.site_choices(group=p.group) if c.site.pk != p.site_id]
+    # The buttons: the steps the placement's table lets this user take now.
+    allowed = services.placement_allowed_steps(user, p)
     return {
         "p": p,
-        "can_arrive": access.can(user, "placement.arrive")
-        and at_site
-        and p.status == PlacementStatus.RESERVED,
-        "can_transfer": manage and holding and at_site,
-        "can_release": manage and p.status == PlacementStatus.ACTIVE,
-        "can_cancel": manage
-        and (
-            p.status == PlacementStatus.RESERVED
-            or (p.kind == PlacementKind.HOME and p.status == PlacementStatus.ACTIVE)
-        ),
+        "allowed_steps": allowed,
+        **{f"can_{name}": name in allowed for name in services.PLACEMENT_STEPS.steps},
         "can_refuse": access.can(user, "refusal.record") and p.status == PlacementStatus.RESERVED,
         "can_notice": access.can(user, "notice.print") and holding,
         "others": others,

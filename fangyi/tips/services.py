@@ -919,11 +919,18 @@ TIP_STEPS = register(
                     "tip.handle",
                     who=_require_worker,
                     when=_not_merged,
+                    only="not merged into another tip",
                     stamp="answered_at",
                     sets=("answer",),
                 ),
                 Step(
-                    "close", CLOSE_FROM, T.CLOSED, "tip.manage", when=_not_merged, stamp="closed_at"
+                    "close",
+                    CLOSE_FROM,
+                    T.CLOSED,
+                    "tip.manage",
+                    when=_not_merged,
+                    only="not merged into another tip",
+                    stamp="closed_at",
                 ),
                 Step(
                     "reopen",
@@ -931,6 +938,7 @@ TIP_STEPS = register(
                     _reopen_target,
                     "tip.manage",
                     when=_not_merged,
+                    only="not merged into another tip",
                     prepare=_reopen_prepare,
                     apply=_reopen_apply,
                     changes=lambda m: _status_changes(m, reopened=m.fresh.reopened),
