@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -315,40 +316,34 @@ def _declaration_key(client_id: uuid.UUID | None, person: Person) -> uuid.UUID |
     return uuid.uuid5(client_id, f"declaration:{person.pk}")
 
 
-def door_visit_record(
-    *,
-    actor: User,
+@dataclass(frozen=True)
+class VisitInput:
+    """A door visit's input, checked (door_visit_clean): what door_visit_record writes."""
+
+    outcome: str
+    at: dt.datetime
+    latitude: Decimal | None
+    longitude: Decimal | None
+    accuracy: int | None
+    notes: str
+    declarations: list[tuple[Person, Any]]
+
+
+def door_visit_clean(
     assignment: Assignment,
+    *,
     outcome: str,
-    at: dt.datetime | None = None,
-    latitude: Any = None,
-    longitude: Any = None,
-    accuracy: Any = None,
-    notes: str = "",
-    declarations: Sequence[tuple[Person, Any]] = (),
-    client_id: uuid.UUID | None = None,
-) -> DoorVisit:
-    """One attempt at a door, whatever its outcome; the household's status follows the latest.
-
-    nobody home: another visit is due the next day; refused: police support is needed, and a
-    revisit the next day; visited or moved away: done. Declarations taken at a visited door
-    (a list of (Person, DeclarationInput)) are stored with it in the same transaction: if one
-    is wrong, nothing is stored. The same client_id twice stores one visit."""
-    access.require(actor, "visit.record")
-    if not access.path_visible(actor, assignment.node.path):
-        raise NotFound(_("No such household in this sweep."))
-
-    def same_door(done: DoorVisit) -> bool:
-        return done.assignment_id == assignment.pk
-
-    done = replay(DoorVisit, client_id, same_door, refuse=_another_household)
-    if done is not None:
-        return done
+    at: dt.datetime | None,
+    latitude: Any,
+    longitude: Any,
+    accuracy: Any,
+    notes: str,
+    declarations: Sequence[tuple[Person, Any]],
+    now: dt.datetime,
+) -> VisitInput:
+    """Every field of a visit checked at once, each error named (the declarations' as
+    `declarations[i].field`); raises the FieldErrors, writes nothing."""
     sweep = assignment.sweep
-    if sweep.status != SweepStatus.OPEN:
-        raise Conflict(_("This sweep is closed: no more visits can be recorded."))
-
-    now = timezone.now()
     e = FieldErrors()
     if outcome not in OUTCOMES:
         e.add(
@@ -376,113 +371,182 @@ def door_visit_record(
         and ("longitude" not in e.errors)
     ):
         e.add("latitude" if lat is None else "longitude", _("Give both latitude and longitude."))
-    acc = None
-    if accuracy not in (None, ""):
-        try:
-            acc = round(float(accuracy))
-            if not 0 <= acc <= 100_000:
-                raise ValueError
-        except (TypeError, ValueError):
-            e.add("accuracy", _("The accuracy is a number of metres from 0 to 100000."))
-            acc = None
+    acc = _accuracy(accuracy, e)
     notes = e.run(check_length, notes, "notes", 2000) or ""
-
     declarations = list(declarations or ())
     if declarations:
         if outcome != DoorStatus.VISITED:
             e.add("declarations", _("Declarations are taken only at a door that was visited."))
         else:
             today = timezone.localtime(at).date() if "at" not in e.errors else now.date()
-            seen: set[int] = set()
-            for i, (person, data) in enumerate(declarations):
-                field = f"declarations[{i}]"
-                if person.household_id != assignment.household_id:
-                    e.add(
-                        f"{field}.person",
-                        _("%(name)s is not a member of this household.") % {"name": person.name},
-                    )
-                    continue
-                if person.pk in seen:
-                    e.add(
-                        f"{field}.person",
-                        _("%(name)s is declared twice.") % {"name": person.name},
-                    )
-                    continue
-                seen.add(person.pk)
-                try:
-                    declaration_clean(data, today=today)
-                except DomainError as exc:
-                    e.merge(exc, field)
+            _declarations_clean(assignment, declarations, today, e)
     e.raise_if_any()
+    return VisitInput(outcome, at, lat, lon, acc, notes, declarations)
 
+
+def _accuracy(value: Any, e: FieldErrors) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        acc = round(float(value))
+        if not 0 <= acc <= 100_000:
+            raise ValueError
+    except (TypeError, ValueError):
+        e.add("accuracy", _("The accuracy is a number of metres from 0 to 100000."))
+        return None
+    return acc
+
+
+def _declarations_clean(
+    assignment: Assignment, declarations: list[tuple[Person, Any]], today: dt.date, e: FieldErrors
+) -> None:
+    seen: set[int] = set()
+    for i, (person, data) in enumerate(declarations):
+        field = f"declarations[{i}]"
+        if person.household_id != assignment.household_id:
+            e.add(
+                f"{field}.person",
+                _("%(name)s is not a member of this household.") % {"name": person.name},
+            )
+            continue
+        if person.pk in seen:
+            e.add(f"{field}.person", _("%(name)s is declared twice.") % {"name": person.name})
+            continue
+        seen.add(person.pk)
+        try:
+            declaration_clean(data, today=today)
+        except DomainError as exc:
+            e.merge(exc, field)
+
+
+def door_next_state(
+    outcome: str, at: dt.datetime, last_attempt: dt.datetime | None
+) -> dict[str, Any]:
+    """What a door becomes after a visit at `at` with `outcome` (a pure function: the rule of
+    the sweep, tested without a database). Nobody home: another visit is due the next day;
+    refused: police support is needed, and a revisit the next day; visited or moved away:
+    done. A visit recorded late (an offline phone) counts as an attempt but does not overrule
+    a later one: then nothing but the attempt changes ({})."""
+    if last_attempt is not None and at < last_attempt:
+        return {}
+    state: dict[str, Any] = {"status": outcome, "last_attempt": at}
+    next_day = timezone.localtime(at).date() + dt.timedelta(days=1)
+    if outcome == DoorStatus.NOBODY_HOME:
+        state["revisit_due"] = next_day
+    elif outcome == DoorStatus.REFUSED:
+        state["revisit_due"] = next_day
+        state["needs_police"] = True
+    else:
+        state["revisit_due"] = None
+        state["needs_police"] = False
+    return state
+
+
+def door_visit_record(
+    *,
+    actor: User,
+    assignment: Assignment,
+    outcome: str,
+    at: dt.datetime | None = None,
+    latitude: Any = None,
+    longitude: Any = None,
+    accuracy: Any = None,
+    notes: str = "",
+    declarations: Sequence[tuple[Person, Any]] = (),
+    client_id: uuid.UUID | None = None,
+) -> DoorVisit:
+    """One attempt at a door, whatever its outcome; the household's status follows the latest
+    (door_next_state). Declarations taken at a visited door (a list of (Person,
+    DeclarationInput)) are stored with it in the same transaction: if one is wrong, nothing is
+    stored. The same client_id twice stores one visit."""
+    access.require(actor, "visit.record")
+    if not access.path_visible(actor, assignment.node.path):
+        raise NotFound(_("No such household in this sweep."))
+
+    def same_door(done: DoorVisit) -> bool:
+        return done.assignment_id == assignment.pk
+
+    done = replay(DoorVisit, client_id, same_door, refuse=_another_household)
+    if done is not None:
+        return done
+    if assignment.sweep.status != SweepStatus.OPEN:
+        raise Conflict(_("This sweep is closed: no more visits can be recorded."))
+    data = door_visit_clean(
+        assignment,
+        outcome=outcome,
+        at=at,
+        latitude=latitude,
+        longitude=longitude,
+        accuracy=accuracy,
+        notes=notes,
+        declarations=declarations,
+        now=timezone.now(),
+    )
     try:
         with transaction.atomic():
-            visit = DoorVisit.objects.create(
-                assignment=assignment,
-                household_id=assignment.household_id,
-                node_id=assignment.node_id,
-                outcome=outcome,
-                at=at,
-                by=actor,
-                latitude=lat,
-                longitude=lon,
-                accuracy=acc,
-                notes=notes,
-                client_id=client_id,
-            )
-            before = snapshot(assignment, ["status", "revisit_due", "needs_police"])
-            # A visit recorded late (an offline phone) counts, but does not overrule a later one.
-            latest = assignment.last_attempt is None or at >= assignment.last_attempt
-            update: dict[str, Any] = {"attempts": F("attempts") + 1}
-            if latest:
-                update["status"] = outcome
-                update["last_attempt"] = at
-                next_day = timezone.localtime(at).date() + dt.timedelta(days=1)
-                if outcome == DoorStatus.NOBODY_HOME:
-                    update["revisit_due"] = next_day
-                elif outcome == DoorStatus.REFUSED:
-                    update["revisit_due"] = next_day
-                    update["needs_police"] = True
-                else:
-                    update["revisit_due"] = None
-                    update["needs_police"] = False
-            Assignment.objects.filter(pk=assignment.pk).update(**update)
-            assignment.refresh_from_db(
-                fields=["status", "attempts", "last_attempt", "revisit_due", "needs_police"]
-            )
-            if declarations:
-                for i, (person, data) in enumerate(declarations):
-                    try:
-                        declaration_record(
-                            actor=actor,
-                            person=person,
-                            data=data,
-                            visit=visit,
-                            client_id=_declaration_key(client_id, person),
-                        )
-                    except DomainError as exc:
-                        e.merge(exc, f"declarations[{i}]")
-                        e.raise_if_any()
-            changes = visit_changes(visit)
-            after = snapshot(assignment, ["status", "revisit_due", "needs_police"])
-            for key in after:
-                if before[key] != after[key]:
-                    changes[f"door_{key}"] = [before[key], after[key]]
-            if declarations:
-                changes["declarations"] = [None, len(declarations)]
-            audit_record(
-                actor,
-                "fangyi.doorvisit.created",
-                visit,
-                changes=changes,
-                node_path=visit_path(assignment),
-            )
+            return _visit_write(actor, assignment, data, client_id)
     except IntegrityError:
         # The same client_id sent twice at once: the first one won.
         done = replay(DoorVisit, client_id, same_door, refuse=_another_household)
         if done is None:
             raise
         return done
+
+
+def _visit_write(
+    actor: User, assignment: Assignment, data: VisitInput, client_id: uuid.UUID | None
+) -> DoorVisit:
+    """The visit, the door's new state, its declarations and the audit row (in the caller's
+    transaction)."""
+    visit = DoorVisit.objects.create(
+        assignment=assignment,
+        household_id=assignment.household_id,
+        node_id=assignment.node_id,
+        outcome=data.outcome,
+        at=data.at,
+        by=actor,
+        latitude=data.latitude,
+        longitude=data.longitude,
+        accuracy=data.accuracy,
+        notes=data.notes,
+        client_id=client_id,
+    )
+    before = snapshot(assignment, ["status", "revisit_due", "needs_police"])
+    update = {
+        "attempts": F("attempts") + 1,
+        **door_next_state(data.outcome, data.at, assignment.last_attempt),
+    }
+    Assignment.objects.filter(pk=assignment.pk).update(**update)
+    assignment.refresh_from_db(
+        fields=["status", "attempts", "last_attempt", "revisit_due", "needs_police"]
+    )
+    e = FieldErrors()
+    for i, (person, declared) in enumerate(data.declarations):
+        try:
+            declaration_record(
+                actor=actor,
+                person=person,
+                data=declared,
+                visit=visit,
+                client_id=_declaration_key(client_id, person),
+            )
+        except DomainError as exc:
+            e.merge(exc, f"declarations[{i}]")
+            e.raise_if_any()
+    changes = visit_changes(visit)
+    after = snapshot(assignment, ["status", "revisit_due", "needs_police"])
+    for key in after:
+        if before[key] != after[key]:
+            changes[f"door_{key}"] = [before[key], after[key]]
+    if data.declarations:
+        changes["declarations"] = [None, len(data.declarations)]
+    audit_record(
+        actor,
+        "fangyi.doorvisit.created",
+        visit,
+        changes=changes,
+        node_path=visit_path(assignment),
+    )
     return visit
 
 

@@ -124,33 +124,46 @@ def declaration_clean(
     data.declared_on = declared_on
 
     data.temperature = e.run(_temperature, data.temperature)
-    method = (data.temperature_method or "").strip()
-    if data.temperature is not None and not method:
+    data.temperature_method = _clean_method(e, data.temperature, data.temperature_method)
+    data.symptoms = _clean_symptoms(e, data.symptoms, config)
+    since = _date_field(e, data.travel_since, "travel_since", required=False)
+    if since is not None and since > min(today, declared_on):
+        e.add("travel_since", _("This date is in the future."))
+    data.travel_since = since
+    data.travel = _clean_travel(e, data.travel, declared_on)
+    data.contacts = _clean_contacts(e, data.contacts, min(today, declared_on))
+    data.notes = _text(e, data.notes, "notes", 2000)
+    e.raise_if_any()
+    return data
+
+
+def _clean_method(e: FieldErrors, temperature, method: str | None) -> str:
+    method = (method or "").strip()
+    if temperature is not None and not method:
         e.add("temperature_method", _("Say how the temperature was taken."))
     elif method and method not in TEMP_METHODS:
         e.add("temperature_method", _("Unknown way of taking the temperature."))
-    data.temperature_method = method if data.temperature is not None else ""
+    return method if temperature is not None else ""
 
+
+def _clean_symptoms(e: FieldErrors, codes, config: RulesConfig) -> list[str]:
     symptoms: list[str] = []
-    for code in data.symptoms or []:
+    for code in codes or []:
         code = str(code).strip()
         if not code or code in symptoms:
             continue
         if code not in config.symptoms:
             e.add("symptoms", _("Unknown symptom: %(code)s.") % {"code": code})
         symptoms.append(code)
-    data.symptoms = symptoms
+    return symptoms
 
-    since = _date_field(e, data.travel_since, "travel_since", required=False)
-    if since is not None and since > min(today, declared_on):
-        e.add("travel_since", _("This date is in the future."))
-    data.travel_since = since
 
-    travel = list(data.travel or [])
+def _clean_travel(e: FieldErrors, rows, declared_on: dt.date) -> list[dict]:
+    travel = list(rows or [])
     if len(travel) > MAX_ROWS:
         e.add("travel", _("At most %(n)d journeys.") % {"n": MAX_ROWS})
         travel = travel[:MAX_ROWS]
-    clean_travel = []
+    clean = []
     for i, row in enumerate(travel):
         if not isinstance(row, dict):
             e.add(f"travel.{i}", _("A journey has a place and dates."))
@@ -166,7 +179,7 @@ def declaration_clean(
             e.add(p + "to", _("This date is after the declaration's date."))
         if start and end and start > end:
             e.add(p + "to", _("The journey ends before it starts."))
-        clean_travel.append(
+        clean.append(
             {
                 "place": place,
                 "from": start.isoformat() if start else "",
@@ -174,13 +187,15 @@ def declaration_clean(
                 "transport": transport,
             }
         )
-    data.travel = clean_travel
+    return clean
 
-    contacts = list(data.contacts or [])
+
+def _clean_contacts(e: FieldErrors, rows, latest: dt.date) -> list[dict]:
+    contacts = list(rows or [])
     if len(contacts) > MAX_ROWS:
         e.add("contacts", _("At most %(n)d contacts.") % {"n": MAX_ROWS})
         contacts = contacts[:MAX_ROWS]
-    clean_contacts = []
+    clean = []
     for i, row in enumerate(contacts):
         if not isinstance(row, dict):
             e.add(f"contacts.{i}", _("A contact has a kind and a date."))
@@ -191,16 +206,13 @@ def declaration_clean(
             e.add(p + "kind", _("Choose a confirmed or a suspected case."))
         who = _text(e, row.get("who"), p + "who", 50)
         day = _date_field(e, row.get("date"), p + "date", required=True)
-        if day and day > min(today, declared_on):
+        if day and day > latest:
             e.add(p + "date", _("This date is in the future."))
         place = _text(e, row.get("place"), p + "place", 100)
-        clean_contacts.append(
+        clean.append(
             {"kind": kind, "who": who, "date": day.isoformat() if day else "", "place": place}
         )
-    data.contacts = clean_contacts
-    data.notes = _text(e, data.notes, "notes", 2000)
-    e.raise_if_any()
-    return data
+    return clean
 
 
 def _evaluate(data: DeclarationInput, config: RulesConfig) -> Proposal:

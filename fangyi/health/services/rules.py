@@ -146,6 +146,77 @@ def _as_date(value: Any) -> dt.date | None:
         return None
 
 
+def _health_findings(
+    temperature: Decimal | float | None,
+    symptoms: Iterable[str],
+    config: RulesConfig,
+    findings: dict[str, list[str]],
+) -> None:
+    """A fever or any symptom: the fever clinic."""
+    if (
+        temperature is not None
+        and (temperature if isinstance(temperature, Decimal) else Decimal(str(temperature)))
+        >= config.fever_threshold
+    ):
+        findings.setdefault(Outcome.FEVER_CLINIC, []).append(
+            config.text(R_FEVER) % {"t": temperature, "limit": config.fever_threshold}
+        )
+    symptom_list = [s for s in symptoms if s]
+    if symptom_list:
+        names = "、".join(config.symptoms.get(code, code) for code in symptom_list)
+        findings.setdefault(Outcome.FEVER_CLINIC, []).append(
+            config.text(R_SYMPTOMS) % {"names": names}
+        )
+
+
+def _contact_findings(
+    contacts: Iterable[dict],
+    within,
+    config: RulesConfig,
+    findings: dict[str, list[str]],
+    exposures: list[dt.date],
+) -> None:
+    """Contact with a confirmed case within the days: centralised; with a suspected one: home."""
+    days = config.observation_days
+    for contact in contacts:
+        day = _as_date(contact.get("date"))
+        if day is None or not within(day):
+            continue
+        exposures.append(day)
+        who = (contact.get("who") or "").strip()
+        values = {"date": day.isoformat(), "days": days, "who": who}
+        if contact.get("kind") == "confirmed":
+            text = config.text(R_CONFIRMED_WHO if who else R_CONFIRMED)
+            findings.setdefault(Outcome.CENTRAL, []).append(text % values)
+        else:
+            text = config.text(R_SUSPECTED_WHO if who else R_SUSPECTED)
+            findings.setdefault(Outcome.HOME, []).append(text % values)
+
+
+def _latest_risk_stay(
+    travel_rows: list[dict], within, config: RulesConfig
+) -> tuple[dt.date, str] | None:
+    """The last day (and the place) of a stay in a risk area while it counted, within the
+    days; None when no journey qualifies."""
+    best: tuple[dt.date, str] | None = None
+    for row in travel_rows:
+        start = _as_date(row.get("from"))
+        end = _as_date(row.get("to")) or start
+        if start is None or end is None:
+            continue
+        place = (row.get("place") or "").strip()
+        for area in config.areas:
+            if not area.matches(place):
+                continue
+            first = max(start, area.counts_from)
+            last = min(end, area.counts_until) if area.counts_until else end
+            if first > last or not within(last):
+                continue
+            if best is None or last > best[0]:
+                best = (last, place)
+    return best
+
+
 def rules_evaluate(
     *,
     declared_on: dt.date,
@@ -185,52 +256,10 @@ def rules_evaluate(
     def within(day: dt.date) -> bool:
         return day <= declared_on and (declared_on - day).days <= days
 
-    if (
-        temperature is not None
-        and (temperature if isinstance(temperature, Decimal) else Decimal(str(temperature)))
-        >= config.fever_threshold
-    ):
-        findings.setdefault(Outcome.FEVER_CLINIC, []).append(
-            config.text(R_FEVER) % {"t": temperature, "limit": config.fever_threshold}
-        )
-    symptom_list = [s for s in symptoms if s]
-    if symptom_list:
-        names = "、".join(config.symptoms.get(code, code) for code in symptom_list)
-        findings.setdefault(Outcome.FEVER_CLINIC, []).append(
-            config.text(R_SYMPTOMS) % {"names": names}
-        )
-
-    for contact in contacts:
-        day = _as_date(contact.get("date"))
-        if day is None or not within(day):
-            continue
-        exposures.append(day)
-        who = (contact.get("who") or "").strip()
-        values = {"date": day.isoformat(), "days": days, "who": who}
-        if contact.get("kind") == "confirmed":
-            text = config.text(R_CONFIRMED_WHO if who else R_CONFIRMED)
-            findings.setdefault(Outcome.CENTRAL, []).append(text % values)
-        else:
-            text = config.text(R_SUSPECTED_WHO if who else R_SUSPECTED)
-            findings.setdefault(Outcome.HOME, []).append(text % values)
-
+    _health_findings(temperature, symptoms, config, findings)
+    _contact_findings(contacts, within, config, findings, exposures)
     travel_rows = [t for t in travel if t]
-    best: tuple[dt.date, str] | None = None
-    for row in travel_rows:
-        start = _as_date(row.get("from"))
-        end = _as_date(row.get("to")) or start
-        if start is None or end is None:
-            continue
-        place = (row.get("place") or "").strip()
-        for area in config.areas:
-            if not area.matches(place):
-                continue
-            first = max(start, area.counts_from)
-            last = min(end, area.counts_until) if area.counts_until else end
-            if first > last or not within(last):
-                continue
-            if best is None or last > best[0]:
-                best = (last, place)
+    best = _latest_risk_stay(travel_rows, within, config)
     if best is not None:
         exposures.append(best[0])
         findings.setdefault(Outcome.HOME, []).append(
