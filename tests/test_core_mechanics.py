@@ -264,3 +264,40 @@ def test_bulk_audit_rows_without_an_actor_are_the_systems_and_mask_what_they_car
     assert len(dict(zip(AuditRows.columns, row, strict=True))["object_repr"]) == 200
     items = masked_items([("phone", "13912342345", False), ("password", "x", False)])
     assert items == [("phone", "139****2345", False)]
+
+
+# --- POST → service → field errors or the result ------------------------------------------------
+
+from django import forms as django_forms  # noqa: E402
+
+from fangyi.core.errors import Conflict  # noqa: E402
+from fangyi.core.web import form_submit  # noqa: E402
+
+
+class _BedsForm(django_forms.Form):
+    beds = django_forms.IntegerField()
+
+
+def _refuse(error):
+    def call(cd):
+        raise error
+
+    return call
+
+
+@pytest.mark.parametrize(
+    "data, call, expected, errors",
+    [
+        ({"beds": "2"}, lambda cd: cd["beds"] * 10, (20, 200), set()),
+        ({"beds": "x"}, lambda cd: 1 / 0, (None, 400), {"beds"}),  # never called
+        ({"beds": "2"}, _refuse(DomainError("Too many.", field="count")), (None, 400), {"beds"}),
+        ({"beds": "2"}, _refuse(Conflict("Taken meanwhile.", field="beds")), (None, 409), {"beds"}),
+        ({"beds": "2"}, _refuse(DomainError("No.", field="other")), (None, 400), {"__all__"}),
+    ],
+)
+def test_form_submit_answers_the_result_or_puts_the_errors_on_the_form(
+    data, call, expected, errors
+):
+    form = _BedsForm(data)
+    assert form_submit(form, call, aliases={"count": "beds"}) == expected
+    assert set(form.errors) == errors

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
 from django import forms
 from django.contrib.auth.decorators import login_required
@@ -19,6 +21,29 @@ def form_add_domain_error(form: forms.Form, exc: DomainError, aliases: dict | No
         name = aliases.get(field, field)
         for message in messages:
             form.add_error(name if name in form.fields else None, message)
+
+
+def form_submit(
+    form: forms.Form, call: Callable[[dict], Any], *, aliases: dict | None = None
+) -> tuple[Any, int]:
+    """POST → service → field errors or the service's result, the one way every form page
+    does it: an invalid form answers (None, 400) with Django's errors on it; a service that
+    refuses (any DomainError) puts its errors on the form's fields (`aliases` maps a service
+    field to the form's) and answers (None, its status); else (what `call` returned, 200).
+    `call` gets the cleaned data. The page renders the form again with the status, or
+    redirects on success:
+
+        made, status = form_submit(form, lambda cd: services.rooms_add(...))
+        if made is not None:
+            return redirect(...)
+    """
+    if not form.is_valid():
+        return None, 400
+    try:
+        return call(form.cleaned_data), 200
+    except DomainError as exc:
+        form_add_domain_error(form, exc, aliases)
+        return None, exc.status
 
 
 def staff_view(view):

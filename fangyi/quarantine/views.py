@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from fangyi.core import access
 from fangyi.core.audit import access_record
 from fangyi.core.errors import Conflict, DomainError, NotFound
-from fangyi.core.web import form_add_domain_error, passive, staff_view
+from fangyi.core.web import form_add_domain_error, form_submit, passive, staff_view
 from fangyi.people.models import Person
 
 from . import selectors, services
@@ -114,39 +114,33 @@ def site_setup(request, pk: int):
     if request.method == "POST":
         if request.POST.get("form") == "rooms":
             rooms = RoomsForm(request.POST)
-            if rooms.is_valid():
-                cd = rooms.cleaned_data
+
+            def add(cd):
                 rows = [
                     (str(cd["first"] + i), cd.get("floor"), cd["beds"]) for i in range(cd["count"])
                 ]
-                try:
-                    made = services.rooms_add(actor=user, site=site, rooms=rows)
-                    messages.success(request, _("%(n)d rooms added.") % {"n": len(made)})
-                    return redirect("site_setup", pk=site.pk)
-                except DomainError as exc:
-                    form_add_domain_error(rooms, exc, {"rooms": "first"})
-                    status = exc.status
-            else:
-                status = 400
+                return services.rooms_add(actor=user, site=site, rooms=rows)
+
+            made, status = form_submit(rooms, add, aliases={"rooms": "first"})
+            if made is not None:
+                messages.success(request, _("%(n)d rooms added.") % {"n": len(made)})
+                return redirect("site_setup", pk=site.pk)
         else:
             setup = SiteSetupForm(request.POST)
-            if setup.is_valid():
-                cd = setup.cleaned_data
-                try:
-                    services.site_configure(
-                        actor=user,
-                        site=site,
-                        groups=list(cd["groups"]),
-                        latitude=cd.get("latitude"),
-                        longitude=cd.get("longitude"),
-                    )
-                    messages.success(request, _("Site saved."))
-                    return redirect("site_setup", pk=site.pk)
-                except DomainError as exc:
-                    form_add_domain_error(setup, exc)
-                    status = exc.status
-            else:
-                status = 400
+
+            def configure(cd):
+                return services.site_configure(
+                    actor=user,
+                    site=site,
+                    groups=list(cd["groups"]),
+                    latitude=cd.get("latitude"),
+                    longitude=cd.get("longitude"),
+                )
+
+            _site, status = form_submit(setup, configure)
+            if status == 200:
+                messages.success(request, _("Site saved."))
+                return redirect("site_setup", pk=site.pk)
     counts = site.rooms.count(), site.beds.count()
     return render(
         request,
