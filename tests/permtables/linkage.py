@@ -186,6 +186,7 @@ API: list[Endpoint] = [
     Endpoint("GET", "/api/support-requests?to_me=true&status=active", "support.view"),
     Endpoint("POST", "/api/support-requests", "support.request", ok=201, body=_api_body),
     Endpoint("GET", "/api/support-requests/{support}", "support.view"),
+    Endpoint("GET", "/api/support-requests/{support}/steps", "support.view"),
     Endpoint(
         "POST", "/api/support-requests/{support}/accept", "support.respond", ok_for=NOT_POLICE
     ),

@@ -190,6 +190,7 @@ API: list[Endpoint] = [
     Endpoint("GET", "/api/placements", "placement.view"),
     Endpoint("POST", "/api/placements", "placement.manage", ok=201, body=_api_new),
     Endpoint("GET", "/api/placements/{q_placement}", "placement.view", ok_for=SITE),
+    Endpoint("GET", "/api/placements/{q_placement}/steps", "placement.view", ok_for=SITE),
     Endpoint(
         "POST", "/api/placements/{q_placement}/arrive", "placement.arrive", ok_for=SITE, body={}
     ),

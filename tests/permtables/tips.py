@@ -195,6 +195,7 @@ API: list[Endpoint] = [
     ),
     Endpoint("GET", "/api/tips/{tip}", "tip.view"),
     Endpoint("GET", "/api/tips/{tip}/duplicates", "tip.view"),
+    Endpoint("GET", "/api/tips/{tip}/steps", "tip.view"),
     Endpoint(
         "POST",
         "/api/tips/{tip}/assign",
