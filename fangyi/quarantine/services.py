@@ -865,7 +865,7 @@ def placement_release(*, actor: User, placement: Placement) -> Placement:
 def _released(move: Move) -> dict:
     # Only the observation at this site is released with the placement: one running
     # elsewhere (at home, another site) is not this site's to end.
-    placement = move.fresh
+    placement: Placement = move.fresh
     place_id = placement.site.place_id if placement.site_id else None
     obs = placement.observation
     if obs is None or obs.status != ObservationStatus.ACTIVE or obs.place_id != place_id:
