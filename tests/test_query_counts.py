@@ -16,6 +16,10 @@ from django.test.utils import CaptureQueriesContext
 
 from tests.conftest import login
 
+# The roles are fixtures read inside the tests: the mark keeps these tests among the database
+# tests, before the browser tests empty the tables.
+pytestmark = pytest.mark.django_db
+
 PAGES = [
     ("officer", "/", 21),
     ("grid_worker", "/", 18),
