@@ -141,6 +141,10 @@ def test_every_tips_operation_answers(community_staff, officer, admin, jiwu):
     assert resolved["status"] == "resolved"
     answered = c(cs, "POST", t + "/answer", body={"answer": "已整改"}, tip_id=tip.pk)
     assert answered["answer"] == "已整改"
+    corrected = c(
+        cs, "POST", t + "/answer/correct", body={"answer": "已整改,雞已圈養"}, tip_id=tip.pk
+    )
+    assert corrected["answer"] == "已整改,雞已圈養" and corrected["status"] == "answered"
     assert c(cs, "POST", t + "/close", tip_id=tip.pk)["status"] == "closed"
     again = c(cs, "POST", t + "/reopen", body={"note": "又散養"}, tip_id=tip.pk)
     assert again["status"] == "assigned" and again["reopened"] == 1

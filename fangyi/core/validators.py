@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import operator
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from django.utils import timezone
@@ -173,3 +174,49 @@ def mask_tail(value: str) -> str:
             + value[len(value) - min(4, len(value) // 2) :]
         )
     return value[:3] + "*" * (len(value) - 7) + value[-4:]
+
+
+# --- text the public reads ----------------------------------------------------------------------
+
+# Digits may be written with spaces, dashes or dots between them, and in full width.
+_SEP = r"[\s\-.\u2010-\u2015\u30fc]?"
+_MOBILE = re.compile(r"(?<!\d)1[3-9]\d" + rf"(?:{_SEP}\d){{8}}(?!\d)")
+_LANDLINE = re.compile(r"(?<!\d)0\d{2,3}" + rf"{_SEP}[1-9](?:{_SEP}\d){{6,7}}(?!\d)")
+_ID = re.compile(r"(?<![\dA-Za-z])(?:\d{17}[\dXx]|\d{15})(?![\dA-Za-z])")
+
+
+def public_text_findings(text: str, names: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """What in `text` must not be shown to the public: "phone", "id_number", and each of
+    `names` (people of the registry) that appears in it. Full-width digits count as digits."""
+    plain = unicodedata.normalize("NFKC", text or "")
+    found = []
+    if _MOBILE.search(plain) or _LANDLINE.search(plain):
+        found.append("phone")
+    if _ID.search(plain):
+        found.append("id_number")
+    for name in names:
+        name = unicodedata.normalize("NFKC", (name or "").strip())
+        if len(name) >= 2 and name in plain and name not in found:
+            found.append(name)
+    return found
+
+
+def check_public_text(text: str, field: str, names: list[str] | tuple[str, ...] = ()) -> str:
+    """`text` unchanged, or the DomainError naming `field` when it holds a phone number, an ID
+    number or a person's name: a tip's answer is read on the public tracking page by whoever
+    has its code."""
+    found = public_text_findings(text, names)
+    if not found:
+        return text
+    what = []
+    if "phone" in found:
+        what.append(_("a phone number"))
+    if "id_number" in found:
+        what.append(_("an ID number"))
+    people = [f for f in found if f not in ("phone", "id_number")]
+    if people:
+        what.append(_("the name %(names)s") % {"names": "、".join(people)})
+    raise DomainError(
+        _("The public can read this text: take out %(what)s.") % {"what": "; ".join(what)},
+        field=field,
+    )

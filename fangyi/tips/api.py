@@ -385,7 +385,11 @@ def public_tip_create(request, payload: PublicTipIn):
 def public_tip_get(request, code: str):
     """The reporter's view: the same as the tracking page. Unknown and malformed codes answer
     the same 404."""
-    return selectors.public_view(selectors.tip_public(code))
+    tip = selectors.tip_public(code)
+    view = selectors.public_view(tip)
+    if view.answer:
+        services.tip_answer_read(tip.duplicate_of or tip)
+    return view
 
 
 # --- staff: tips ---------------------------------------------------------------------------------
@@ -529,6 +533,17 @@ def tip_answer(request, tip_id: int, payload: AnswerIn):
         tip_id,
         "tip.handle",
         lambda t: services.tip_answer(actor=request.user, tip=t, answer=payload.answer),
+    )
+
+
+@router.post("/tips/{tip_id}/answer/correct", response={200: TipOut, **ERRORS})
+def tip_answer_correct(request, tip_id: int, payload: AnswerIn):
+    """A wrong answer corrected, until the reporter has opened it (409 after)."""
+    return _step(
+        request,
+        tip_id,
+        "tip.handle",
+        lambda t: services.tip_answer_correct(actor=request.user, tip=t, answer=payload.answer),
     )
 
 

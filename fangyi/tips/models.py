@@ -149,6 +149,9 @@ class Tip(models.Model):
     on_scene_at = models.DateTimeField(_("on scene"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
     answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    # When the reporter first opened the tracking page showing the answer: until then the
+    # answer may still be corrected (and each correction is audited).
+    answer_read_at = models.DateTimeField(_("answer read"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -42,8 +42,8 @@ from fangyi.core.transitions import (
     register,
     transition,
 )
-from fangyi.core.validators import check_length, normalize_phone
-from fangyi.people.models import Household
+from fangyi.core.validators import check_length, check_public_text, normalize_phone
+from fangyi.people.models import Household, Person
 
 from .models import (
     OPEN_STATUSES,
@@ -700,14 +700,38 @@ def _require_main(tip: Tip) -> None:
         )
 
 
+def _public_answer(tip: Tip, answer: str) -> str:
+    """An answer fit for the tracking page: no phone number, no ID number, no name of the
+    reporter or of a person registered at the tip's place (its household, its compound)."""
+    text = check_length(answer, "answer", 2000, required=True)
+    names = [tip.reporter_name]
+    near = Person.objects.filter(node_id=tip.node_id)
+    if tip.household_id:
+        near = near | Person.objects.filter(household_id=tip.household_id)
+    names += list(near.values_list("name", flat=True).distinct()[:5000])
+    return check_public_text(text, "answer", names)
+
+
 def tip_answer(*, actor: User, tip: Tip, answer: str) -> Tip:
-    """The final answer to the reporter, shown on the tracking page. Only once resolved."""
+    """The final answer to the reporter, shown on the tracking page. Only once resolved; never
+    with a phone number, an ID number or a person's name in it (check_public_text)."""
+    return transition(actor, tip, "answer", clean=lambda: {"answer": _public_answer(tip, answer)})
+
+
+def tip_answer_correct(*, actor: User, tip: Tip, answer: str) -> Tip:
+    """A wrong answer corrected, as long as the reporter has not read it; the audit row keeps
+    both texts."""
     return transition(
-        actor,
-        tip,
-        "answer",
-        clean=lambda: {"answer": check_length(answer, "answer", 2000, required=True)},
+        actor, tip, "correct_answer", clean=lambda: {"answer": _public_answer(tip, answer)}
     )
+
+
+def tip_answer_read(tip: Tip) -> None:
+    """The reporter opened the tracking page showing the answer: from now on it stands."""
+    if tip.status in (TipStatus.ANSWERED, TipStatus.CLOSED) and tip.answer_read_at is None:
+        Tip.objects.filter(pk=tip.pk, answer_read_at__isnull=True).update(
+            answer_read_at=timezone.now()
+        )
 
 
 def tip_close(*, actor: User, tip: Tip) -> Tip:
@@ -845,6 +869,11 @@ def _tip_refused(tip: Tip, step: Step) -> DomainError:
             return exc
     if tip.status in step.sources and tip.duplicate_of_id:
         return Conflict(_("This tip was merged; reopen its main tip."), field="status")
+    if step.name == "correct_answer" and tip.status in step.sources:
+        return Conflict(
+            _("The reporter has already read the answer: it can no longer be corrected."),
+            field="answer",
+        )
     return _status_conflict(tip)
 
 
@@ -922,6 +951,19 @@ TIP_STEPS = register(
                     only="not merged into another tip",
                     stamp="answered_at",
                     sets=("answer",),
+                ),
+                Step(
+                    "correct_answer",
+                    (T.ANSWERED,),
+                    None,
+                    "tip.handle",
+                    who=_require_worker,
+                    when=lambda tip: tip.answer_read_at is None and not tip.duplicate_of_id,
+                    only="the reporter has not read the answer yet",
+                    prepare=lambda m: {"answer": m.data["answer"]},
+                    changes=lambda m: {"answer": [m.obj.answer, m.data["answer"]]},
+                    event=False,
+                    verb="answer_corrected",
                 ),
                 Step(
                     "close",

@@ -20,6 +20,7 @@ urlpatterns = [
     path("tips/<int:pk>/visits/", views.tip_visit, name="tip_visit"),
     path("tips/<int:pk>/resolve/", views.tip_resolve, name="tip_resolve"),
     path("tips/<int:pk>/answer/", views.tip_answer, name="tip_answer"),
+    path("tips/<int:pk>/answer/correct/", views.tip_answer_correct, name="tip_answer_correct"),
     path("tips/<int:pk>/close/", views.tip_close, name="tip_close"),
     path("tips/<int:pk>/reopen/", views.tip_reopen, name="tip_reopen"),
     path("tips/<int:pk>/merge/", views.tip_merge, name="tip_merge"),

@@ -195,7 +195,10 @@ def track_detail(request, code: str):
         tip = selectors.tip_public(code)
     except NotFound:
         return _unknown(request)
-    return render(request, "tips/track_detail.html", {"view": selectors.public_view(tip)})
+    view = selectors.public_view(tip)
+    if view.answer:
+        services.tip_answer_read(tip.duplicate_of or tip)
+    return render(request, "tips/track_detail.html", {"view": view})
 
 
 # --- the staff's tips ---------------------------------------------------------------------------
@@ -350,6 +353,7 @@ def _detail(request, tip, *, forms: dict | None = None, status: int = 200, error
         "visit_form": forms.get("visit") or VisitForm(),
         "resolve_form": forms.get("resolve") or ResolveForm(),
         "answer_form": forms.get("answer") or AnswerForm(),
+        "correct_form": forms.get("correct_answer") or AnswerForm(initial={"answer": tip.answer}),
         "reopen_form": forms.get("reopen") or ReopenForm(),
         "assign_form": forms.get("assign")
         or AssignForm(workers=workers, initial={"users": [u.pk for u in assignees]}),
@@ -482,6 +486,18 @@ def tip_answer(request, pk: int):
         return _("The answer is on the reporter's tracking page.")
 
     return _step(request, pk, "tip.handle", run, "answer", form)
+
+
+@staff_view
+@require_POST
+def tip_answer_correct(request, pk: int):
+    form = AnswerForm(request.POST)
+
+    def run(tip, cd):
+        services.tip_answer_correct(actor=request.user, tip=tip, answer=cd["answer"])
+        return _("The answer is corrected on the reporter's tracking page.")
+
+    return _step(request, pk, "tip.handle", run, "correct_answer", form)
 
 
 @staff_view

@@ -51,6 +51,14 @@ def _resolved_tip(refs) -> int:
     return pk
 
 
+def _answered_tip(refs) -> int:
+    from fangyi.tips.models import Tip
+
+    pk = _resolved_tip(refs)
+    Tip.objects.filter(pk=pk).update(status="answered", answer="已整改", answered_at=timezone.now())
+    return pk
+
+
 def _dup_tip(refs) -> int:
     refs["tip"]  # the main tip first
     return _new_tip(refs, "同一群雞")
@@ -103,6 +111,7 @@ def _category(refs) -> int:
 REFS: dict = {
     "tip": _tip,
     "resolved_tip": _resolved_tip,
+    "answered_tip": _answered_tip,
     "dup_tip": _dup_tip,
     "photo": _photo,
     "tipcode": _tipcode,
@@ -167,6 +176,13 @@ PAGES: list[Endpoint] = [
     Endpoint(
         "POST", "/tips/{resolved_tip}/answer/", "tip.handle", ok=302, body={"answer": "已整改"}
     ),
+    Endpoint(
+        "POST",
+        "/tips/{answered_tip}/answer/correct/",
+        "tip.handle",
+        ok=302,
+        body={"answer": "已整改完畢"},
+    ),
     Endpoint("POST", "/tips/{resolved_tip}/close/", "tip.manage", ok=302),
     Endpoint("POST", "/tips/{resolved_tip}/reopen/", "tip.manage", ok=302, body={"note": "又來"}),
     Endpoint(
@@ -206,6 +222,12 @@ API: list[Endpoint] = [
     Endpoint("POST", "/api/tips/{tip}/on-scene", "tip.handle", body={}),
     Endpoint("POST", "/api/tips/{tip}/resolve", "tip.handle", body={"resolution": "educated"}),
     Endpoint("POST", "/api/tips/{resolved_tip}/answer", "tip.handle", body={"answer": "已整改"}),
+    Endpoint(
+        "POST",
+        "/api/tips/{answered_tip}/answer/correct",
+        "tip.handle",
+        body={"answer": "已整改完畢"},
+    ),
     Endpoint("POST", "/api/tips/{resolved_tip}/close", "tip.manage"),
     Endpoint("POST", "/api/tips/{resolved_tip}/reopen", "tip.manage", body={"note": "又來"}),
     Endpoint(
