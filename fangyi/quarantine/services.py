@@ -928,7 +928,9 @@ def _changed(placement: Placement, step: Step) -> Conflict:
 
 def _locked(placement: Placement) -> Placement:
     return (
-        Placement.objects.select_for_update()
+        # Only the placement's row is locked: the related rows may be absent (an outer join,
+        # which PostgreSQL cannot lock).
+        Placement.objects.select_for_update(of=("self",))
         .select_related("node", "site__place", "person__node", "decision", "observation")
         .get(pk=placement.pk)
     )
