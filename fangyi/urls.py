@@ -11,6 +11,7 @@ urlpatterns = [
     path("logout/", core.logout_view, name="logout"),
     path("account/", core.account, name="account"),
     path("account/2fa/setup/", core.otp_setup, name="otp_setup"),
+    path("divisions/options/", core.division_options, name="division_options"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
     path("jurisdictions/", core.tree, name="tree"),

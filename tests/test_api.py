@@ -142,6 +142,9 @@ def test_every_operation_of_the_schema_answers_successfully(
 
     # the caller, tokens
     assert c(off, "GET", "/api/me")["username"] == officer.username
+    found = c(off, "GET", "/api/divisions", params={"q": "yichang"})
+    assert found[0]["code"] == "420500"
+    assert c(off, "GET", "/api/divisions/{code}", code="420500")["full_name"] == "湖北省宜昌市"
     token = c(off, "POST", "/api/tokens", 201, {"name": "walk"})
     assert any(t["id"] == token["id"] for t in c(off, "GET", "/api/tokens"))
     c(off, "DELETE", "/api/tokens/{token_id}", 204, token_id=token["id"])

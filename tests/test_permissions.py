@@ -229,6 +229,11 @@ class Refs(dict):
             )
         return place.pk
 
+    def _division(self) -> str:
+        """Divisions are public data with no "outside": inside a code in force, elsewhere a
+        code that no division has (which answers 404 to anyone)."""
+        return "420500" if self.where == "inside" else "999999"
+
     def _user(self) -> int:
         """An account whose jurisdiction is the compound."""
         other = User.objects.create(username=f"scope-{self.compound.pk}", role="police")
@@ -252,6 +257,8 @@ PAGES = [
     Endpoint("GET", "/account/", ANY),
     Endpoint("GET", "/account/2fa/setup/", ANY, ok_for={"supervisor": 302, "admin": 302}),
     Endpoint("POST", "/i18n/setlang/", PUBLIC, ok=302, anon=302, body={"language": "zh-hans"}),
+    # The divisions are public data: the resident's own declaration form picks from them.
+    Endpoint("GET", "/divisions/options/?q=yichang", PUBLIC, anon=200),
     Endpoint("GET", "/jurisdictions/", "node.view"),
     Endpoint("GET", "/jurisdictions/{node}/", "node.edit"),
     Endpoint("GET", "/users/", "user.manage"),
@@ -304,6 +311,8 @@ def _new_user_body(r):
 API = [
     # the caller's own account and tokens: anyone logged in
     Endpoint("GET", "/api/me", ANY),
+    Endpoint("GET", "/api/divisions?q=宜昌", PUBLIC, anon=200),
+    Endpoint("GET", "/api/divisions/{division}", PUBLIC, anon=200),
     Endpoint("GET", "/api/tokens", ANY),
     Endpoint("POST", "/api/tokens", ANY, ok=201, body={"name": "table"}),
     Endpoint("DELETE", "/api/tokens/{token}", ANY, ok=204),

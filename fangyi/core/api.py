@@ -1,16 +1,17 @@
-"""API for the caller's account, API tokens, the jurisdiction tree, users and the audit trail."""
+"""API for the caller's account, API tokens, the jurisdiction tree, users, the audit trail and
+the administrative divisions."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from fangyi.people.selectors import place_get
 
-from . import access, selectors, services
+from . import access, divisions, selectors, services
 from .errors import NotFound
 from .models import Node, User
 
@@ -145,6 +146,46 @@ class AccessOut(Schema):
     object_id: int
     object_repr: str
     via: str
+
+
+class DivisionOut(Schema):
+    code: str = Field(..., examples=["420500"])
+    name: str = Field(..., examples=["宜昌市"])
+    name_hant: str = Field(..., examples=["宜昌市"])
+    short: str = Field(..., examples=["宜昌"])
+    pinyin: str = Field(..., examples=["yichang"])
+    level: str = Field(..., examples=["prefecture"])
+    full_name: str = Field(..., examples=["湖北省宜昌市"])
+    current: bool
+
+
+def _division_out(d: divisions.Division) -> dict:
+    return {
+        "code": d.code,
+        "name": d.name,
+        "name_hant": d.name_hant,
+        "short": d.short,
+        "pinyin": d.pinyin,
+        "level": d.level,
+        "full_name": d.full_name,
+        "current": d.current,
+    }
+
+
+@router.get("/divisions", response=list[DivisionOut], auth=None)
+def division_list(request, q: str = Query("", max_length=50), limit: int = Query(20, ge=1, le=100)):
+    """Divisions in force (GB/T 2260) whose code, name in either script, short name or pinyin
+    matches `q`: what a picker of origins and risk areas offers. Public: the list is."""
+    return [_division_out(d) for d in divisions.search(q, limit)]
+
+
+@router.get("/divisions/{code}", response={200: DivisionOut, 404: ErrorOut}, auth=None)
+def division_get(request, code: str):
+    """One division by its six-digit code, retired codes (as old ID numbers carry) included."""
+    d = divisions.get(code)
+    if d is None:
+        raise NotFound(_("No division has this code."))
+    return _division_out(d)
 
 
 @router.get("/me", response=MeOut)

@@ -10,11 +10,13 @@ from django.contrib import messages
 from django.contrib.auth import authenticate, login, logout
 from django.core.paginator import Paginator
 from django.db.models import Count
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_otp import devices_for_user
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -25,7 +27,7 @@ from fangyi.people.models import PlaceKind
 from fangyi.people.selectors import place_list, registry_counts
 from fangyi.quarantine.services import site_for_place
 
-from . import access, selectors, services
+from . import access, divisions, selectors, services
 from .errors import DomainError
 from .middleware import OTP_PENDING
 from .models import NODE_CHILD_KINDS, Node, NodeKind, Role
@@ -144,6 +146,20 @@ def otp_setup(request):
         "core/otp_setup.html",
         {"form": form, "qr_svg": qr.svg_inline(scale=4), "secret": secret},
     )
+
+
+@require_GET
+def division_options(request):
+    """The picker's <option>s for what was typed (`q`): public, as the list is, so that the
+    resident's own declaration form offers them too."""
+    q = request.GET.get("q", "")[:50]
+    html = "".join(
+        format_html('<option value="{}">{}</option>', d.full_name, f"{d.code} · {d.pinyin}")
+        for d in divisions.search(q, 12)
+    )
+    response = HttpResponse(html, content_type="text/html; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 @require_POST

@@ -79,3 +79,18 @@ def passive(view):
         return view(request, *args, **kwargs)
 
     return wrapped
+
+
+class DivisionInput(forms.TextInput):
+    """A place typed freely, with the divisions of GB/T 2260 offered as one types (宜昌,
+    yichang, 4205): `static/divisions.js` fills the shared datalist from /divisions/options/.
+    Without script it stays a text field, and the rules read what was typed all the same."""
+
+    def __init__(self, attrs: dict | None = None):
+        base = {
+            "list": "divisions",
+            "data-divisions": "1",
+            "autocomplete": "off",
+            "placeholder": "湖北省宜昌市 · yichang",
+        }
+        super().__init__({**base, **(attrs or {})})

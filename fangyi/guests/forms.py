@@ -8,6 +8,7 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from fangyi.core.web import DivisionInput
 from fangyi.health.models import TempMethod
 from fangyi.people.models import IdType
 
@@ -45,7 +46,8 @@ class ReportForm(_Submission):
         label=_("Coming from"),
         max_length=100,
         required=False,
-        help_text=_("The city or province the guest comes from, e.g. 武漢市."),
+        widget=DivisionInput(),
+        help_text=_("The city or province the guest comes from: type 宜昌 or yichang and pick."),
     )
     travel_since = forms.DateField(
         label=_("Travelling since"),

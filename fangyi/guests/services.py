@@ -22,7 +22,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangyi.core import access
+from fangyi.core import access, divisions
 from fangyi.core.audit import audit_record, created, diff, snapshot
 from fangyi.core.errors import (
     Conflict,
@@ -53,8 +53,10 @@ from .models import GuestReport, GuestSettings, GuestStatus
 ID_TYPES = tuple(t for t in IdType.values if t != IdType.NONE)
 OTHER_DOCUMENT = re.compile(r"[A-Z0-9-]{4,30}")
 DEFAULT_TRANSPORT = "自行前往"
-# Keys (simplified, as normalize_name gives them) of an area that makes a guest one of the
-# "hubei" group at a designated hotel; any other risk area gives the "risk_area" group.
+# A guest from a place in Hubei (division code 42....) is one of the "hubei" group at a
+# designated hotel; any other risk area gives the "risk_area" group. The keys are for what
+# names no division ("湖北疫区").
+HUBEI_DIVISION = "42"
 HUBEI_KEYS = ("湖北", "武汉", "wuhan", "hubei")
 GROUP_HUBEI, GROUP_OTHER = "hubei", "risk_area"
 
@@ -109,8 +111,7 @@ def guest_flag(
             continue
         if last < area.counts_from or (area.counts_until and last > area.counts_until):
             continue
-        keys = set(area.keys) | {normalize_name(from_where)}
-        hubei = any(h in k for k in keys for h in HUBEI_KEYS)
+        hubei = _in_hubei(from_where) or area.division.startswith(HUBEI_DIVISION)
         reason = _(
             "Coming from %(place)s (risk area %(area)s), there on %(date)s, within %(days)d days"
         ) % {"place": from_where, "area": area.name, "date": last.isoformat(), "days": days}
@@ -392,11 +393,18 @@ def guest_register(
     return report
 
 
+def _in_hubei(place: str) -> bool:
+    found = divisions.resolve(place)
+    if found:
+        return all(d.code.startswith(HUBEI_DIVISION) for d in found)
+    norm = normalize_name(place)
+    return any(h in norm for h in HUBEI_KEYS)
+
+
 def default_group(report: GuestReport) -> str:
-    """The group a designated hotel takes this guest in: "hubei" when the rules matched Hubei
-    or Wuhan, else "risk_area"."""
-    norm = normalize_name(f"{report.from_where} {report.flag_reason}")
-    return GROUP_HUBEI if any(h in norm for h in HUBEI_KEYS) else GROUP_OTHER
+    """The group a designated hotel takes this guest in: "hubei" when the guest comes from a
+    place in Hubei (宜昌 as much as 武汉), else "risk_area"."""
+    return GROUP_HUBEI if _in_hubei(report.from_where) else GROUP_OTHER
 
 
 def guest_refer(

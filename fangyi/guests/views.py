@@ -18,7 +18,8 @@ from fangyi.core import access
 from fangyi.core.errors import DomainError
 from fangyi.core.validators import parse_resident_id
 from fangyi.core.web import form_add_domain_error, staff_view
-from fangyi.people.models import Sex
+from fangyi.health.services import id_region_signal
+from fangyi.people.models import IdType, Sex
 
 from . import selectors, services
 from .forms import ClearForm, ReferForm, RegisterForm, ReportForm, SettingsForm
@@ -119,6 +120,8 @@ def _detail_context(request, report, **forms) -> dict:
     user = request.user
     can_handle = access.can(user, "guest.handle")
     ctx = {"report": report, "can_handle": can_handle, "hotel_view": not can_handle}
+    if can_handle and report.id_type == IdType.RESIDENT:
+        ctx["id_signal"] = id_region_signal(report.id_number)
     if can_handle:
         if report.status in (GuestStatus.FLAGGED, GuestStatus.REPORTED):
             ctx["register_form"] = forms.get("register") or RegisterForm(

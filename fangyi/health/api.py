@@ -33,6 +33,7 @@ router = Router(tags=["health"])
 class RiskAreaOut(Schema):
     id: int
     name: str
+    division: str
     aliases: str
     counts_from: dt.date
     counts_until: dt.date | None
@@ -41,8 +42,13 @@ class RiskAreaOut(Schema):
 
 
 class RiskAreaIn(Schema):
-    name: str = Field(..., examples=["湖北省"])
-    aliases: str = Field("", examples=["湖北, 武漢, 武汉, 武漢市, 武汉市"])
+    name: str = Field("", examples=["湖北省"], description="Taken from the division when empty.")
+    division: str = Field(
+        "",
+        examples=["420000"],
+        description="GB/T 2260 code (see /api/divisions): every place under it is covered.",
+    )
+    aliases: str = Field("", examples=["湖北疫区"])
     counts_from: dt.date = Field(..., examples=["2020-01-10"])
     counts_until: dt.date | None = None
     is_active: bool = True

@@ -49,13 +49,13 @@ def build(n: dict, users: dict) -> None:
         actor=admin,
         data={
             "name": "湖北省",
-            "aliases": "湖北, 武漢, 武汉, 武漢市, 武汉市, 孝感, 黃岡, 黄冈",
+            "division": "420000",
             "counts_from": start,
             "notes": "全省",
         },
     )
     risk_area_create(
-        actor=admin, data={"name": "溫州市", "aliases": "温州, 温州市", "counts_from": start}
+        actor=admin, data={"name": "溫州市", "division": "330300", "counts_from": start}
     )
 
     worker = users["wanggeyuan"]

@@ -5,6 +5,8 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from fangyi.core.web import DivisionInput
+
 from .models import Outcome, TempMethod
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -76,7 +78,22 @@ class DecisionForm(_WithClientId):
 
 
 class RiskAreaForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=50)
+    division = forms.CharField(
+        label=_("Division"),
+        max_length=100,
+        required=False,
+        widget=DivisionInput(),
+        help_text=_(
+            "A province, prefecture or county (type 湖北 or hubei and pick): every place under "
+            "it is covered. Leave empty for a place that is no division."
+        ),
+    )
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=50,
+        required=False,
+        help_text=_("Taken from the division when left empty."),
+    )
     aliases = forms.CharField(
         label=_("Other names"),
         max_length=300,

@@ -23,6 +23,14 @@ class RiskArea(models.Model):
     """A place from which travel counts as exposure from `counts_from` (until `counts_until`)."""
 
     name = models.CharField(_("name"), max_length=50, unique=True)
+    division = models.CharField(
+        _("division code"),
+        max_length=6,
+        blank=True,
+        help_text=_(
+            "GB/T 2260 code of a province, prefecture or county: every place under it is covered."
+        ),
+    )
     aliases = models.CharField(
         _("other names"),
         max_length=300,

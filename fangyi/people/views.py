@@ -13,10 +13,11 @@ from fangyi.core import access
 from fangyi.core.errors import DomainError, NotFound
 from fangyi.core.validators import parse_resident_id
 from fangyi.core.web import form_add_domain_error, staff_view
+from fangyi.health.services import id_region_signal
 
 from . import selectors, services
 from .forms import HouseholdForm, MergeForm, PersonForm, PlaceForm
-from .models import Sex
+from .models import IdType, Sex
 from .selectors import person_search_q
 
 PAGE_SIZE = 30
@@ -142,6 +143,9 @@ def person_detail(request, pk: int):
             "members": members,
             "history": selectors.record_history(request.user, person)[:20],
             "ancestors": person.node.ancestors(),
+            "id_signal": (
+                id_region_signal(person.id_number) if person.id_type == IdType.RESIDENT else None
+            ),
         },
     )
 

@@ -64,6 +64,7 @@ from .rules import (  # noqa: F401
     Proposal,
     RulesConfig,
     area_keys,
+    id_region_signal,
     rules_config,
     rules_evaluate,
 )

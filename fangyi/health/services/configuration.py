@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fangyi.core import access
+from fangyi.core import access, divisions
 from fangyi.core.audit import audit_record, created, diff, snapshot
 from fangyi.core.errors import FieldErrors
 from fangyi.core.models import User
@@ -22,7 +22,7 @@ from ..models import (
 )
 from .declarations import _date_field, _text
 
-AREA_FIELDS = ["name", "aliases", "counts_from", "counts_until", "is_active", "notes"]
+AREA_FIELDS = ["name", "division", "aliases", "counts_from", "counts_until", "is_active", "notes"]
 SYMPTOM_FIELDS = ["code", "name", "order", "is_active"]
 SETTINGS_FIELDS = [
     "observation_days",
@@ -47,7 +47,16 @@ def _plain_snapshot(obj, fields) -> dict[str, Any]:
 
 def _area_apply(area: RiskArea, data: dict[str, Any]) -> None:
     e = FieldErrors()
-    area.name = _text(e, data.get("name"), "name", 50, required=True)
+    # The code alone ("420000") or as the picker shows it ("420000 湖北省").
+    raw = _text(e, data.get("division"), "division", 100).strip()
+    code = raw[:6] if raw[:6].isdigit() else raw
+    division = divisions.current(code) if code else None
+    if code and division is None:
+        e.add("division", _("No division in force has this code: pick one from the list."))
+    area.division = division.code if division else ""
+    # A division names itself: the name may be left empty.
+    name = data.get("name") or (division.name if division else "")
+    area.name = _text(e, name, "name", 50, required=not code)
     area.aliases = _text(e, data.get("aliases"), "aliases", 300)
     area.notes = _text(e, data.get("notes"), "notes", 2000)
     area.counts_from = _date_field(e, data.get("counts_from"), "counts_from", required=True)  # type: ignore[assignment]
@@ -57,6 +66,11 @@ def _area_apply(area: RiskArea, data: dict[str, Any]) -> None:
     area.is_active = bool(data.get("is_active", True))
     if area.name and RiskArea.objects.filter(name=area.name).exclude(pk=area.pk).exists():
         e.add("name", _("A risk area of this name exists already."))
+    if (
+        area.division
+        and RiskArea.objects.filter(division=area.division).exclude(pk=area.pk).exists()
+    ):
+        e.add("division", _("A risk area for this division exists already."))
     e.raise_if_any()
 
 

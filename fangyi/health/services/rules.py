@@ -13,6 +13,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from fangyi.core import divisions
 from fangyi.people.services import normalize_name
 
 from ..models import (
@@ -56,15 +57,24 @@ class AreaRule:
     keys: tuple[str, ...]
     counts_from: dt.date
     counts_until: dt.date | None = None
+    division: str = ""  # a GB/T 2260 code: the area covers every division under it
 
     def matches(self, place: str) -> bool:
-        """Does a travel place as typed ("湖北省武漢市", "武汉", "Wuhan") name this area?
+        """Does a travel place as typed ("湖北省宜昌市", "宜昌", "荊州區", "yichang") lie in
+        this area?
 
-        A key of two characters or more matches inside the place (湖北 in 湖北省武漢市); a
-        one-character key only matches the whole place."""
+        An area that is a division covers every division the place names under it
+        (`fangyi.core.divisions.resolve`: 湖北省 covers 宜昌市 and each county of 荆州市).
+        Besides, and for an area that is no division (a market, a country), its names match as
+        typed: a key of two characters or more inside the place (湖北 in 湖北省武漢市), a
+        one-character key only the whole place."""
         norm = normalize_name(place or "")
         if not norm:
             return False
+        if self.division:
+            area = divisions.get(self.division)
+            if area is not None and any(area.covers(d.code) for d in divisions.resolve(place)):
+                return True
         return any((k in norm) if len(k) >= 2 else (k == norm) for k in self.keys)
 
 
@@ -85,11 +95,52 @@ class RulesConfig:
         return found
 
 
+@dataclass(frozen=True)
+class IdSignal:
+    """Where a resident ID number was issued, and the risk area in force it lies in if any: a
+    signal for the officer, never a flag by itself (people move)."""
+
+    code: str
+    label: str  # "420500 宜昌市 (湖北省)"
+    area: str = ""
+    retired: bool = False
+
+    def __str__(self) -> str:
+        text = _("ID issued in %(where)s") % {"where": self.label}
+        if self.retired:
+            text += " " + _("(a code no longer in force)")
+        if self.area:
+            text += " · " + _("inside risk area %(area)s") % {"area": self.area}
+        return text
+
+
+def id_region_signal(id_number: str, config: RulesConfig | None = None) -> IdSignal | None:
+    """The signal for a resident ID number (None when its region code is unknown). Without a
+    configuration at hand, the areas in force are read in one query."""
+    region = divisions.id_region(id_number)
+    if region is None:
+        return None
+    if config is not None:
+        areas = [(a.name, a.division) for a in config.areas if a.division]
+    else:
+        areas = list(
+            RiskArea.objects.filter(is_active=True)
+            .exclude(division="")
+            .order_by("name")
+            .values_list("name", "division")
+        )
+    area = next(
+        (name for name, code in areas if (d := divisions.get(code)) and d.covers(region.code)),
+        "",
+    )
+    return IdSignal(region.code, region.label, area, not region.current)
+
+
 def rules_config() -> RulesConfig:
     """The settings, the risk areas in force and the symptoms in use, read once."""
     settings = RiskSettings.current()
     areas = tuple(
-        AreaRule(a.name, area_keys(a.name, a.aliases), a.counts_from, a.counts_until)
+        AreaRule(a.name, area_keys(a.name, a.aliases), a.counts_from, a.counts_until, a.division)
         for a in RiskArea.objects.filter(is_active=True).order_by("name")
     )
     symptoms = dict(
