@@ -73,6 +73,13 @@ class ResidentId:
     upgraded_from_15: bool = False
 
 
+def fold_width(raw: str) -> str:
+    """Full-width digits, letters and signs (４２０５, Ｘ, ＋, －, the ideographic space), as
+    Chinese input methods type them, folded to their ASCII forms (NFKC). Every ID number and
+    phone is read through this, as the import already reads its cells."""
+    return unicodedata.normalize("NFKC", raw or "")
+
+
 def parse_resident_id(
     raw: str, field: str = "id_number", *, today: dt.date | None = None
 ) -> ResidentId:
@@ -83,13 +90,13 @@ def parse_resident_id(
     accepted and upgraded to the 18-character form by inserting "19" and computing the check
     character, which is how the issuing authority converted them; the stored value is always 18.
     """
-    value = re.sub(r"\s", "", raw or "").upper()
+    value = re.sub(r"\s", "", fold_width(raw)).upper()
     upgraded = False
-    if re.fullmatch(r"\d{15}", value):
+    if re.fullmatch(r"[0-9]{15}", value):
         first17 = value[:6] + "19" + value[6:]
         value = first17 + id_check_digit(first17)
         upgraded = True
-    if not re.fullmatch(r"\d{17}[\dX]", value):
+    if not re.fullmatch(r"[0-9]{17}[0-9X]", value):
         raise DomainError(
             _("An ID number has 18 characters: 17 digits, then a digit or X."), field=field
         )
@@ -111,14 +118,14 @@ def parse_resident_id(
     return ResidentId(value, birth, sex, value[:6], upgraded)
 
 
-PHONE_MOBILE = re.compile(r"1[3-9]\d{9}")
-PHONE_LANDLINE = re.compile(r"0\d{2,3}-?\d{7,8}(-\d{1,6})?")
-PHONE_INTL = re.compile(r"\+\d{6,15}")
+PHONE_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+PHONE_LANDLINE = re.compile(r"0[0-9]{2,3}-?[0-9]{7,8}(-[0-9]{1,6})?")
+PHONE_INTL = re.compile(r"\+[0-9]{6,15}")
 
 
 def normalize_phone(raw: str, field: str = "phone") -> str:
     """A mainland mobile (11 digits), a landline with area code, or +country and digits."""
-    value = re.sub(r"[\s()]", "", raw or "")
+    value = re.sub(r"[\s()]", "", fold_width(raw))
     if not value:
         return ""
     if value.startswith("+86"):

@@ -34,7 +34,7 @@ from fangyi.core.errors import (
 )
 from fangyi.core.idempotency import replay
 from fangyi.core.models import Role, User
-from fangyi.core.validators import check_length, normalize_phone, parse_resident_id
+from fangyi.core.validators import check_length, fold_width, normalize_phone, parse_resident_id
 from fangyi.health.models import Declaration, DeclarationSource
 from fangyi.health.services import (
     DeclarationInput,
@@ -147,7 +147,7 @@ def report_clean(data: dict[str, Any], *, today: dt.date) -> dict[str, Any]:
     if id_type not in ID_TYPES:
         e.add("id_type", _("Choose the document the guest showed."))
     out["id_type"] = id_type
-    number = re.sub(r"\s", "", data.get("id_number") or "").upper()
+    number = re.sub(r"\s", "", fold_width(data.get("id_number") or "")).upper()
     if not number:
         e.add("id_number", _("Enter the number of the guest's document."))
     elif id_type == IdType.RESIDENT:

@@ -11,7 +11,7 @@ from fangyi.core import access
 from fangyi.core.audit import access_record
 from fangyi.core.errors import NotFound
 from fangyi.core.models import AuditEntry, Node, Role, User, subtree_q
-from fangyi.core.validators import parse_resident_id
+from fangyi.core.validators import fold_width, parse_resident_id
 
 from .models import Household, Person, Place
 from .services import normalize_name
@@ -28,7 +28,7 @@ def _prefix_q(field: str, prefix: str) -> Q:
 def person_search_q(q: str) -> Q | None:
     """How a search box string finds persons: name, pinyin or initials (either script), an ID
     number or its last digits, a phone or its last digits."""
-    q = (q or "").strip()
+    q = fold_width(q or "").strip()
     if not q:
         return None
     compact = re.sub(r"[\s-]", "", q)

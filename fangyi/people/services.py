@@ -26,6 +26,7 @@ from fangyi.core.models import AuditEntry, Node, User
 from fangyi.core.validators import (
     check_length,
     check_past_date,
+    fold_width,
     normalize_phone,
     parse_resident_id,
 )
@@ -174,7 +175,7 @@ def person_clean(
     phone = e.run(normalize_phone, data.phone)
     data.phone = phone if phone is not None else data.phone
 
-    number = (data.id_number or "").strip()
+    number = fold_width(data.id_number or "").strip()
     if data.id_type == IdType.RESIDENT and number:
         rid = e.run(parse_resident_id, number, today=today)
         if rid is not None:
