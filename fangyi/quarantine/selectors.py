@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -272,14 +272,22 @@ def occupancy(user: User, day: dt.date | None = None) -> list[OccupancyRow]:
     return [*rows.values(), total]
 
 
-def arrivals_today(site: Site, day: dt.date) -> list[Placement]:
-    _start, end = _day_bounds(day)
-    return list(
+def expected_arrivals(site: Site, now: dt.datetime | None = None) -> list[Placement]:
+    """Every placement reserved at the site and not yet arrived, whenever it is expected: a
+    guest referred at 22:00 with four hours to arrive is expected tomorrow, and the site must
+    see him tonight. Those without a time first, then by the time expected; each marked
+    `overdue` (its time has passed) and `later` (expected on a later day)."""
+    now = now or timezone.now()
+    today = timezone.localtime(now).date()
+    rows = list(
         Placement.objects.filter(site=site, status=PlacementStatus.RESERVED)
-        .filter(Q(expected_at__lt=end) | Q(expected_at__isnull=True))
         .select_related("person", "bed__room", "group")
-        .order_by("expected_at", "pk")
+        .order_by(F("expected_at").asc(nulls_first=True), "pk")
     )
+    for p in rows:
+        p.overdue = p.expected_at is not None and p.expected_at < now
+        p.later = p.expected_at is not None and timezone.localtime(p.expected_at).date() > today
+    return rows
 
 
 def in_quarantine(site: Site, day: dt.date) -> list[Placement]:

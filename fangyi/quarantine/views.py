@@ -46,10 +46,12 @@ def _site_context(request, site: Site) -> dict:
     user = request.user
     today = timezone.localdate()
     people = selectors.in_quarantine(site, today)
+    arrivals = selectors.expected_arrivals(site)
     return {
         "site": site,
         "rooms": selectors.site_beds(site),
-        "arrivals": selectors.arrivals_today(site, today),
+        "arrivals": arrivals,
+        "overdue_arrivals": sum(1 for p in arrivals if p.overdue),
         "people": people,
         "releases": [p for p in people if p.release_due],
         "groups": list(site.groups.all()),
