@@ -598,6 +598,39 @@ def test_staff_enter_a_tip_by_phone(grid_worker, jiwu, jiwu_household):
     assert t.answers == {"place": "超市"}
 
 
+@pytest.mark.parametrize("household", ["beihu", "missing", "junk"])
+def test_the_staff_form_refuses_a_household_of_another_jurisdiction_like_the_api(
+    grid_worker, beihu_household, household
+):
+    """Issue 12, item 10: the page stored such a tip at the worker's own compound."""
+    raw = {"beihu": str(beihu_household.pk), "missing": str(MISSING), "junk": "x1"}[household]
+    body = {
+        "category": "no_mask",
+        "household": raw,
+        "source": "phone",
+        "description": "越界住户",
+        "node": "",
+        "answers.place": "超市",
+    }
+    before = Tip.objects.count()
+    client = login(grid_worker)
+    assert client.post("/tips/new/", body).status_code == 404
+    assert Tip.objects.count() == before  # a refusal stores nothing
+    if household != "junk":
+        api = client.post(
+            "/api/tips",
+            {
+                "category": "no_mask",
+                "household_id": int(raw),
+                "description": "越界住户",
+                "source": "phone",
+            },
+            content_type="application/json",
+        )
+        assert api.status_code == 404
+        assert Tip.objects.count() == before
+
+
 def test_staff_of_another_jurisdiction_get_404(tip, outsider):
     client = login(outsider)
     for url in (f"/tips/{tip.pk}/", f"/tips/{MISSING}/"):

@@ -266,7 +266,13 @@ def tip_create(request):
         try:
             household = scoped_get(Household, request.user, int(raw), related=("node",))
         except NotFound:
+            if request.method == "POST":
+                # A household not yours answers 404, as the API does; the tip is not stored
+                # at your own place instead.
+                raise
             household = None  # a stale link: the form opens without the household
+    elif raw and request.method == "POST":
+        raise NotFound(_("No such household."), field="household")
     exc = None
     status = 200
     if request.method == "POST":
