@@ -857,6 +857,10 @@ def followup_record(
             .select_related("observation__person")
             .get(pk=followup.pk)
         )
+        if client_id and locked.client_id == client_id:
+            # A concurrent retry of this very request stored it while we waited for the
+            # lock: answer the stored record, as a retry after it would get.
+            return locked
         if locked.status not in OPEN_FOLLOWUP_STATUSES:
             raise Conflict(
                 _("This follow-up was already recorded (%(status)s).")
@@ -909,6 +913,12 @@ def followup_self_report(*, link: SelfReportLink, data: FollowUpInput | dict) ->
             .first()
         )
         if followup is None:
+            if data.client_id and (
+                done := FollowUp.objects.filter(
+                    client_id=data.client_id, observation__person_id=link.person_id
+                ).first()
+            ):
+                return done  # a concurrent retry stored it while we waited
             raise Conflict(_("Today's check is already recorded. Thank you."), field="__all__")
         result = _store_followup(None, followup, data, alert_kind, "self_reported")
         SelfReportLink.objects.filter(pk=link.pk).update(last_used=timezone.now())
