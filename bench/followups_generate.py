@@ -77,6 +77,7 @@ def cheap_city(n: int, seed: int = 2020):
                 name,
                 f"p{i}",
                 f"q{i % 997}",
+                name[1:],
                 "",
                 "",
                 now,
@@ -88,7 +89,7 @@ def cheap_city(n: int, seed: int = 2020):
             Person,
             [
                 "name", "sex", "id_type", "id_number", "phone", "household", "relation", "node",
-                "notes", "name_norm", "name_pinyin", "name_initials", "id_number_rev",
+                "notes", "name_norm", "name_pinyin", "name_initials", "name_given", "id_number_rev",
                 "phone_rev", "created", "updated",
             ],
             people,

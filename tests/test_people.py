@@ -270,6 +270,32 @@ def test_search_finds_xu_hongxin_by_name_pinyin_or_initials_in_both_scripts(offi
     assert "徐紅心" in names
 
 
+@pytest.mark.parametrize("q", ["红心", "紅心", "紅"])
+def test_search_finds_xu_hongxin_by_the_given_name_on_the_page_and_the_api(officer, as_user, q):
+    """Issue 12, item 12: only the start of the whole name was matched, so 红心 found nothing."""
+    names = set(selectors.person_list(officer, q=q).values_list("name", flat=True))
+    assert "徐紅心" in names
+    client = as_user(officer)
+    assert "徐紅心" in client.get("/people/", {"q": q}).content.decode()
+    api = client.get("/api/persons", {"q": q}).json()
+    assert "徐紅心" in [p["name"] for p in api["items"]]
+
+
+@pytest.mark.parametrize(
+    ("name", "given"),
+    [
+        ("徐红心", "红心"),
+        ("欧阳娜娜", "娜娜"),
+        ("司马光", "光"),
+        ("王", ""),
+        ("anna", ""),
+        ("", ""),
+    ],
+)
+def test_the_given_name_key(name, given):
+    assert services.given_key(name) == given
+
+
 def test_search_by_id_tail_and_phone(officer, jiwu_person):
     assert jiwu_person in selectors.person_list(officer, q=jiwu_person.id_number[-6:])
     assert jiwu_person in selectors.person_list(officer, q=jiwu_person.id_number[-4:])

@@ -21,7 +21,7 @@ from .validators import mask_tail
 current_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("current_ip", default=None)
 
 MASKED_FIELDS = {"id_number", "phone", "id_number_rev", "phone_rev", "reporter_phone"}
-HIDDEN_FIELDS = {"password", "digest", "name_pinyin", "name_initials", "name_norm"}
+HIDDEN_FIELDS = {"password", "digest", "name_pinyin", "name_initials", "name_norm", "name_given"}
 
 
 def _plain(value: Any) -> Any:

@@ -78,6 +78,7 @@ class Person(models.Model):
     name_norm = KeyField(max_length=50, editable=False)  # simplified script
     name_pinyin = KeyField(max_length=200, editable=False)  # "xuhongxin"
     name_initials = KeyField(max_length=50, editable=False)  # "xhx"
+    name_given = KeyField(max_length=50, blank=True, default="", editable=False)  # "红心"
     id_number_rev = KeyField(max_length=32, blank=True, editable=False)
     phone_rev = KeyField(max_length=20, blank=True, editable=False)
 
@@ -102,6 +103,7 @@ class Person(models.Model):
             models.Index(fields=["name_norm"], name="person_name_idx"),
             models.Index(fields=["name_pinyin"], name="person_pinyin_idx"),
             models.Index(fields=["name_initials"], name="person_initials_idx"),
+            models.Index(fields=["name_given"], name="person_given_idx"),
             models.Index(fields=["id_number"], name="person_idnum_idx"),
             models.Index(fields=["id_number_rev"], name="person_idrev_idx"),
             models.Index(fields=["phone_rev"], name="person_phonerev_idx"),

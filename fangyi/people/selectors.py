@@ -46,7 +46,10 @@ def person_search_q(q: str) -> Q | None:
     if re.fullmatch(r"[A-Za-z ]+", q):
         letters = q.replace(" ", "").lower()
         return _prefix_q("name_initials", letters) | _prefix_q("name_pinyin", letters)
-    return _prefix_q("name_norm", normalize_name(q))
+    norm = normalize_name(q)
+    # The whole name or the given name from its start: 徐红心 is found by 徐红, 红心 and 红.
+    # Both are index ranges, which SQLite and PostgreSQL serve as a union of two scans.
+    return _prefix_q("name_norm", norm) | _prefix_q("name_given", norm)
 
 
 def person_list(

@@ -103,6 +103,23 @@ SURNAME_READINGS = {
 }
 
 
+# Two-character surnames, so that 欧阳娜娜's given name is 娜娜 (the readings above list only the
+# ones read unusually).
+COMPOUND_SURNAMES = frozenset(
+    "欧阳 司马 上官 诸葛 东方 皇甫 尉迟 公孙 慕容 令狐 长孙 宇文 司徒 夏侯 轩辕 端木 独孤 南宫 "
+    "西门 百里 呼延 万俟 申屠 澹台 公羊 太史 闻人 赫连 钟离 宗政 濮阳 淳于 单于 拓跋 司空".split()
+)
+
+
+def given_key(norm: str) -> str:
+    """The given name of a normalised Chinese name (红心 of 徐红心, 娜娜 of 欧阳娜娜), the
+    search's second key: people are asked for by their given name as often as by the whole.
+    Empty for a name that does not start with a hanzi, or has nothing after the surname."""
+    if not norm or not ("\u3400" <= norm[0] <= "\u9fff"):
+        return ""
+    return norm[2:] if norm[:2] in COMPOUND_SURNAMES else norm[1:]
+
+
 def name_keys(name: str) -> tuple[str, str, str]:
     norm = normalize_name(name)
     head: list[str] = []
@@ -215,6 +232,7 @@ def person_clean(
 
 def _apply_keys(person: Person) -> None:
     person.name_norm, person.name_pinyin, person.name_initials = name_keys(person.name)
+    person.name_given = given_key(person.name_norm)
     person.id_number_rev = _digits_rev(person.id_number)
     person.phone_rev = _digits_rev(re.sub(r"\D", "", person.phone))
 
@@ -451,6 +469,7 @@ _BULK_PERSON_COLUMNS = (
     "name_norm",
     "name_pinyin",
     "name_initials",
+    "name_given",
     "id_number_rev",
     "phone_rev",
     "client_id",
@@ -468,9 +487,11 @@ def _person_values(data: PersonInput) -> dict[str, Any]:
 
 
 def _bulk_person_row(values: dict[str, Any], data: PersonInput, now) -> tuple:
+    keys = name_keys(data.name)
     return (
         *values.values(),
-        *name_keys(data.name),
+        *keys,
+        given_key(keys[0]),
         _digits_rev(data.id_number),
         _digits_rev(re.sub(r"\D", "", data.phone)),
         data.client_id,
