@@ -66,7 +66,7 @@ def _site(city, group: Group, n: int, beds: int, tag: str) -> Site:
         place = Place.objects.create(
             kind="quarantine_site", name=f"{tag}隔離點", node=city, address=f"{tag}路1號"
         )
-        site = Site.objects.create(place=place, node=city)
+        site = Site.objects.get(place=place)
         site.groups.set([group])
         rooms = Room.objects.bulk_create(
             [Room(site=site, number=str(1000 + i)) for i in range((beds + 1) // 2)]

@@ -49,6 +49,8 @@ TOP |= {"fangyi.asgi", "fangyi.wsgi", "fangyi.__init__"}
 
 # Modules loaded before Django is set up, or only on demand: their imports stay in functions.
 LAZY_ALLOWED = {"fangyi.cli", "fangyi.settings", "fangyi.demo"}
+# An app's config registers its signal receivers in ready(), once the models are loaded.
+LAZY_ALLOWED |= {"fangyi.quarantine.apps"}
 
 
 def _modules():

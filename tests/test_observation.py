@@ -93,10 +93,13 @@ def test_the_end_date_is_last_exposure_plus_the_configured_days(obs):
 
 
 def test_followups_are_generated_for_the_day_assigned_to_the_responsible(obs, grid_worker):
+    # The start made DAY0's row already (issue 12, item 11); the daily run makes the next.
+    assert FollowUp.objects.filter(observation=obs, due=DAY0).count() == 1
+    day1 = DAY0 + dt.timedelta(days=1)
     audits = AuditEntry.objects.filter(action="fangyi.followup.generated").count()
-    created = generate(DAY0)
+    created = generate(day1)
     assert created >= 1
-    row = FollowUp.objects.get(observation=obs, due=DAY0)
+    row = FollowUp.objects.get(observation=obs, due=day1)
     assert (row.slot, row.status, row.assignee, row.node_id) == (
         1,
         FollowUpStatus.DUE,
@@ -106,8 +109,8 @@ def test_followups_are_generated_for_the_day_assigned_to_the_responsible(obs, gr
     # One summary audit row, not one per follow-up.
     assert AuditEntry.objects.filter(action="fangyi.followup.generated").count() == audits + 1
     # A second run creates nothing.
-    assert generate(DAY0) == 0
-    assert FollowUp.objects.filter(observation=obs, due=DAY0).count() == 1
+    assert generate(day1) == 0
+    assert FollowUp.objects.filter(observation=obs, due=day1).count() == 1
 
 
 def test_twice_a_day_gives_two_slots(obs):
@@ -140,10 +143,11 @@ def test_only_the_given_observations_are_generated(obs):
     other = Observation.objects.exclude(pk=obs.pk).filter(
         status=ObservationStatus.ACTIVE, starts__lte=DAY0, ends__gte=DAY0
     )
-    with time_machine.travel(at(DAY0, 6), tick=False):
-        assert services.followups_generate(DAY0, observations=[obs.pk], audit=False) == 1
-        assert services.followups_generate(DAY0, observations=[]) == 0
-    assert not FollowUp.objects.filter(observation__in=other, due=DAY0).exists()
+    day1 = DAY0 + dt.timedelta(days=1)
+    with time_machine.travel(at(day1, 6), tick=False):
+        assert services.followups_generate(day1, observations=[obs.pk], audit=False) == 1
+        assert services.followups_generate(day1, observations=[]) == 0
+    assert not FollowUp.objects.filter(observation__in=other, due=day1).exists()
 
 
 def test_no_followups_outside_the_observation_or_after_it_ended(obs):
@@ -151,11 +155,11 @@ def test_no_followups_outside_the_observation_or_after_it_ended(obs):
     after = obs.ends + dt.timedelta(days=1)
     generate(before)
     generate(after)
-    generate(obs.ends)  # the last day still has one
-    assert list(obs.followups.values_list("due", flat=True)) == [obs.ends]
+    generate(obs.ends)  # the last day still has one (the first was made at the start)
+    assert list(obs.followups.order_by("due").values_list("due", flat=True)) == [DAY0, obs.ends]
     Observation.objects.filter(pk=obs.pk).update(status=ObservationStatus.REFERRED)
     generate(obs.ends - dt.timedelta(days=1))
-    assert obs.followups.count() == 1
+    assert obs.followups.count() == 2
 
 
 def test_the_day_list_makes_sure_todays_rows_exist(obs, grid_worker, officer):

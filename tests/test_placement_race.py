@@ -80,7 +80,7 @@ def _world(beds: int, people: int):
     place = Place.objects.create(
         kind="quarantine_site", name="搶床隔離點", node=district, address="隔離路9號"
     )
-    site = Site.objects.create(place=place, node=district)
+    site = Site.objects.get(place=place)
     site.groups.set([group])
     rooms = Room.objects.bulk_create(
         [Room(site=site, number=str(100 + i)) for i in range((beds + 1) // 2)]

@@ -38,7 +38,7 @@ def make_site(name: str = "測試隔離點", beds: int = 2, group_code: str = "c
     place = Place.objects.create(
         kind="quarantine_site", name=name, node=district, address=f"{name}路1號"
     )
-    site = Site.objects.create(place=place, node=district)
+    site = Site.objects.get(place=place)
     group, _made = Group.objects.get_or_create(code=group_code, defaults={"name": "密切接觸者"})
     site.groups.add(group)
     room = Room.objects.create(site=site, number="101", floor=1)

@@ -178,6 +178,10 @@ def observation_start_unchecked(
             changes={k: [None, v] for k, v in snapshot(obs, OBSERVATION_FIELDS).items()},
             node_path=person.node.path,
         )
+        if obs.starts <= today <= obs.ends:
+            # Today's follow-up now, not when the worker happens to open the day list: the
+            # board, the site and the supervisor count it from the start.
+            followups_generate(today, observations=[obs.pk], audit=False)
     return obs
 
 

@@ -6,3 +6,6 @@ class QuarantineConfig(AppConfig):
     name = "fangyi.quarantine"
     label = "quarantine"
     verbose_name = _("Quarantine sites and placements")
+
+    def ready(self) -> None:
+        from . import signals  # noqa: F401 - registers the receivers

@@ -46,8 +46,10 @@ SITES = [
 
 
 def _site(place: Place, codes, rooms: int, per_room: int, lat: str, lon: str) -> Site:
-    site = Site.objects.create(
-        place=place, node_id=place.node_id, latitude=Decimal(lat), longitude=Decimal(lon)
+    # The place's Site exists from the moment it was saved (fangyi/quarantine/signals.py).
+    site, _made = Site.objects.update_or_create(
+        place=place,
+        defaults={"node_id": place.node_id, "latitude": Decimal(lat), "longitude": Decimal(lon)},
     )
     site.groups.set(Group.objects.filter(code__in=codes))
     # Ten rooms a floor from the second: 201…210, 301…
