@@ -191,15 +191,19 @@ def test_good_rows_are_stored_and_bad_rows_come_back_naming_the_column(officer):
     assert not Person.objects.filter(name__in=["錯號碼", "高燒者", "無此網格"]).exists()
 
     headers, rows = error_rows(job)
-    assert headers == [*HEADERS, "錯誤"]
+    assert headers == [*HEADERS, "原行號", "錯誤"]
     assert [r[HEADERS.index("姓名")] for r in rows] == ["錯號碼", "高燒者", "無此網格"]
+    # Issue 12, item 7: the sheet's row number, as a column and in the message.
+    lines = [int(r[-2]) for r in rows]
+    assert lines == [4, 7, 8]  # the header is line 1: GOOD, GOOD, BAD, GOOD, GOOD, BAD, BAD
+    assert all(r[-1].endswith(f"（第{line}行）") for r, line in zip(rows, lines, strict=True))
     errors = [r[-1] for r in rows]
     assert errors[0].startswith("證件號碼: ") and "check digit" in errors[0]
     assert "體溫: " in errors[1] and "375" in errors[1]
     assert "旅居結束: " in errors[1] and "after" in errors[1]
     assert errors[2].startswith("網格/小區: ") and "不存在網格" in errors[2]
     # the bad rows keep what was typed, cell for cell
-    assert rows[1][:-1] == [v if v != "" else None for v in BAD[1]]
+    assert rows[1][:-2] == [v if v != "" else None for v in BAD[1]]
 
 
 def test_a_gbk_csv_is_read(officer):
@@ -213,7 +217,7 @@ def test_a_gbk_csv_is_read(officer):
     # the errors come back as csv in the same encoding, for Chinese Excel
     raw = services.stored_path(job.errors_file).read_bytes()
     text = raw.decode("gbk")
-    assert text.startswith(",".join(HEADERS) + ",錯誤".encode("gbk").decode("gbk"))
+    assert text.startswith(",".join(HEADERS) + ",原行號,錯誤".encode("gbk").decode("gbk"))
     assert "錯號碼" in text
 
 
@@ -331,6 +335,18 @@ def test_an_oversized_file_is_refused(officer, settings, _data_dir):
         services.import_create(actor=officer, filename="big.csv", data=b"x" * 1001, enqueue=False)
     assert "at most" in exc.value.message and exc.value.errors.keys() == {"file"}
     assert ImportJob.objects.count() == 0
+
+
+def test_the_errors_file_corrected_imports_with_its_row_and_error_columns_ignored(officer):
+    job = run(officer, xlsx_bytes(BAD[:1]))
+    assert job.bad == 1
+    headers, rows = error_rows(job)
+    assert headers[-2:] == ["原行號", "錯誤"] and rows[0][-2] in (2, "2")
+    fixed = list(rows[0])
+    fixed[HEADERS.index("證件號碼")] = doc(9)
+    again = run(officer, xlsx_bytes([fixed], headers))
+    assert (again.good, again.bad) == (1, 0), error_rows(again) if again.errors_file else again
+    assert Person.objects.filter(name="錯號碼", id_number=doc(9)).exists()
 
 
 def test_the_template_reads_back_as_a_sheet():

@@ -70,6 +70,9 @@ COLUMNS: tuple[Column, ...] = (
 )
 BY_KEY = {c.key: c for c in COLUMNS}
 ERROR_HEADER = {"hant": "錯誤", "hans": "错误"}
+# The errors file also says which row of the uploaded sheet each bad row was (its line number,
+# the header being line 1), so that the sheet's keeper can find it there.
+ROW_HEADER = {"hant": "原行號", "hans": "原行号"}
 
 
 def header_key(text: Any) -> str:
@@ -86,7 +89,7 @@ for _c in COLUMNS:
         _HEADER_INDEX[header_key(_name)] = _c.key
     # "網格/小區" also as "網格／小區" or "網格 / 小區"
     _HEADER_INDEX[header_key(_c.hant).replace("/", "")] = _c.key
-_ERROR_KEYS = {header_key(v) for v in ERROR_HEADER.values()}
+_ERROR_KEYS = {header_key(v) for v in (*ERROR_HEADER.values(), *ROW_HEADER.values())}
 
 
 def column_of(header: Any) -> str | None:
@@ -95,6 +98,7 @@ def column_of(header: Any) -> str | None:
 
 
 def is_error_header(header: Any) -> bool:
+    """The columns the errors file adds (row number, errors): ignored when it comes back."""
     return header_key(header) in _ERROR_KEYS
 
 

@@ -31,7 +31,7 @@ def _error_text(sheet: sheets.Sheet, row: Row) -> str:
         header = sheet.header_for(column) if column else ""
         for m in dict.fromkeys(messages):
             parts.append(f"{header}: {m}" if header else m)
-    return "；".join(parts)
+    return "；".join(parts) + f"（第{row.line}行）"
 
 
 def _batches(sheet: sheets.Sheet, size: int) -> list[list[Row]]:
@@ -113,10 +113,11 @@ def import_process(
 
 def _write_errors(job: ImportJob, sheet: sheets.Sheet, rows: list[Row]) -> str:
     name = f"imports/{Path(job.stored).stem}-errors.{job.fmt}"
-    headers = [*sheet.headers, sheets.ERROR_HEADER[sheet.script]]
+    headers = [*sheet.headers, sheets.ROW_HEADER[sheet.script], sheets.ERROR_HEADER[sheet.script]]
     width = len(sheet.headers)
     out_rows = (
-        [*(r.cells + [None] * (width - len(r.cells)))[:width], _error_text(sheet, r)] for r in rows
+        [*(r.cells + [None] * (width - len(r.cells)))[:width], r.line, _error_text(sheet, r)]
+        for r in rows
     )
     with stored_path(name).open("wb") as fh:
         sheets.write_sheet(
