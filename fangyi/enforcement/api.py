@@ -56,7 +56,7 @@ class LegalBasisIn(Schema):
     order: int = Field(0, ge=0, le=32767)
 
 
-class PhotoOut(Schema):
+class EnforcementPhotoOut(Schema):
     id: int
     url: str = Field(..., description="GET it with the same credentials to see the photo.")
     content_type: str = Field(..., examples=["image/jpeg"])
@@ -96,7 +96,7 @@ class RecordOut(Schema):
     followup_notes: str
     recorded_by_id: int
     recorded_at: dt.datetime
-    photos: list[PhotoOut]
+    photos: list[EnforcementPhotoOut]
 
     @staticmethod
     def resolve_legal_bases(obj) -> list[dict]:

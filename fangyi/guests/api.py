@@ -93,7 +93,7 @@ class RegisterIn(Schema):
     client_id: uuid.UUID | None = None
 
 
-class ReferIn(Schema):
+class GuestReferIn(Schema):
     site_id: int = Field(..., description="A designated hotel with a free bed (quarantine site).")
     group: str | None = Field(
         None, description="Group code; defaults to hubei (Hubei, Wuhan) or risk_area."
@@ -209,7 +209,7 @@ def report_register(request, report_id: int, payload: RegisterIn):
 
 
 @router.post("/guest-reports/{report_id}/refer", response={200: GuestReportOut, **ERRORS})
-def report_refer(request, report_id: int, payload: ReferIn):
+def report_refer(request, report_id: int, payload: GuestReferIn):
     """Refer a registered guest to a designated hotel: one of its free beds reserved; the
     designated hotel confirms the arrival within the configured hours. A full site, or one
     that does not take the group, is refused on `site_id`."""

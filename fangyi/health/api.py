@@ -215,7 +215,7 @@ class SelfReportOut(Schema):
     daily_url: str | None
 
 
-class SelfReportIn(DeclarationFields):
+class DeclarationSelfReportIn(DeclarationFields):
     client_id: uuid.UUID | None = None
 
 
@@ -440,7 +440,7 @@ def self_report_get(request, token: str):
 
 
 @router.post("/self-report/{token}", response={201: SelfReportDone, **ERRORS}, auth=None)
-def self_report_post(request, token: str, payload: SelfReportIn):
+def self_report_post(request, token: str, payload: DeclarationSelfReportIn):
     """Public: a resident's declaration, stored for a worker to confirm."""
     link = services.selfreport_resolve(token)
     declaration = services.selfreport_declare(

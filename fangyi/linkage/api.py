@@ -126,7 +126,7 @@ class DeclineIn(Schema):
     reason: str = Field(..., max_length=500, examples=["本所警力正在處置聚集,請聯繫北湖派出所"])
 
 
-class ArriveIn(Schema):
+class SupportArriveIn(Schema):
     at: dt.datetime | None = Field(None, description="When; defaults to now.")
 
 
@@ -168,7 +168,7 @@ class BoardRequestOut(Schema):
     overdue: bool
 
 
-class BoardOut(Schema):
+class DispatchBoardOut(Schema):
     station_id: int
     station_name: str = Field(..., examples=["五里亭派出所"])
     now: dt.datetime
@@ -336,7 +336,7 @@ def support_decline(request, request_id: int, payload: DeclineIn):
 
 
 @router.post("/support-requests/{request_id}/arrive", response={200: SupportOut, **ERRORS})
-def support_arrive(request, request_id: int, payload: ArriveIn | None = None):
+def support_arrive(request, request_id: int, payload: SupportArriveIn | None = None):
     """On scene; after accepting."""
     support = _answer(request, request_id, "support.respond")
     at = payload.at if payload is not None else None
@@ -365,7 +365,7 @@ def support_cancel(request, request_id: int):
 # --- the dispatch board ------------------------------------------------------------------------
 
 
-@router.get("/dispatch/{station_id}", response={200: BoardOut, **ERRORS})
+@router.get("/dispatch/{station_id}", response={200: DispatchBoardOut, **ERRORS})
 def dispatch_board(request, station_id: int):
     """A station's live board: open tips and active support requests (the most urgent 50 of
     each, and how many in all) with their timers in seconds."""

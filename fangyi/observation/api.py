@@ -90,12 +90,12 @@ class ReleaseIn(Schema):
     note: str = Field("", examples=["14 days without fever or symptoms"])
 
 
-class ReferIn(Schema):
+class ObservationReferIn(Schema):
     note: str = Field(..., examples=["37.9 °C and a cough"])
     place_id: int | None = Field(None, description="The fever clinic, when known.")
 
 
-class TransferIn(Schema):
+class ObservationTransferIn(Schema):
     kind: KIND = Field(..., examples=["place"])
     place_id: int | None = None
     note: str = ""
@@ -153,7 +153,7 @@ class FollowUpIn(Schema):
     client_id: uuid.UUID | None = None
 
 
-class SelfReportIn(Schema):
+class FollowUpSelfReportIn(Schema):
     temperature: float = Field(..., examples=[36.5], description="35.0 to 42.0 °C.")
     symptoms: list[str] = Field([], examples=[[]])
     notes: str = ""
@@ -202,7 +202,7 @@ class DayListOut(Schema):
     items: list[DayItemOut]
 
 
-class BoardOut(Schema):
+class ObservationBoardOut(Schema):
     tab: str
     day: dt.date
     counts: dict[str, int] = Field(..., examples=[{"symptomatic": 1, "not_reporting": 2}])
@@ -288,7 +288,7 @@ def observation_release(request, observation_id: int, payload: ReleaseIn):
 
 
 @router.post("/observations/{observation_id}/refer", response={200: ObservationOut, **ERRORS})
-def observation_refer(request, observation_id: int, payload: ReferIn):
+def observation_refer(request, observation_id: int, payload: ObservationReferIn):
     access.require(request.user, "observation.manage")
     obs = _observation(request, observation_id)
     place = _place(request, payload.place_id, [PlaceKind.FEVER_CLINIC])
@@ -298,7 +298,7 @@ def observation_refer(request, observation_id: int, payload: ReferIn):
 
 
 @router.post("/observations/{observation_id}/transfer", response={201: ObservationOut, **ERRORS})
-def observation_transfer(request, observation_id: int, payload: TransferIn):
+def observation_transfer(request, observation_id: int, payload: ObservationTransferIn):
     """Ends this observation as transferred; answers with the next one."""
     access.require(request.user, "observation.manage")
     obs = _observation(request, observation_id)
@@ -396,7 +396,7 @@ def daylist(request):
     return selectors.daylist(request.user, day)
 
 
-@router.get("/board", response={200: BoardOut, **ERRORS})
+@router.get("/board", response={200: ObservationBoardOut, **ERRORS})
 def board(
     request,
     tab: TAB = "symptomatic",
@@ -421,7 +421,7 @@ def board(
 
 
 @router.post("/self-report/{token}/daily", response={200: SelfReportDailyOut, **ERRORS}, auth=None)
-def self_report(request, token: str, payload: SelfReportIn):
+def self_report(request, token: str, payload: FollowUpSelfReportIn):
     """No account: the person observed at home reports today's temperature and symptoms with
     their personal link's token. An unknown, expired or revoked token answers 404."""
 

@@ -61,7 +61,7 @@ class PersonIn(Schema):
     )
 
 
-class DuplicateOut(Schema):
+class PersonDuplicateOut(Schema):
     id: int
     name: str
     birth_date: dt.date | None
@@ -76,7 +76,7 @@ class DuplicatesIn(Schema):
     exclude_id: int | None = None
 
 
-class MergeIn(Schema):
+class PersonMergeIn(Schema):
     other_id: int = Field(..., description="The person folded into this one and then deleted.")
 
 
@@ -180,7 +180,7 @@ def person_create(request, payload: PersonIn):
     )
 
 
-@router.post("/persons/duplicates", response=list[DuplicateOut])
+@router.post("/persons/duplicates", response=list[PersonDuplicateOut])
 def person_duplicates(request, payload: DuplicatesIn):
     """Likely duplicates of what is about to be saved: same name and birth date, or phone."""
     return services.person_duplicates(
@@ -214,7 +214,7 @@ def person_delete(request, person_id: int):
 
 
 @router.post("/persons/{person_id}/merge", response={200: PersonOut, **ERRORS})
-def person_merge(request, person_id: int, payload: MergeIn):
+def person_merge(request, person_id: int, payload: PersonMergeIn):
     keep = selectors.person_get(request.user, person_id)
     remove = selectors.person_get(request.user, payload.other_id)
     return services.person_merge(actor=request.user, keep=keep, remove=remove)

@@ -136,11 +136,11 @@ class PlacementIn(Schema):
     )
 
 
-class ArriveIn(Schema):
+class PlacementArriveIn(Schema):
     at: dt.datetime | None = Field(None, description="When; defaults to now.")
 
 
-class TransferIn(Schema):
+class PlacementTransferIn(Schema):
     site_id: int
     transport: str = Field("", max_length=200)
 
@@ -312,7 +312,7 @@ def _placement(request, pk: int, action: str):
 
 
 @router.post("/placements/{placement_id}/arrive", response={200: PlacementOut, **ERRORS})
-def placement_arrive(request, placement_id: int, payload: ArriveIn | None = None):
+def placement_arrive(request, placement_id: int, payload: PlacementArriveIn | None = None):
     """The site confirms arrival (its staff, health staff or supervisors): bed occupied, the
     observation continues at the site. Another site's staff: 404."""
     p = _placement(request, placement_id, "placement.arrive")
@@ -324,7 +324,7 @@ def placement_arrive(request, placement_id: int, payload: ArriveIn | None = None
 
 
 @router.post("/placements/{placement_id}/transfer", response={200: PlacementOut, **ERRORS})
-def placement_transfer(request, placement_id: int, payload: TransferIn):
+def placement_transfer(request, placement_id: int, payload: PlacementTransferIn):
     """Move to another site: a new placement (returned) with a bed reserved there."""
     p = _placement(request, placement_id, "placement.manage")
     site = selectors.site_pick(payload.site_id, field="site_id")

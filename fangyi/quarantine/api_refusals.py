@@ -108,7 +108,7 @@ class HomeIn(Schema):
     reason: str = Field(..., max_length=1000, examples=["獨居老人,居家條件符合要求"])
 
 
-class ReferIn(Schema):
+class RefusalReferIn(Schema):
     measure: Literal[refusals.REFER_MEASURES] = Field(..., examples=["order_isolate"])  # type: ignore[valid-type]
     legal_basis_ids: list[int] = Field(default_factory=list, examples=[[1]])
     facts: str = Field("", max_length=4000, description="Filled in from the refusal when empty.")
@@ -227,7 +227,7 @@ def refusal_allow_home(request, refusal_id: int, payload: HomeIn):
 
 
 @router.post("/refusals/{refusal_id}/refer", response={200: EnforcementRef, **ERRORS})
-def refusal_refer(request, refusal_id: int, payload: ReferIn):
+def refusal_refer(request, refusal_id: int, payload: RefusalReferIn):
     """Police refer the refusal for enforcement (an order to isolate, or a penalty)."""
     access.require(request.user, "enforcement.record")
     refusal = refusals.refusal_get(request.user, refusal_id)

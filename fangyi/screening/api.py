@@ -101,7 +101,7 @@ class ReassignOut(Schema):
     reassigned: int
 
 
-class DeclarationIn(Schema):
+class DoorDeclarationIn(Schema):
     person_id: int
     declared_on: dt.date | None = Field(None, description="Defaults to the day of the visit.")
     temperature: Decimal | None = Field(None, examples=["36.6"])
@@ -120,14 +120,14 @@ class DeclarationIn(Schema):
     notes: str = ""
 
 
-class VisitIn(Schema):
+class DoorVisitIn(Schema):
     outcome: Literal[OUTCOME_VALUES] = Field(..., examples=["visited"])  # type: ignore[valid-type]
     at: dt.datetime | None = Field(None, description="When; defaults to now. Not in the future.")
     latitude: Decimal | None = Field(None, examples=["22.8170"])
     longitude: Decimal | None = Field(None, examples=["108.3669"])
     accuracy: int | None = Field(None, description="Metres, as the device reports it.")
     notes: str = ""
-    declarations: list[DeclarationIn] = Field(
+    declarations: list[DoorDeclarationIn] = Field(
         [], description="Declarations of the household's members, taken at a visited door."
     )
     client_id: uuid.UUID | None = Field(
@@ -135,7 +135,7 @@ class VisitIn(Schema):
     )
 
 
-class VisitOut(Schema):
+class DoorVisitOut(Schema):
     id: int
     assignment_id: int
     household_id: int
@@ -187,7 +187,7 @@ def _assignee(actor: User, pk: int) -> User:
     return user
 
 
-def _declarations(request, assignment, visit_at, items: list[DeclarationIn]):
+def _declarations(request, assignment, visit_at, items: list[DoorDeclarationIn]):
     if not items:
         return []
 
@@ -309,15 +309,15 @@ def assignment_get(request, assignment_id: int):
 # --- door visits -----------------------------------------------------------------------------
 
 
-@router.get("/assignments/{assignment_id}/visits", response={200: list[VisitOut], **ERRORS})
+@router.get("/assignments/{assignment_id}/visits", response={200: list[DoorVisitOut], **ERRORS})
 def visit_list(request, assignment_id: int):
     """Every attempt at the door, latest first."""
     assignment = selectors.assignment_get(request.user, assignment_id)
     return list(selectors.visit_list(request.user, assignment).prefetch_related("declarations"))
 
 
-@router.post("/assignments/{assignment_id}/visits", response={201: VisitOut, **ERRORS})
-def visit_create(request, assignment_id: int, payload: VisitIn):
+@router.post("/assignments/{assignment_id}/visits", response={201: DoorVisitOut, **ERRORS})
+def visit_create(request, assignment_id: int, payload: DoorVisitIn):
     """Record one attempt at the door. A closed sweep answers 409; the same client_id twice
     stores one visit (and answers with it)."""
     access.require(request.user, "visit.record")

@@ -189,7 +189,7 @@ class TipListOut(Schema):
     due_at: dt.datetime | None
 
 
-class DuplicateOut(Schema):
+class TipDuplicateOut(Schema):
     id: int
     code: str
     status: str
@@ -219,11 +219,11 @@ class ReopenIn(Schema):
     note: str = Field(..., examples=["又見散養"])
 
 
-class MergeIn(Schema):
+class TipMergeIn(Schema):
     into_id: int = Field(..., description="The main tip: same category, in scope.")
 
 
-class VisitIn(Schema):
+class TipVisitIn(Schema):
     at: dt.datetime | None = Field(None, description="Defaults to now; not in the future.")
     found: str = Field(..., max_length=2000, examples=["3棟旁空地有雞約十隻"])
     actions: list[str] = Field([], examples=[["persuaded", "notices"]])
@@ -233,7 +233,7 @@ class VisitIn(Schema):
     client_id: uuid.UUID | None = None
 
 
-class PhotoOut(Schema):
+class TipPhotoOut(Schema):
     id: int
     content_type: str
     size: int
@@ -246,7 +246,7 @@ class PhotoOut(Schema):
         return f"/api/tip-photos/{obj.pk}"
 
 
-class VisitOut(Schema):
+class TipVisitOut(Schema):
     id: int
     tip_id: int
     at: dt.datetime
@@ -257,7 +257,7 @@ class VisitOut(Schema):
     people: int | None
     notices: int | None
     notes: str
-    photos: list[PhotoOut] = []
+    photos: list[TipPhotoOut] = []
 
     @staticmethod
     def resolve_by_name(obj) -> str:
@@ -469,7 +469,7 @@ def tip_steps(request, tip_id: int):
     return {"status": tip.status, "allowed_steps": services.tip_allowed_steps(request.user, tip)}
 
 
-@router.get("/tips/{tip_id}/duplicates", response={200: list[DuplicateOut], **ERRORS})
+@router.get("/tips/{tip_id}/duplicates", response={200: list[TipDuplicateOut], **ERRORS})
 def tip_duplicates(request, tip_id: int):
     """Likely duplicates: same place and category within the category's window."""
     return selectors.tip_duplicates(request.user, _tip(request, tip_id))
@@ -565,7 +565,7 @@ def tip_reopen(request, tip_id: int, payload: ReopenIn):
 
 
 @router.post("/tips/{tip_id}/merge", response={200: TipOut, **ERRORS})
-def tip_merge(request, tip_id: int, payload: MergeIn):
+def tip_merge(request, tip_id: int, payload: TipMergeIn):
     """Merge this tip into a main tip of the same category."""
 
     def run(tip):
@@ -583,7 +583,7 @@ VISIT_BODY = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {"schema": VisitIn.json_schema()},
+            "application/json": {"schema": TipVisitIn.json_schema()},
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
@@ -607,7 +607,7 @@ VISIT_BODY = {
 }
 
 
-def _visit_payload(request) -> tuple[VisitIn, list]:
+def _visit_payload(request) -> tuple[TipVisitIn, list]:
     content_type = request.content_type or ""
     try:
         if content_type.startswith("multipart/"):
@@ -616,21 +616,23 @@ def _visit_payload(request) -> tuple[VisitIn, list]:
             for k in ("people", "notices", "at", "client_id"):
                 if data.get(k) == "":
                     data[k] = None
-            return VisitIn(**data), request.FILES.getlist("photos")
+            return TipVisitIn(**data), request.FILES.getlist("photos")
         try:
             data = json.loads(request.body or b"{}")
         except ValueError:
             raise DomainError(_("Send JSON or a multipart form.")) from None
         if not isinstance(data, dict):
             raise DomainError(_("Send JSON or a multipart form."))
-        return VisitIn(**data), []
+        return TipVisitIn(**data), []
     except PydanticValidationError as exc:
         raise NinjaValidationError(
             [{**e, "loc": ("body", *e.get("loc", ()))} for e in exc.errors()]
         ) from None
 
 
-@router.post("/tips/{tip_id}/visits", response={201: VisitOut, **ERRORS}, openapi_extra=VISIT_BODY)
+@router.post(
+    "/tips/{tip_id}/visits", response={201: TipVisitOut, **ERRORS}, openapi_extra=VISIT_BODY
+)
 def visit_create(request, tip_id: int):
     """Record a visit: JSON, or multipart/form-data with photos (field "photos", repeated)."""
     access.require(request.user, "tip.handle")
@@ -651,7 +653,7 @@ def visit_create(request, tip_id: int):
     return Status(201, selectors.visit_out(request.user, visit.pk))
 
 
-@router.get("/tips/{tip_id}/visits", response={200: list[VisitOut], **ERRORS})
+@router.get("/tips/{tip_id}/visits", response={200: list[TipVisitOut], **ERRORS})
 def visit_list(request, tip_id: int):
     return selectors.visit_list(request.user, _tip(request, tip_id, via="api"))
 

@@ -70,16 +70,16 @@ class Open311Error(Exception):
 # --- schemas ---------------------------------------------------------------------------------
 
 
-class ErrorOut(Schema):
+class Open311ErrorOut(Schema):
     code: int = Field(..., examples=[400])
     description: str = Field(..., examples=["attribute[people]: Enter a whole number."])
 
 
 ERRORS = {
-    400: list[ErrorOut],
-    403: list[ErrorOut],
-    404: list[ErrorOut],
-    409: list[ErrorOut],
+    400: list[Open311ErrorOut],
+    403: list[Open311ErrorOut],
+    404: list[Open311ErrorOut],
+    409: list[Open311ErrorOut],
 }
 
 
@@ -362,7 +362,7 @@ def services_list(request, jurisdiction_id: str | None = None):
 
 @router.get(
     "/services/{service_code}.json",
-    response={200: ServiceDefinitionOut, 404: list[ErrorOut]},
+    response={200: ServiceDefinitionOut, 404: list[Open311ErrorOut]},
     auth=None,
 )
 def service_definition(request, service_code: str, jurisdiction_id: str | None = None):
