@@ -84,6 +84,12 @@ def cmd_run(args) -> int:
     cmd_demo(args)
     port = args.port or int(os.environ.get("PORT", "8000"))
     url = f"http://{args.host}:{port}/"
+    from django.conf import settings
+
+    if not settings.PUBLIC_URL:
+        # The demo's public links point at the demo's own address.
+        settings.PUBLIC_URL = url.rstrip("/")
+        os.environ["FANGYI_PUBLIC_URL"] = settings.PUBLIC_URL
     print()
     print(f"Fangyi is serving the demo city at {url}")
     _print_logins(_demo_logins_from_db(), DEMO_PASSWORD)
@@ -114,7 +120,17 @@ def _start_worker() -> None:
 
 
 def cmd_serve(args) -> int:
+    from django.conf import settings
     from gunicorn.app.wsgiapp import run
+
+    if not settings.PUBLIC_URL and not settings.DEBUG:
+        print(
+            "FANGYI_PUBLIC_URL is not set: the links on notices and sent to residents would "
+            "carry whatever host a staff member browsed. Set it to the address the public "
+            "reaches (e.g. https://fangyi.example.cn), or FANGYI_DEBUG=1 for a trial.",
+            file=sys.stderr,
+        )
+        return 2
 
     port = args.port or int(os.environ.get("PORT", "8000"))
     sys.argv = [

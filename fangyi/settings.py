@@ -5,6 +5,7 @@ read through the small typed helpers below, which fail loudly on nonsense.
 """
 
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -65,6 +66,23 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = envlist("FANGYI_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = envlist("FANGYI_CSRF_TRUSTED_ORIGINS", [])
+
+
+def _public_url() -> str:
+    """Where the public reaches this server (https://fangyi.example.cn): the links printed on a
+    notice's QR code and sent to residents are built from it, never from the host a staff
+    member happened to browse (127.0.0.1 in the field trial). `fangyi serve` refuses to start
+    without it unless FANGYI_DEBUG is on; `fangyi run` sets it to the address it serves."""
+    value = (os.environ.get("FANGYI_PUBLIC_URL") or "").strip().rstrip("/")
+    if value and not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+", value):
+        raise ImproperlyConfigured(
+            f"FANGYI_PUBLIC_URL must be a scheme and host such as https://fangyi.example.cn, "
+            f"got {value!r}"
+        )
+    return value
+
+
+PUBLIC_URL = _public_url()
 
 INSTALLED_APPS = [
     "django.contrib.auth",

@@ -1,3 +1,4 @@
+import argparse
 import io
 import sys
 
@@ -75,3 +76,32 @@ def test_the_worker_runs_the_daily_rounds_and_retries_after_a_failure(monkeypatc
     monkeypatch.setattr(services, "daily_rounds", fake)
     cli._daily_loop(stop, interval=0.01)
     assert calls == [timezone.localdate(), timezone.localdate()]
+
+
+def test_serve_refuses_to_start_without_a_public_url_in_production(settings, capsys, monkeypatch):
+    """Issue 12, item 5: the links of notices would carry whatever host was browsed."""
+    import gunicorn.app.wsgiapp
+
+    from fangyi import cli
+
+    started = []
+    monkeypatch.setattr(gunicorn.app.wsgiapp, "run", lambda: started.append(True))
+    settings.PUBLIC_URL, settings.DEBUG = "", False
+    args = argparse.Namespace(port=8000, host="127.0.0.1", workers=1, threads=1, access_log=False)
+    assert cli.cmd_serve(args) == 2
+    assert "FANGYI_PUBLIC_URL" in capsys.readouterr().err and not started
+    settings.PUBLIC_URL = "https://fangyi.example.cn"
+    assert cli.cmd_serve(args) == 0 and started == [True]
+
+
+@pytest.mark.parametrize("value", ["fangyi.example.cn", "https://x.cn/path", "ftp://x.cn"])
+def test_a_malformed_public_url_is_refused_at_start_up(monkeypatch, value):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from fangyi import settings as fangyi_settings
+
+    monkeypatch.setenv("FANGYI_PUBLIC_URL", value)
+    with pytest.raises(ImproperlyConfigured):
+        fangyi_settings._public_url()
+    monkeypatch.setenv("FANGYI_PUBLIC_URL", "https://fangyi.example.cn/")
+    assert fangyi_settings._public_url() == "https://fangyi.example.cn"

@@ -140,3 +140,42 @@ def test_outside_the_jurisdiction_the_notice_is_not_found(placement, outsider):
     assert login(outsider).get(f"/placements/{placement.pk}/notice/").status_code == 404
     assert login(outsider).post(f"/placements/{placement.pk}/notice/").status_code == 404
     assert SelfReportLink.objects.count() == links
+
+
+# --- issue 12, item 5: what a real notice carries, and a public address for its QR code -------
+
+
+def test_the_notice_has_a_number_two_authorities_a_phone_signatures_and_a_receipt(
+    placement, grid_worker
+):
+    grid_worker.phone = "13907710088"
+    grid_worker.save(update_fields=["phone"])
+    page = login(grid_worker).post(f"/placements/{placement.pk}/notice/").content.decode()
+    year = timezone.localdate().year
+    number = f"隔字〔{year}〕第{placement.pk:06d}号"
+    assert page.count(number) == 2  # on the notice and on its receipt slip
+    assert "西鄉塘區卫生健康局" in page and "五里亭派出所" in page
+    assert "13907710088" in page[page.index('id="n-contact"') :]
+    sign = page[page.index('id="n-sign"') :]
+    assert "签收人（签名）" in sign and "送达人（签名）" in sign
+    receipt = page[page.index('id="n-receipt"') :]
+    assert "回执" in receipt and placement.person.name in receipt and "本人签名" in receipt
+
+
+def test_the_api_gives_the_notice_number_and_authorities(placement, grid_worker):
+    body = login(grid_worker).post(f"/api/placements/{placement.pk}/notice").json()
+    assert body["number"].startswith("隔字〔") and body["health_office"] == "西鄉塘區卫生健康局"
+    assert body["office"] == "五里亭派出所"
+
+
+def test_the_qr_code_carries_the_public_address_not_the_host_browsed(
+    placement, grid_worker, settings
+):
+    settings.PUBLIC_URL = "https://fangyi.example.cn"
+    settings.ALLOWED_HOSTS = ["127.0.0.1", "testserver"]
+    client = login(grid_worker)
+    page = client.post(f"/placements/{placement.pk}/notice/", HTTP_HOST="127.0.0.1").content
+    url = re.search(r'id="n-url">([^<]+)<', page.decode()).group(1)
+    assert url.startswith("https://fangyi.example.cn/r/") and "127.0.0.1" not in url
+    api = client.post(f"/api/placements/{placement.pk}/notice", HTTP_HOST="127.0.0.1").json()
+    assert api["selfreport_url"].startswith("https://fangyi.example.cn/r/")

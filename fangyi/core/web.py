@@ -7,6 +7,7 @@ from functools import wraps
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponseForbidden
 from django.template.loader import render_to_string
@@ -94,3 +95,11 @@ class DivisionInput(forms.TextInput):
             "placeholder": "湖北省宜昌市 · yichang",
         }
         super().__init__({**base, **(attrs or {})})
+
+
+def public_url(path: str, request=None) -> str:
+    """An address the public opens (a notice's QR code, a resident's link): FANGYI_PUBLIC_URL
+    and the path. Without it (development, tests) the request's own host, else the path."""
+    if settings.PUBLIC_URL:
+        return settings.PUBLIC_URL + path
+    return request.build_absolute_uri(path) if request is not None else path

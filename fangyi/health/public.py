@@ -6,6 +6,8 @@ import re
 
 from django.urls import reverse
 
+from fangyi.core.web import public_url
+
 # Two-character surnames: the given name starts after them.
 COMPOUND_SURNAMES = {
     "欧阳", "歐陽", "司马", "司馬", "诸葛", "諸葛", "上官", "东方", "東方", "皇甫", "尉迟",
@@ -31,7 +33,7 @@ def link_path(token: str) -> str:
 
 
 def link_url(request, token: str) -> str:
-    return request.build_absolute_uri(link_path(token))
+    return public_url(link_path(token), request)
 
 
 def daily_path(token: str) -> str:

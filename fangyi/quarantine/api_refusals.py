@@ -158,6 +158,9 @@ class NoticeOut(Schema):
     ends: dt.date | None
     legal_bases: list[BasisOut]
     office: str = Field(..., examples=["五里亭派出所"])
+    health_office: str = Field(..., examples=["西鄉塘區卫生健康局"])
+    number: str = Field(..., examples=["隔字〔2020〕第000123号"])
+    contact_phone: str = Field(..., examples=["13907710000"])
     issued_on: dt.date
     selfreport_url: str = Field(..., description="The new self-report link (older ones revoked).")
 
@@ -275,6 +278,9 @@ def notice_issue(request, placement_id: int):
             {"id": b.pk, "title": b.title, "reference": b.reference} for b in notice.legal_bases
         ],
         "office": notice.office,
+        "health_office": notice.health_office,
+        "number": notice.number,
+        "contact_phone": notice.contact_phone,
         "issued_on": notice.issued_on,
         "selfreport_url": link_url(request, token),
     }

@@ -491,6 +491,9 @@ class Notice:
     legal_bases: list
     office: str
     issued_on: dt.date
+    number: str = ""  # 隔字〔2020〕第000123号: one per placement, on the notice and its receipt
+    health_office: str = ""  # the district's health authority, which issues it with the station
+    contact_phone: str = ""  # the issuer's phone, for the person's questions
     url: str = ""
     qr: str = ""  # inline SVG
 
@@ -513,18 +516,26 @@ def notice_bases() -> list:
     return law or active[:1]
 
 
-def _office(placement: Placement) -> str:
-    """The issuing office: the person's station, else the district, else the top node."""
+def _offices(placement: Placement) -> tuple[str, str]:
+    """The two issuing offices: the person's police station (else the district, else the top
+    node), and the health authority of the district (区卫生健康局), which decides quarantine."""
 
-    chain = list(Node.objects.filter(path__in=ancestor_paths(placement.node.path)))
-    for kind in ("station", "district"):
-        for node in sorted(chain, key=lambda n: -n.depth):
-            if node.kind == kind:
-                return node.name
-    return chain[0].name if chain else ""
+    chain = sorted(
+        Node.objects.filter(path__in=ancestor_paths(placement.node.path)), key=lambda n: -n.depth
+    )
+    station = next((n.name for k in ("station", "district") for n in chain if n.kind == k), "")
+    station = station or (chain[-1].name if chain else "")
+    district = next((n.name for n in chain if n.kind == "district"), "")
+    return station, (f"{district}卫生健康局" if district else "")
 
 
-def notice_data(placement: Placement) -> Notice:
+def notice_number(placement: Placement, issued_on: dt.date) -> str:
+    """The notice's document number: the year and the placement, so that a reprint of the same
+    notice keeps its number and the receipt slip names the notice it acknowledges."""
+    return f"隔字〔{issued_on.year}〕第{placement.pk:06d}号"
+
+
+def notice_data(placement: Placement, issuer: User | None = None) -> Notice:
     person = placement.person
     obs = placement.observation
     if obs is None:
@@ -532,6 +543,8 @@ def notice_data(placement: Placement) -> Notice:
     at_home = placement.kind == PlacementKind.HOME or placement.site_id is None
     place = placement.site.place if placement.site_id else None
     address = person.household.address if person.household_id else ""
+    station, health_office = _offices(placement)
+    today = timezone.localdate()
     return Notice(
         placement=placement,
         name=person.name,
@@ -543,8 +556,11 @@ def notice_data(placement: Placement) -> Notice:
         starts=obs.starts if obs else None,
         ends=obs.ends if obs else None,
         legal_bases=notice_bases(),
-        office=_office(placement),
-        issued_on=timezone.localdate(),
+        office=station,
+        health_office=health_office,
+        issued_on=today,
+        number=notice_number(placement, today),
+        contact_phone=(issuer.phone if issuer is not None else "") or "",
     )
 
 
@@ -565,7 +581,7 @@ def notice_issue(*, actor: User, placement: Placement) -> tuple[Notice, str]:
             changes={"selfreport_link": [None, link.pk]},
             node_path=placement.node.path,
         )
-    return notice_data(placement), token
+    return notice_data(placement, issuer=actor), token
 
 
 # --- the day list ----------------------------------------------------------------------------
