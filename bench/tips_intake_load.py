@@ -220,6 +220,7 @@ def _free_port() -> int:
 def _server_env() -> dict[str, str]:
     env = dict(os.environ)
     env["FANGYI_TRUST_X_FORWARDED_FOR"] = "1"
+    env.setdefault("FANGYI_PUBLIC_URL", "http://127.0.0.1")
     env.pop("FANGYI_TEST_DB", None)
     if connection.vendor == "postgresql":
         # The server's DATABASE_URL names the throwaway database the bench created.

@@ -510,7 +510,7 @@ def test_bad_input_comes_back_with_errors_by_the_fields_and_everything_kept(
             "notes": "家中三人",
         },
     )
-    assert response.status_code == 200
+    assert response.status_code == 400  # refused: nothing stored, everything kept
     html = response.content.decode()
     assert Declaration.objects.count() == before
     assert 'value="375"' in html

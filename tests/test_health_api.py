@@ -101,6 +101,8 @@ def test_every_operation_of_the_health_tag(admin, officer, grid_worker, health, 
         "travel": [{"place": "武漢市", "from": ago(8), "to": ago(5), "transport": "高鐵"}],
         "contacts": [{"kind": "confirmed", "who": "同事", "date": ago(4)}],
     }
+    proposed = c(gw, "POST", "/api/declarations/propose", 200, body)
+    assert proposed["proposal"] == "central" and "武漢市" in proposed["reason"]
     decl = c(gw, "POST", "/api/declarations", 201, body)
     assert decl["proposal"] == "central"
     assert f"back from 武漢市 on {ago(5)}" in decl["proposal_reason"]

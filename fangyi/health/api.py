@@ -345,6 +345,32 @@ def declaration_create(request, payload: DeclarationIn):
     )
 
 
+class ProposalOut(Schema):
+    proposal: str = Field(..., examples=["home"])
+    proposal_label: str = Field(..., examples=["Observation at home"])
+    reason: str = Field(..., examples=["back from 湖北省宜昌市 on 2020-01-25, within 14 days"])
+    last_exposure: dt.date | None
+
+
+@router.post("/declarations/propose", response={200: ProposalOut, **ERRORS})
+def declaration_propose(request, payload: DeclarationIn):
+    """What the rules would propose for this declaration, storing nothing (the same checks as
+    POST /declarations): show it, let the worker correct a mistyped value, then post it."""
+    access.require(request.user, "declaration.record")
+    proposal = services.declaration_propose(
+        actor=request.user,
+        person=_person(request, payload.person_id),
+        data=payload.to_input(),
+        visit=_visit(request, payload.visit_id),
+    )
+    return {
+        "proposal": proposal.outcome,
+        "proposal_label": str(Outcome(proposal.outcome).label),
+        "reason": proposal.reason,
+        "last_exposure": proposal.last_exposure,
+    }
+
+
 @router.get("/declarations/{declaration_id}", response={200: DeclarationOut, **ERRORS})
 def declaration_get(request, declaration_id: int):
     return selectors.declaration_get(request.user, declaration_id, via="api")

@@ -138,3 +138,22 @@ def symptom_names(codes: list[str] | None = None) -> dict[str, str]:
     follow-up still names what was recorded)."""
     qs = Symptom.objects.all() if codes is None else Symptom.objects.filter(code__in=codes)
     return dict(qs.values_list("code", "name"))
+
+
+def next_member_to_declare(user: User, declaration: Declaration) -> Person | None:
+    """After one member's declaration, the next member of the household (in the registry's
+    order) who has none on that day: the worker at the door goes on to them in one tap."""
+    person = declaration.person
+    if not person.household_id:
+        return None
+    declared = Declaration.objects.filter(
+        person=OuterRef("pk"), declared_on=declaration.declared_on
+    )
+    return (
+        Person.objects.visible_to(user)
+        .filter(household_id=person.household_id)
+        .exclude(pk=person.pk)
+        .exclude(Exists(declared))
+        .order_by("pk")
+        .first()
+    )

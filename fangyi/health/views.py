@@ -273,6 +273,25 @@ def declaration_new(request):
         contacts = _rows(request.POST, "contact", CONTACT_KEYS)
         if form.is_valid():
             try:
+                if request.POST.get("preview"):
+                    # First the proposal, nothing stored: the worker checks it and saves.
+                    proposal = services.declaration_propose(
+                        actor=user,
+                        person=person,
+                        data=_declaration_input(form, travel, contacts),
+                        visit=visit,
+                    )
+                    return render(
+                        request,
+                        "health/declaration_form.html",
+                        {
+                            "person": person,
+                            "visit": visit,
+                            "proposal": proposal,
+                            "proposal_label": Outcome(proposal.outcome).label,
+                            **_form_context(form, travel, contacts, None),
+                        },
+                    )
                 declaration = services.declaration_record(
                     actor=user,
                     person=person,
@@ -300,6 +319,7 @@ def declaration_new(request):
         request,
         "health/declaration_form.html",
         {"person": person, "visit": visit, **_form_context(form, travel, contacts, exc)},
+        status=400 if request.method == "POST" else 200,  # only a refused POST gets here
     )
 
 
@@ -334,6 +354,11 @@ def _detail(request, declaration, decision_form=None, status: int = 200):
             "can_confirm": declaration.status == DeclarationStatus.PENDING
             and access.can(user, "declaration.record"),
             "decision_form": decision_form if can_decide else None,
+            "next_member": (
+                selectors.next_member_to_declare(user, declaration)
+                if access.can(user, "declaration.record")
+                else None
+            ),
         },
         status=status,
     )

@@ -154,6 +154,14 @@ API: list[Endpoint] = [
         ok=201,
         body=lambda r: {"person_id": r["person"], **DECLARED},
     ),
+    # Proposes and stores nothing.
+    Endpoint(
+        "POST",
+        "/api/declarations/propose",
+        "declaration.record",
+        body=lambda r: {"person_id": r["person"], **DECLARED},
+        reads_only=True,
+    ),
     Endpoint("GET", "/api/declarations/{declaration}", "declaration.view"),
     Endpoint(
         "POST", "/api/declarations/{pending_declaration}/confirm", "declaration.record", body={}

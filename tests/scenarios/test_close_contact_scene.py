@@ -115,7 +115,7 @@ def test_close_contact_household_goes_to_centralised_observation(
             f"/declarations/new/?person={stranger.pk}&visit={visit.pk}",
             {"temperature": "36.5", "temperature_method": "ear"},
         )
-        assert refused.status_code == 200
+        assert refused.status_code == 400
         assert "not a member of the visited household" in refused.content.decode()
 
     # That afternoon the district's health staff decide.

@@ -40,6 +40,7 @@ from .declarations import (  # noqa: F401
     DeclarationInput,
     declaration_clean,
     declaration_confirm,
+    declaration_propose,
     declaration_record,
 )
 from .rules import (  # noqa: F401

@@ -331,6 +331,20 @@ def _store(
     return decl
 
 
+def declaration_propose(
+    *, actor: User, person: Person, data: DeclarationInput, visit=None
+) -> Proposal:
+    """What the rules would propose for this declaration, storing nothing: the form shows it
+    before the worker saves, so a mistyped 38.5 is corrected before it starts an observation.
+    The same checks as `declaration_record` (scope, visit, every field)."""
+    access.require(actor, "declaration.record")
+    _visible_person(actor, person)
+    _check_visit(person, visit)
+    config = rules_config()
+    declaration_clean(data, config=config)
+    return _evaluate(data, config)
+
+
 @transaction.atomic
 def declaration_record(
     *,
