@@ -51,7 +51,7 @@ def _site_context(request, site: Site) -> dict:
         "site": site,
         "rooms": selectors.site_beds(site),
         "arrivals": arrivals,
-        "overdue_arrivals": sum(1 for p in arrivals if p.overdue),
+        "overdue_arrivals": sum(1 for p in arrivals if getattr(p, "overdue", False)),
         "people": people,
         "releases": [p for p in people if p.release_due],
         "groups": list(site.groups.all()),
