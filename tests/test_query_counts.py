@@ -25,7 +25,7 @@ PAGES = [
     ("grid_worker", "/", 18),
     ("supervisor", "/", 11),
     ("hotel_clerk", "/guests/", 7),
-    ("hotel_clerk", "/placements/", 6),
+    ("hotel_clerk", "/placements/", 7),  # +1: the menu reads the clerk's place
     ("officer", "/people/", 8),
     ("officer", "/households/", 8),
     ("officer", "/places/", 7),
