@@ -501,6 +501,23 @@ def test_bed_state_page_refuses_an_occupied_bed(dingdian, hotel_site):
     assert Bed.objects.get(pk=bed.pk).state == "occupied"
 
 
+def test_a_bed_goes_out_of_service_only_when_the_box_is_ticked(dingdian, hotel_site):
+    """Issue 12, item 16: one stray tap on a free bed's × took it out of service."""
+    bed = hotel_site.beds.filter(state="free").first()
+    client = login(dingdian)
+    response = client.post(f"/beds/{bed.pk}/state/", {"state": "out_of_service"})
+    assert response.status_code == 400
+    assert Bed.objects.get(pk=bed.pk).state == "free"  # a refusal changes nothing
+    ticked = client.post(f"/beds/{bed.pk}/state/", {"state": "out_of_service", "confirm": "1"})
+    assert ticked.status_code == 302 and Bed.objects.get(pk=bed.pk).state == "out_of_service"
+    page = client.get(f"/sites/{hotel_site.pk}/").content.decode()
+    grid = page[page.index('id="rooms"') :]
+    assert "×" not in grid
+    # An occupied bed is a plain status, never a control.
+    occupied = hotel_site.beds.filter(state="occupied").first()
+    assert f'id="bed-{occupied.pk}"' not in grid and f'id="bed-{bed.pk}"' in grid
+
+
 def test_the_occupancy_board_counts(health, hotel_site):
     rows = {r.site_id: r for r in selectors.occupancy(health)}
     hotel = rows[hotel_site.pk]
@@ -581,3 +598,34 @@ def test_a_centralised_decision_links_to_placing_and_the_person_to_placements(he
     cc = Group.objects.get(code="close_contact")
     page = client.get(f"/placements/new/?person={d.person_id}&decision={decision.pk}&group={cc.pk}")
     assert page.status_code == 200 and "西鄉塘區集中隔離點" in page.content.decode()
+
+
+def test_the_decision_presets_the_group_and_the_site_it_chose(health, point):
+    """Issue 12, item 13: the group had to be picked by hand, and the decision's site was not
+    preselected."""
+    import re
+
+    from fangyi.care.flows import decision_make
+    from fangyi.health.models import Declaration
+
+    d = Declaration.objects.filter(proposal="central").order_by("pk").first()
+    assert any(c.get("kind") == "confirmed" for c in d.contacts)  # a close contact
+    decision = decision_make(
+        actor=health,
+        person=d.person,
+        outcome="central",
+        declaration=d,
+        last_exposure=timezone.localdate() - dt.timedelta(days=2),
+        place=point.place,
+    )
+    page = (
+        english_login(health)
+        .get(f"/placements/new/?person={d.person_id}&decision={decision.pk}")
+        .content.decode()
+    )
+    cc = Group.objects.get(code="close_contact")
+    assert re.search(rf'<option value="{cc.pk}" selected>', page)
+    assert "from the decision" in page
+    checked = re.search(r'<input type="radio" name="site" value="(\d+)" checked>', page)
+    assert checked and int(checked.group(1)) == point.pk
+    assert 'id="place-submit"' in page and "Confirm the placement" in page

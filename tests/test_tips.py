@@ -779,3 +779,23 @@ def test_a_bad_photo_on_the_page_shows_next_to_the_photos(tip, community_staff):
     assert "at most" in section[: section.index("</div>")]
     assert 'value="有雞"' in text or "有雞</textarea>" in text  # what was typed is kept
     assert not TipVisit.objects.filter(tip=tip).exists() and photo_files() == before
+
+
+def test_the_tip_page_shows_the_next_step_first_and_folds_the_rest(tip, officer):
+    """Issue 12, item 15: every form was shown at once, resolve before accept."""
+    client = login(officer)
+    page = client.get(f"/tips/{tip.pk}/").content.decode()
+    now = page[page.index('id="next-steps"') : page.index("</div>", page.index('id="next-steps"'))]
+    assert 'id="accept-form"' in now and 'id="resolve-form"' not in now
+    if 'id="other-steps"' in page:
+        other = page[page.index('id="other-steps"') :]
+        assert 'id="accept-form"' not in other.split("</details>")[0]
+    # Accepted, then on scene: the visit and resolve come first.
+    client.post(f"/tips/{tip.pk}/accept/")
+    client.post(f"/tips/{tip.pk}/on-scene/")
+    tip.refresh_from_db()
+    assert tip.status == TipStatus.ON_SCENE
+    page = client.get(f"/tips/{tip.pk}/").content.decode()
+    now = page[page.index('id="next-steps"') : page.index('id="other-steps"')]
+    assert 'id="visit-form"' in now and 'id="resolve-form"' in now
+    assert 'id="accept-form"' not in page

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from fangyi.core import access
+from fangyi.core import access, divisions
 from fangyi.core.audit import access_record
 from fangyi.core.errors import DomainError, NotFound
 from fangyi.core.models import User
@@ -367,3 +367,32 @@ def daylist_section(user, day):
         more_label=_("All placements"),
         badge_css="warn" if late else "",
     )
+
+
+def group_implied(decision: Decision | None) -> Group | None:
+    """The group a decision implies, so that health staff do not pick it by hand: a close
+    contact of a confirmed or suspected case is `close_contact`; travel from Hubei is `hubei`,
+    from another risk area `risk_area`. None when the declaration says neither (or there is no
+    decision): the page then asks."""
+    declaration = decision.declaration if decision is not None else None
+    if declaration is None:
+        return None
+    code = ""
+    if any((c or {}).get("kind") in ("confirmed", "suspected") for c in declaration.contacts):
+        code = "close_contact"
+    else:
+        places = [str((t or {}).get("place", "")) for t in declaration.travel]
+        found = [d for p in places for d in divisions.resolve(p)]
+        hubei = divisions.get("420000")
+        if hubei is not None and any(hubei.covers(d.code) for d in found):
+            code = "hubei"
+        elif places and declaration.proposal in ("home", "central"):
+            code = "risk_area"
+    return Group.objects.filter(code=code).first() if code else None
+
+
+def site_of_decision(decision: Decision | None) -> Site | None:
+    """The site at the place the decision chose, if it names one."""
+    if decision is None or not decision.place_id:
+        return None
+    return Site.objects.filter(place_id=decision.place_id).first()

@@ -82,6 +82,9 @@ def bed_state(request, pk: int):
     form = BedStateForm(request.POST)
     state = form.data.get("state", "")
     try:
+        if state == BedState.OUT_OF_SERVICE and request.POST.get("confirm") != "1":
+            # One stray tap must not take a bed away: the page asks for a tick first.
+            raise DomainError(_("Tick the box to take the bed out of service."), field="confirm")
         services.bed_set_state(actor=user, bed=bed, state=state)
         messages.success(
             request,
@@ -199,7 +202,11 @@ def placement_create(request):
     person, decision = selectors.placement_subject(
         user, _pk(data.get("person")), _pk(data.get("decision"))
     )
+    # The decision implies the group (a close contact, a traveller from Hubei...) and may name
+    # the site: both come preset, and health staff change them only when they must.
     group = selectors.group_find(pk=_pk(data.get("group")))
+    implied = selectors.group_implied(decision) if group is None and "group" not in data else None
+    group = group or implied
     choices = services.site_choices(group=group) if group else []
     current = services.placement_holding(person)
     status = 200
@@ -251,7 +258,10 @@ def placement_create(request):
             "where": "site",
             "source": data.get("source") or PlacementSource.DECISION,
         }
-        if choices:
+        chosen = selectors.site_of_decision(decision)
+        if chosen is not None and any(c.site.pk == chosen.pk for c in choices):
+            initial["site"] = chosen.pk
+        elif choices:
             initial["site"] = choices[0].site.pk
         form = PlacementForm(initial=initial, choices=choices)
     return render(
@@ -262,6 +272,7 @@ def placement_create(request):
             "person": person,
             "decision": decision,
             "group": group,
+            "group_implied": implied is not None,
             "groups": selectors.groups_all(),
             "choices": choices,
             "current": current,

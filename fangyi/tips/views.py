@@ -335,6 +335,39 @@ def _next_steps(user, tip) -> dict:
     return {name: name in allowed for name in services.TIP_STEPS.steps}
 
 
+# The step that comes next in each status, shown first; the other allowed steps fold under
+# "Other steps" (the field trial found resolve offered before accept, every form at once).
+NEXT_BY_STATUS = {
+    "new": ("assign",),
+    "assigned": ("accept",),
+    "accepted": ("on_scene", "visit"),
+    "on_scene": ("visit", "resolve"),
+    "in_progress": ("visit", "resolve"),
+    "resolved": ("answer",),
+    "answered": ("close", "correct_answer"),
+    "closed": ("reopen",),
+}
+# The steps that have a form or a button on the page, in the page's order.
+PAGE_STEPS = (
+    "accept", "on_scene", "visit", "resolve", "answer", "close", "correct_answer", "reopen",
+    "assign",
+)  # fmt: skip
+
+
+def _step_order(steps: dict, status: str, forms: dict) -> dict:
+    allowed = [name for name in PAGE_STEPS if steps.get(name)]
+    now = [name for name in NEXT_BY_STATUS.get(status, ()) if name in allowed]
+    if not now and allowed:
+        now = allowed[:1]
+    other = [name for name in allowed if name not in now]
+    return {
+        "now": now,
+        "other": other,
+        # A refused form among the others opens them, so its errors are seen.
+        "other_open": any(name in forms for name in other),
+    }
+
+
 def _detail(request, tip, *, forms: dict | None = None, status: int = 200, error: str = ""):
     forms = forms or {}
     steps = _next_steps(request.user, tip)
@@ -347,6 +380,7 @@ def _detail(request, tip, *, forms: dict | None = None, status: int = 200, error
     context = {
         "tip": tip,
         "steps": steps,
+        "order": _step_order(steps, tip.status, forms),
         "assignees": assignees,
         "events": selectors.event_list(tip),
         "visits": visits,

@@ -54,3 +54,65 @@ def test_the_menu_at_1280_in_english_shows_logout(browser, live_server, demo_cit
         shot(page, "nav-02-desk-en")
     finally:
         context.close()
+
+
+def test_the_placement_page_on_a_phone(phone_page, shot):
+    """Item 13: thumb-sized choices, the group from the decision, a submit that says what it
+    does."""
+    from fangyi.health.models import Declaration
+    from fangyi.quarantine.models import Group
+
+    page = phone_page
+    declaration = Declaration.objects.filter(proposal="central").order_by("pk").first()
+    group = Group.objects.get(code="close_contact")
+    log_in(page, "weijian")
+    page.goto(f"/placements/new/?person={declaration.person_id}&group={group.pk}")
+    assert_no_horizontal_scroll(page, "the placement page")
+    choices = page.locator("fieldset.choices label.choice")
+    assert choices.count() >= 2
+    for i in range(choices.count()):
+        box = choices.nth(i).bounding_box()
+        assert box["height"] >= 44 and box["x"] + box["width"] <= 360.5
+    assert "场所" not in page.locator("#place-submit").inner_text()
+    shot(page, "placement-01-form-phone")
+
+
+def test_a_free_bed_is_taken_out_of_service_only_deliberately(phone_page, shot):
+    """Item 16: no one-tap ×; a bed opens to its actions, and out of service needs a tick."""
+    from fangyi.quarantine.models import Bed, Site
+
+    page = phone_page
+    site = Site.objects.get(place__name="湖北籍旅客定點酒店")
+    bed = Bed.objects.filter(site=site, state="free").order_by("pk").first()
+    log_in(page, "dingdian")
+    assert page.locator("#rooms").inner_text().count("×") == 0
+    page.locator(f"#bed-{bed.pk} > summary").tap()
+    panel = page.locator(f"#bed-{bed.pk} .bed-panel")
+    assert panel.is_visible()
+    box = panel.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 360.5
+    shot(page, "beds-01-panel-phone")
+    panel.locator("button[value=out_of_service]").tap()  # not ticked: the browser refuses
+    bed.refresh_from_db()
+    assert bed.state == "free"
+    panel.locator("input[name=confirm]").check()
+    with page.expect_navigation():
+        panel.locator("button[value=out_of_service]").tap()
+    bed.refresh_from_db()
+    assert bed.state == "out_of_service"
+
+
+def test_the_tip_page_shows_the_next_step_on_a_phone(phone_page, shot):
+    """Item 15: the next step first, the others folded."""
+    from fangyi.tips.models import Tip
+
+    page = phone_page
+    tip = Tip.objects.filter(status="assigned").order_by("pk").first()
+    log_in(page, "xuhongxin")
+    page.goto(f"/tips/{tip.pk}/")
+    assert page.locator("#next-steps button").first.is_visible()
+    other = page.locator("#other-steps")
+    if other.count():
+        assert not other.locator("form").first.is_visible()  # folded until opened
+    assert_no_horizontal_scroll(page, "the tip page")
+    shot(page, "tips-10-next-step-phone")
