@@ -7,6 +7,7 @@ import uuid
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fangyi.core.web import DivisionInput
 from fangyi.health.models import TempMethod
@@ -28,7 +29,7 @@ class _Submission(forms.Form):
 
 
 class ReportForm(_Submission):
-    name = forms.CharField(label=_("Name"), max_length=50, required=False)
+    name = forms.CharField(label=pgettext_lazy("person", "Name"), max_length=50, required=False)
     id_type = forms.ChoiceField(label=_("Document type"), choices=ID_CHOICES)
     id_number = forms.CharField(
         label=_("Document number"),
@@ -60,7 +61,7 @@ class ReportForm(_Submission):
 
 
 class RegisterForm(_Submission):
-    name = forms.CharField(label=_("Name"), max_length=50, required=False)
+    name = forms.CharField(label=pgettext_lazy("person", "Name"), max_length=50, required=False)
     id_type = forms.ChoiceField(label=_("Document type"), choices=ID_CHOICES)
     id_number = forms.CharField(label=_("Document number"), max_length=40, required=False)
     phone = forms.CharField(

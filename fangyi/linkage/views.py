@@ -203,7 +203,8 @@ def support_create(request):
             "form": form,
             "subject": subject,
             "subject_text": _subject_text(subject),
-            "targets": selectors.response_targets(),
+            "targets": (targets := selectors.response_targets()),
+            "target_labels": [(Urgency(u).label, m) for u, m in targets.items()],
         },
         status=status,
     )

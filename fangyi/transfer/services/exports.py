@@ -7,6 +7,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from fangyi.core import access
 from fangyi.core.audit import audit_record
@@ -93,7 +94,7 @@ def observations_export(user: User, params: dict[str, str]) -> Export:
     return Export(
         filename=f"observations-{timezone.localdate():%Y%m%d}.xlsx",
         headers=[
-            _("Name"),
+            pgettext("person", "Name"),
             _("Document type"),
             _("Document number"),
             _("Phone"),
