@@ -138,8 +138,14 @@ def change_value(context, value, field: str, object_type: str) -> str:
         return str(value)
     if f.choices:
         return str(dict(f.flatchoices).get(value, value))
-    if f.is_relation and f.many_to_one and isinstance(value, int):
-        # One lookup per linked record per page, however many rows mention it.
+    if (
+        f.is_relation
+        and f.many_to_one
+        and isinstance(value, int)
+        and model._meta.app_label in ("people", "core")
+    ):
+        # One lookup per linked record per page, however many rows mention it; only for the
+        # registry's own rows (the other apps' audit rows carry their names in the changes).
         cache = context.render_context.setdefault("fangyi_change_values", {})
         key = (f.related_model, value)
         if key not in cache:
