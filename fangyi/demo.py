@@ -42,42 +42,42 @@ def _tree() -> dict[str, Node]:
     def add(key, kind, name, parent=None, code=""):
         n[key] = node_create(actor=None, kind=kind, name=name, parent=n.get(parent), code=code)
 
-    add("city", "city", "南寧市", code="4501")
-    add("xxt", "district", "西鄉塘區", "city", code="450107")
+    add("city", "city", "南宁市", code="4501")
+    add("xxt", "district", "西乡塘区", "city", code="450107")
     add("wlt", "station", "五里亭派出所", "xxt")
-    add("jiwu", "community", "機務社區", "wlt")
-    add("jiwu_g1", "grid", "機務第一網格", "jiwu")
-    add("jiwu_g2", "grid", "機務第二網格", "jiwu")
-    add("jiwu_xq", "compound", "機務小區", "jiwu_g1")
-    add("jiwu_xq2", "compound", "機務新村", "jiwu_g2")
-    add("nantie", "community", "南鐵社區", "wlt")
-    add("nantie_g1", "grid", "南鐵第一網格", "nantie")
-    add("nb4", "compound", "南鐵北四區", "nantie_g1")
-    add("nb3", "compound", "南鐵北三區", "nantie_g1")
-    add("beida", "community", "北大社區", "wlt")
-    add("beida_g1", "grid", "北大路網格", "beida")
+    add("jiwu", "community", "机务社区", "wlt")
+    add("jiwu_g1", "grid", "机务第一网格", "jiwu")
+    add("jiwu_g2", "grid", "机务第二网格", "jiwu")
+    add("jiwu_xq", "compound", "机务小区", "jiwu_g1")
+    add("jiwu_xq2", "compound", "机务新村", "jiwu_g2")
+    add("nantie", "community", "南铁社区", "wlt")
+    add("nantie_g1", "grid", "南铁第一网格", "nantie")
+    add("nb4", "compound", "南铁北四区", "nantie_g1")
+    add("nb3", "compound", "南铁北三区", "nantie_g1")
+    add("beida", "community", "北大社区", "wlt")
+    add("beida_g1", "grid", "北大路网格", "beida")
     add("beida_st", "compound", "北大路沿街", "beida_g1")
     add("beihu", "station", "北湖派出所", "xxt")
-    add("beihu_c", "community", "北湖社區", "beihu")
-    add("beihu_g1", "grid", "北湖第一網格", "beihu_c")
-    add("beihu_xq", "compound", "北湖小區", "beihu_g1")
-    add("qx", "district", "青秀區", "city", code="450103")
+    add("beihu_c", "community", "北湖社区", "beihu")
+    add("beihu_g1", "grid", "北湖第一网格", "beihu_c")
+    add("beihu_xq", "compound", "北湖小区", "beihu_g1")
+    add("qx", "district", "青秀区", "city", code="450103")
     add("zz", "station", "中山派出所", "qx")
-    add("zz_c", "community", "中山社區", "zz")
-    add("zz_g1", "grid", "中山第一網格", "zz_c")
-    add("zz_xq", "compound", "中山小區", "zz_g1")
+    add("zz_c", "community", "中山社区", "zz")
+    add("zz_g1", "grid", "中山第一网格", "zz_c")
+    add("zz_xq", "compound", "中山小区", "zz_g1")
     return n
 
 
 # compound key, street prefix for addresses, households
 HOUSEHOLDS = [
-    ("jiwu_xq", "機務小區", 180),
-    ("jiwu_xq2", "機務新村", 80),
-    ("nb4", "南鐵北四區", 120),
-    ("nb3", "南鐵北三區", 60),
+    ("jiwu_xq", "机务小区", 180),
+    ("jiwu_xq2", "机务新村", 80),
+    ("nb4", "南铁北四区", 120),
+    ("nb3", "南铁北三区", 60),
     ("beida_st", "北大路", 40),
-    ("beihu_xq", "北湖小區", 60),
-    ("zz_xq", "中山小區", 60),
+    ("beihu_xq", "北湖小区", 60),
+    ("zz_xq", "中山小区", 60),
 ]
 
 
@@ -93,9 +93,9 @@ def build_demo(seed: int = 2020) -> list[DemoLogin]:
         scoped=False,
         data={
             "kind": PlaceKind.HOTEL,
-            "name": "北大路賓館",
+            "name": "北大路宾馆",
             "node": n["beida_st"],
-            "address": "北大路88號",
+            "address": "北大路88号",
             "phone": "0771-3125888",
         },
     )
@@ -104,12 +104,12 @@ def build_demo(seed: int = 2020) -> list[DemoLogin]:
         scoped=False,
         data={
             "kind": PlaceKind.DESIGNATED_HOTEL,
-            "name": "湖北籍旅客定點酒店",
+            "name": "湖北籍旅客定点酒店",
             "node": n["xxt"],
-            "address": "西鄉塘區明秀西路18號",
+            "address": "西乡塘区明秀西路18号",
             "phone": "0771-3888666",
             "capacity": 60,
-            "notes": "政府為湖北籍旅客設置的定點酒店",
+            "notes": "政府为湖北籍旅客设置的定点酒店",
         },
     )
     place_create(
@@ -117,9 +117,9 @@ def build_demo(seed: int = 2020) -> list[DemoLogin]:
         scoped=False,
         data={
             "kind": PlaceKind.QUARANTINE_SITE,
-            "name": "西鄉塘區集中隔離點",
+            "name": "西乡塘区集中隔离点",
             "node": n["xxt"],
-            "address": "西鄉塘區大學東路100號",
+            "address": "西乡塘区大学东路100号",
             "phone": "0771-3999120",
             "capacity": 120,
         },
@@ -129,9 +129,9 @@ def build_demo(seed: int = 2020) -> list[DemoLogin]:
         scoped=False,
         data={
             "kind": PlaceKind.FEVER_CLINIC,
-            "name": "西鄉塘區人民醫院發熱門診",
+            "name": "西乡塘区人民医院发热门诊",
             "node": n["xxt"],
-            "address": "西鄉塘區北湖路20號",
+            "address": "西乡塘区北湖路20号",
             "phone": "0771-3120120",
         },
     )
@@ -147,20 +147,20 @@ def build_demo(seed: int = 2020) -> list[DemoLogin]:
     first = households[0]
     people.append(
         PersonInput(
-            name="徐紅心",
+            name="徐红心",
             sex="M",
             birth_date=dt.date(1978, 6, 12),
             id_number=synth.id_number(dt.date(1978, 6, 12), "M"),
             phone=synth.phone(),
             household=first,
-            relation="親屬",
-            notes="五里亭派出所社區民警",
+            relation="亲属",
+            notes="五里亭派出所社区民警",
         )
     )
     # The two travellers from Wuhan at the hotel on 北大路 have no household here.
     for name, sex, born in (
-        ("陳志強", "M", dt.date(1988, 3, 9)),
-        ("劉麗", "F", dt.date(1990, 11, 2)),
+        ("陈志强", "M", dt.date(1988, 3, 9)),
+        ("刘丽", "F", dt.date(1990, 11, 2)),
     ):
         first17 = f"420106{born:%Y%m%d}{'015' if sex == 'M' else '026'}"
         people.append(
@@ -171,7 +171,7 @@ def build_demo(seed: int = 2020) -> list[DemoLogin]:
                 id_number=first17 + id_check_digit(first17),
                 phone=synth.phone(),
                 node=n["beida_st"],
-                notes="武漢籍旅客,越南旅遊後滯留廣西",
+                notes="武汉籍旅客,越南旅游后滞留广西",
             )
         )
     result = persons_bulk_create(actor=None, rows=people, scoped=False)
@@ -198,16 +198,16 @@ def build_demo(seed: int = 2020) -> list[DemoLogin]:
         logins.append(DemoLogin(username, role, where, otp))
         return u
 
-    user("xuhongxin", Role.POLICE, "紅心", "徐", ["wlt"])
-    user("fujing", Role.AUXILIARY, "明", "黃", ["wlt"])
-    user("wanggeyuan", Role.GRID_WORKER, "芳", "韋", ["jiwu_g1"])
-    user("shequ", Role.COMMUNITY_STAFF, "麗", "李", ["jiwu"])
+    user("xuhongxin", Role.POLICE, "红心", "徐", ["wlt"])
+    user("fujing", Role.AUXILIARY, "明", "黄", ["wlt"])
+    user("wanggeyuan", Role.GRID_WORKER, "芳", "韦", ["jiwu_g1"])
+    user("shequ", Role.COMMUNITY_STAFF, "丽", "李", ["jiwu"])
     user("weijian", Role.HEALTH_STAFF, "敏", "覃", ["xxt"])
     user("jiudian", Role.SITE_STAFF, "婷", "莫", place=hotel)
-    user("dingdian", Role.SITE_STAFF, "靜", "蒙", place=designated)
-    user("suozhang", Role.SUPERVISOR, "建國", "梁", ["wlt"], otp=True)
-    user("admin", Role.ADMIN, "", "管理員", ["city"], otp=True)
-    user("beihu", Role.POLICE, "偉", "張", ["beihu"])
+    user("dingdian", Role.SITE_STAFF, "静", "蒙", place=designated)
+    user("suozhang", Role.SUPERVISOR, "建国", "梁", ["wlt"], otp=True)
+    user("admin", Role.ADMIN, "", "管理员", ["city"], otp=True)
+    user("beihu", Role.POLICE, "伟", "张", ["beihu"])
 
     # The daily rounds: risk rules, a sweep under way, people under observation.
     from fangyi.enforcement import demo as enforcement_demo

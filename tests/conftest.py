@@ -82,18 +82,18 @@ def node(name: str) -> Node:
 
 @pytest.fixture
 def jiwu(db) -> Node:
-    """機務小區, the compound in grid 1 of 機務社區."""
-    return node("機務小區")
+    """机务小区, the compound in grid 1 of 机务社区."""
+    return node("机务小区")
 
 
 @pytest.fixture
 def nantie4(db) -> Node:
-    return node("南鐵北四區")
+    return node("南铁北四区")
 
 
 @pytest.fixture
 def beihu_compound(db) -> Node:
-    return node("北湖小區")
+    return node("北湖小区")
 
 
 @pytest.fixture
@@ -118,7 +118,7 @@ def beihu_person(beihu_household) -> Person:
 
 @pytest.fixture
 def hotel(db) -> Place:
-    return Place.objects.get(name="北大路賓館")
+    return Place.objects.get(name="北大路宾馆")
 
 
 def login(user: User) -> Client:

@@ -160,10 +160,10 @@ def test_every_operation_of_the_schema_answers_successfully(
         "POST",
         "/api/nodes",
         201,
-        {"kind": "compound", "name": "新建小區", "parent_id": grid.pk},
+        {"kind": "compound", "name": "新建小区", "parent_id": grid.pk},
     )
-    c(adm, "PUT", "/api/nodes/{node_id}", body={"name": "新建小區二期"}, node_id=new["id"])
-    grid2 = Node.objects.get(name="機務第二網格")
+    c(adm, "PUT", "/api/nodes/{node_id}", body={"name": "新建小区二期"}, node_id=new["id"])
+    grid2 = Node.objects.get(name="机务第二网格")
     moved = c(
         adm, "POST", "/api/nodes/{node_id}/move", body={"parent_id": grid2.pk}, node_id=new["id"]
     )
@@ -195,7 +195,7 @@ def test_every_operation_of_the_schema_answers_successfully(
     assert User.objects.get(pk=user["id"]).role == "auxiliary"
 
     # persons (officer; the supervisor deletes)
-    assert c(off, "GET", "/api/persons", params={"q": "徐紅心"})["count"] >= 1
+    assert c(off, "GET", "/api/persons", params={"q": "徐红心"})["count"] >= 1
     person = c(
         off,
         "POST",
@@ -246,13 +246,13 @@ def test_every_operation_of_the_schema_answers_successfully(
 
     # households (officer)
     assert c(off, "GET", "/api/households", params={"node_id": jiwu.pk})["count"] >= 1
-    household = c(off, "POST", "/api/households", 201, {"node_id": jiwu.pk, "address": "走查路1號"})
+    household = c(off, "POST", "/api/households", 201, {"node_id": jiwu.pk, "address": "走查路1号"})
     assert c(off, "GET", "/api/households/{household_id}", household_id=household["id"])
     c(
         off,
         "PUT",
         "/api/households/{household_id}",
-        body={"node_id": jiwu.pk, "address": "走查路2號"},
+        body={"node_id": jiwu.pk, "address": "走查路2号"},
         household_id=household["id"],
     )
     members = c(
@@ -270,7 +270,7 @@ def test_every_operation_of_the_schema_answers_successfully(
         "POST",
         "/api/places",
         201,
-        {"kind": "fever_clinic", "name": "走查門診", "node_id": jiwu.pk, "address": "門診路9號"},
+        {"kind": "fever_clinic", "name": "走查门诊", "node_id": jiwu.pk, "address": "门诊路9号"},
     )
     c(
         sup,
@@ -278,13 +278,13 @@ def test_every_operation_of_the_schema_answers_successfully(
         "/api/places/{place_id}",
         body={
             "kind": "fever_clinic",
-            "name": "走查門診",
+            "name": "走查门诊",
             "node_id": jiwu.pk,
-            "address": "門診路10號",
+            "address": "门诊路10号",
         },
         place_id=place["id"],
     )
-    assert Place.objects.get(pk=place["id"]).address == "門診路10號"
+    assert Place.objects.get(pk=place["id"]).address == "门诊路10号"
 
     # the trail (supervisor)
     assert c(sup, "GET", "/api/audit", params={"action": "fangyi.person"})["count"] >= 1
@@ -298,15 +298,15 @@ def test_every_operation_of_the_schema_answers_successfully(
 
 @pytest.fixture
 def xu(db) -> Person:
-    """徐紅心, registered in 機務小區 by the demo city."""
-    return Person.objects.get(name="徐紅心")
+    """徐红心, registered in 机务小区 by the demo city."""
+    return Person.objects.get(name="徐红心")
 
 
 @pytest.mark.parametrize(
     "query",
     [
         "徐",  # the surname
-        "徐紅心",  # the whole name, traditional script
+        "徐红心",  # the whole name, traditional script
         "徐红心",  # simplified
         "xhx",  # initials
         "XuHongxin",  # pinyin, any case
@@ -334,7 +334,7 @@ def test_search_by_whole_id_number_finds_exactly_that_person(officer, xu):
 
 
 def test_search_stays_inside_the_jurisdiction(outsider, xu):
-    found = call(login(outsider), "GET", "/api/persons", params={"q": "徐紅心"})
+    found = call(login(outsider), "GET", "/api/persons", params={"q": "徐红心"})
     assert xu.pk not in [p["id"] for p in found["items"]]
 
 
@@ -372,14 +372,14 @@ def test_create_stores_the_person_with_what_the_id_number_implies(officer, jiwu_
         "/api/persons",
         201,
         {
-            "name": "黃新民",
+            "name": "黄新民",
             "id_number": number,
             "household_id": jiwu_household.pk,
             "phone": "139 7711 2345",
         },
     )
     person = Person.objects.get(pk=data["id"])
-    assert person.name == "黃新民"
+    assert person.name == "黄新民"
     assert person.id_number == number
     assert person.birth_date == dt.date(1961, 2, 3)
     assert person.sex == "F"  # the 17th digit, 4, is even
@@ -436,7 +436,7 @@ def test_a_phone_match_is_a_likely_duplicate(officer, jiwu_person):
 def test_a_retry_with_the_same_client_id_stores_one_person(officer, jiwu_household):
     client = login(officer)
     body = {
-        "name": "重試者",
+        "name": "重试者",
         "id_number": valid_id(seq="333"),
         "household_id": jiwu_household.pk,
         "client_id": str(uuid.uuid4()),
@@ -444,7 +444,7 @@ def test_a_retry_with_the_same_client_id_stores_one_person(officer, jiwu_househo
     first = call(client, "POST", "/api/persons", 201, body)
     again = call(client, "POST", "/api/persons", 201, body)
     assert again["id"] == first["id"]
-    assert Person.objects.filter(name="重試者").count() == 1
+    assert Person.objects.filter(name="重试者").count() == 1
     assert (
         AuditEntry.objects.filter(action="fangyi.person.created", object_id=first["id"]).count()
         == 1
@@ -473,7 +473,7 @@ BAD_INPUT = [
 
 @pytest.mark.parametrize("field,bad", BAD_INPUT, ids=[f for f, _ in BAD_INPUT])
 def test_bad_input_is_refused_naming_the_field(officer, jiwu_household, field, bad):
-    body = {"name": "錯誤輸入", "household_id": jiwu_household.pk, **bad()}
+    body = {"name": "错误输入", "household_id": jiwu_household.pk, **bad()}
     before = Person.objects.count()
     response = login(officer).post("/api/persons", body, content_type="application/json")
     assert response.status_code in (400, 422), response.content
@@ -524,7 +524,7 @@ def test_a_household_outside_the_jurisdiction_is_not_found_naming_it(officer, be
 def test_a_node_that_does_not_exist_is_not_found_naming_the_node(officer):
     response = login(officer).post(
         "/api/persons",
-        {"name": "無處者", "id_type": "none", "node_id": MISSING},
+        {"name": "无处者", "id_type": "none", "node_id": MISSING},
         content_type="application/json",
     )
     assert response.status_code == 404
@@ -545,7 +545,7 @@ def test_an_existing_id_number_is_a_conflict_on_id_number(officer, jiwu_person):
 
 
 def test_an_existing_id_number_outside_is_a_conflict_that_names_no_one(outsider, jiwu_person):
-    beihu = Node.objects.get(name="北湖小區")
+    beihu = Node.objects.get(name="北湖小区")
     data = call(
         login(outsider),
         "POST",
@@ -577,14 +577,14 @@ def test_update_changes_the_row_and_audits_the_change(officer, jiwu_person):
         "household_id": jiwu_person.household_id,
         "relation": jiwu_person.relation,
         "phone": "13977119999",
-        "notes": "已電話回訪",
+        "notes": "已电话回访",
     }
     data = call(
         login(officer), "PUT", "/api/persons/{person_id}", body=body, person_id=jiwu_person.pk
     )
-    assert (data["phone"], data["notes"]) == ("13977119999", "已電話回訪")
+    assert (data["phone"], data["notes"]) == ("13977119999", "已电话回访")
     jiwu_person.refresh_from_db()
-    assert (jiwu_person.phone, jiwu_person.notes) == ("13977119999", "已電話回訪")
+    assert (jiwu_person.phone, jiwu_person.notes) == ("13977119999", "已电话回访")
     entry = audit("fangyi.person.changed", jiwu_person.pk)
     assert set(entry.changes) == {"phone", "notes"}
     assert entry.changes["phone"][1] == "139****9999"
@@ -626,7 +626,7 @@ def test_merge_folds_the_other_into_this_one(officer, jiwu, jiwu_household):
         "POST",
         "/api/persons",
         201,
-        {"name": "合併甲", "id_number": valid_id(seq="771"), "node_id": jiwu.pk},
+        {"name": "合并甲", "id_number": valid_id(seq="771"), "node_id": jiwu.pk},
     )
     other = call(
         client,
@@ -634,12 +634,12 @@ def test_merge_folds_the_other_into_this_one(officer, jiwu, jiwu_household):
         "/api/persons",
         201,
         {
-            "name": "合併甲",
+            "name": "合并甲",
             "id_type": "none",
             "household_id": jiwu_household.pk,
             "phone": "13977118888",
             "relation": "租客",
-            "notes": "重複登記",
+            "notes": "重复登记",
         },
     )
     links = [rel for rel in Person._meta.related_objects if rel.one_to_many or rel.one_to_one]
@@ -661,7 +661,7 @@ def test_merge_folds_the_other_into_this_one(officer, jiwu, jiwu_household):
     person = Person.objects.get(pk=keep["id"])
     # blanks are filled from the other, the document stays
     assert person.household_id == jiwu_household.pk
-    assert (person.phone, person.relation, person.notes) == ("13977118888", "租客", "重複登記")
+    assert (person.phone, person.relation, person.notes) == ("13977118888", "租客", "重复登记")
     assert person.id_number == valid_id(seq="771")
     # every link to the other now points here
     for rel in links:
@@ -695,7 +695,7 @@ def test_merge_refuses_the_same_person_and_two_documents(officer, jiwu, jiwu_per
         "POST",
         "/api/persons",
         201,
-        {"name": "另證者", "id_number": valid_id(seq="773"), "node_id": jiwu.pk},
+        {"name": "另证者", "id_number": valid_id(seq="773"), "node_id": jiwu.pk},
     )
     call(
         client,
@@ -735,24 +735,24 @@ def test_history_lists_the_persons_changes_newest_first(officer, jiwu_household)
         "POST",
         "/api/persons",
         201,
-        {"name": "歷史者", "id_type": "none", "household_id": jiwu_household.pk},
+        {"name": "历史者", "id_type": "none", "household_id": jiwu_household.pk},
     )
     call(
         client,
         "PUT",
         "/api/persons/{person_id}",
         body={
-            "name": "歷史者",
+            "name": "历史者",
             "id_type": "none",
             "household_id": jiwu_household.pk,
-            "notes": "改過",
+            "notes": "改过",
         },
         person_id=person["id"],
     )
     history = call(client, "GET", "/api/persons/{person_id}/history", person_id=person["id"])
     assert [h["action"] for h in history] == ["fangyi.person.changed", "fangyi.person.created"]
     assert history[0]["actor_name"] == officer.username
-    assert history[0]["changes"]["notes"] == ["", "改過"]
+    assert history[0]["changes"]["notes"] == ["", "改过"]
 
 
 # --- households --------------------------------------------------------------------------------
@@ -761,21 +761,21 @@ def test_history_lists_the_persons_changes_newest_first(officer, jiwu_household)
 def test_households_crud_and_members(officer, jiwu, jiwu_household):
     client = login(officer)
     data = call(
-        client, "POST", "/api/households", 201, {"node_id": jiwu.pk, "address": "機務路3號"}
+        client, "POST", "/api/households", 201, {"node_id": jiwu.pk, "address": "机务路3号"}
     )
     household = Household.objects.get(pk=data["id"])
-    assert (household.node, household.address, data["member_count"]) == (jiwu, "機務路3號", 0)
+    assert (household.node, household.address, data["member_count"]) == (jiwu, "机务路3号", 0)
     assert audit("fangyi.household.created", household.pk).actor == officer
 
     got = call(client, "GET", "/api/households/{household_id}", household_id=household.pk)
-    assert got["address"] == "機務路3號"
+    assert got["address"] == "机务路3号"
 
     member = call(
         client,
         "POST",
         "/api/persons",
         201,
-        {"name": "新住戶", "id_type": "none", "household_id": household.pk},
+        {"name": "新住户", "id_type": "none", "household_id": household.pk},
     )
     members = call(
         client, "GET", "/api/households/{household_id}/members", household_id=household.pk
@@ -785,23 +785,23 @@ def test_households_crud_and_members(officer, jiwu, jiwu_household):
     assert [p["id"] for p in listed["items"]] == [member["id"]]
 
     # moving the household moves its members
-    other = Node.objects.get(name="機務新村")
+    other = Node.objects.get(name="机务新村")
     moved = call(
         client,
         "PUT",
         "/api/households/{household_id}",
-        body={"node_id": other.pk, "address": "機務新村5號"},
+        body={"node_id": other.pk, "address": "机务新村5号"},
         household_id=household.pk,
     )
     assert (moved["node_id"], moved["address"], moved["member_count"]) == (
         other.pk,
-        "機務新村5號",
+        "机务新村5号",
         1,
     )
     assert Person.objects.get(pk=member["id"]).node == other
     assert audit("fangyi.household.changed", household.pk).changes["address"] == [
-        "機務路3號",
-        "機務新村5號",
+        "机务路3号",
+        "机务新村5号",
     ]
 
     # a household with members is not deleted
@@ -826,10 +826,10 @@ def test_a_household_hangs_on_a_compound_or_grid_only(officer):
         "POST",
         "/api/households",
         400,
-        {"node_id": station.pk, "address": "站前1號"},
+        {"node_id": station.pk, "address": "站前1号"},
     )
     assert "node" in field_names(data)
-    assert not Household.objects.filter(address="站前1號").exists()
+    assert not Household.objects.filter(address="站前1号").exists()
 
 
 def test_a_household_outside_is_not_found(officer, beihu_household, beihu_compound):
@@ -844,11 +844,11 @@ def test_a_household_outside_is_not_found(officer, beihu_household, beihu_compou
     )
     response = client.post(
         "/api/households",
-        {"node_id": beihu_compound.pk, "address": "北湖路1號"},
+        {"node_id": beihu_compound.pk, "address": "北湖路1号"},
         content_type="application/json",
     )
     assert response.status_code == 404, response.content
-    assert not Household.objects.filter(address="北湖路1號").exists()
+    assert not Household.objects.filter(address="北湖路1号").exists()
 
 
 # --- places ------------------------------------------------------------------------------------
@@ -860,9 +860,9 @@ def test_places_crud(request, role, jiwu, hotel):
     client = login(user)
     body = {
         "kind": "quarantine_site",
-        "name": "機務隔離點",
+        "name": "机务隔离点",
         "node_id": jiwu.pk,
-        "address": "機務路100號",
+        "address": "机务路100号",
         "phone": "0771-3100100",
         "capacity": 40,
     }
@@ -898,10 +898,10 @@ def test_a_quarantine_site_needs_its_beds(supervisor, jiwu):
         "POST",
         "/api/places",
         400,
-        {"kind": "quarantine_site", "name": "無床位", "node_id": jiwu.pk, "address": "某路1號"},
+        {"kind": "quarantine_site", "name": "无床位", "node_id": jiwu.pk, "address": "某路1号"},
     )
     assert "capacity" in field_names(data)
-    assert not Place.objects.filter(name="無床位").exists()
+    assert not Place.objects.filter(name="无床位").exists()
 
 
 def test_a_place_kind_outside_the_choices_is_422(supervisor, jiwu):
@@ -910,19 +910,19 @@ def test_a_place_kind_outside_the_choices_is_422(supervisor, jiwu):
         "POST",
         "/api/places",
         422,
-        {"kind": "karaoke", "name": "歌廳", "node_id": jiwu.pk, "address": "某路2號"},
+        {"kind": "karaoke", "name": "歌厅", "node_id": jiwu.pk, "address": "某路2号"},
     )
     assert "kind" in field_names(data)
 
 
 def test_field_roles_may_not_write_places(officer, hotel, jiwu):
     client = login(officer)
-    body = {"kind": "hotel", "name": "新旅館", "node_id": jiwu.pk, "address": "某路3號"}
+    body = {"kind": "hotel", "name": "新旅馆", "node_id": jiwu.pk, "address": "某路3号"}
     call(client, "POST", "/api/places", 403, body)
     call(client, "PUT", "/api/places/{place_id}", 403, body, place_id=hotel.pk)
     hotel.refresh_from_db()
-    assert hotel.name == "北大路賓館"
-    assert not Place.objects.filter(name="新旅館").exists()
+    assert hotel.name == "北大路宾馆"
+    assert not Place.objects.filter(name="新旅馆").exists()
 
 
 # --- the tree ----------------------------------------------------------------------------------
@@ -936,7 +936,7 @@ def test_nodes_list_get_create_update_move(admin):
     assert paths == sorted(paths)  # tree order
     stations = call(client, "GET", "/api/nodes", params={"kind": "station"})
     assert {n["name"] for n in stations["items"]} == {"五里亭派出所", "北湖派出所", "中山派出所"}
-    nantie = Node.objects.get(name="南鐵社區")
+    nantie = Node.objects.get(name="南铁社区")
     got = call(client, "GET", "/api/nodes/{node_id}", node_id=nantie.pk)
     assert (got["kind"], got["parent_id"], got["depth"]) == ("community", nantie.parent_id, 3)
 
@@ -945,7 +945,7 @@ def test_nodes_list_get_create_update_move(admin):
         "POST",
         "/api/nodes",
         201,
-        {"kind": "grid", "name": "南鐵第二網格", "code": "NT2", "parent_id": nantie.pk},
+        {"kind": "grid", "name": "南铁第二网格", "code": "NT2", "parent_id": nantie.pk},
     )
     node = Node.objects.get(pk=grid["id"])
     assert (node.parent, node.depth, node.code) == (nantie, 4, "NT2")
@@ -956,15 +956,15 @@ def test_nodes_list_get_create_update_move(admin):
         client,
         "PUT",
         "/api/nodes/{node_id}",
-        body={"name": "南鐵二網格", "code": "NT-2"},
+        body={"name": "南铁二网格", "code": "NT-2"},
         node_id=node.pk,
     )
     node.refresh_from_db()
-    assert (node.name, node.code) == ("南鐵二網格", "NT-2")
-    assert audit("fangyi.node.changed", node.pk).changes["name"] == ["南鐵第二網格", "南鐵二網格"]
+    assert (node.name, node.code) == ("南铁二网格", "NT-2")
+    assert audit("fangyi.node.changed", node.pk).changes["name"] == ["南铁第二网格", "南铁二网格"]
 
     # moving a grid takes its compounds and their households along
-    nb3 = Node.objects.get(name="南鐵北三區")
+    nb3 = Node.objects.get(name="南铁北三区")
     moved = call(
         client, "POST", "/api/nodes/{node_id}/move", body={"parent_id": node.pk}, node_id=nb3.pk
     )
@@ -977,10 +977,10 @@ def test_nodes_list_get_create_update_move(admin):
 
 def test_the_tree_refuses_wrong_kinds_and_loops(admin):
     client = login(admin)
-    jiwu = Node.objects.get(name="機務社區")
-    grid = Node.objects.get(name="機務第一網格")
+    jiwu = Node.objects.get(name="机务社区")
+    grid = Node.objects.get(name="机务第一网格")
     data = call(
-        client, "POST", "/api/nodes", 400, {"kind": "station", "name": "錯層", "parent_id": jiwu.pk}
+        client, "POST", "/api/nodes", 400, {"kind": "station", "name": "错层", "parent_id": jiwu.pk}
     )
     assert "kind" in field_names(data)
     call(client, "POST", "/api/nodes/{node_id}/move", 400, {"parent_id": grid.pk}, node_id=jiwu.pk)
@@ -1073,7 +1073,7 @@ def test_user_input_errors_name_the_field(admin):
 
 
 def test_an_administrator_cannot_demote_themself(admin):
-    city = Node.objects.get(name="南寧市")
+    city = Node.objects.get(name="南宁市")
     call(
         login(admin),
         "PUT",
@@ -1110,7 +1110,7 @@ def test_only_administrators_manage_users(supervisor, officer):
 
 def test_tokens_create_list_revoke_and_bearer_auth(officer):
     session = login(officer)
-    created = call(session, "POST", "/api/tokens", 201, {"name": "手機"})
+    created = call(session, "POST", "/api/tokens", 201, {"name": "手机"})
     secret = created["token"]
     assert secret.startswith(f"fy_{created['prefix']}_")
     row = ApiToken.objects.get(pk=created["id"])
@@ -1119,17 +1119,17 @@ def test_tokens_create_list_revoke_and_bearer_auth(officer):
     listed = call(session, "GET", "/api/tokens")
     mine = next(t for t in listed if t["id"] == created["id"])
     assert "token" not in mine  # shown once, at creation
-    assert (mine["name"], mine["revoked"]) == ("手機", None)
+    assert (mine["name"], mine["revoked"]) == ("手机", None)
     assert audit("fangyi.token.created", row.pk).actor == officer
 
     bearer = Client()
     auth = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
     assert bearer.get("/api/me", **auth).json()["username"] == officer.username
-    persons = bearer.get("/api/persons", {"q": "徐紅心"}, **auth)
+    persons = bearer.get("/api/persons", {"q": "徐红心"}, **auth)
     assert persons.status_code == 200 and persons.json()["count"] >= 1
     made = bearer.post(
         "/api/households",
-        {"node_id": Node.objects.get(name="機務小區").pk, "address": "令牌路1號"},
+        {"node_id": Node.objects.get(name="机务小区").pk, "address": "令牌路1号"},
         content_type="application/json",
         **auth,
     )
@@ -1198,7 +1198,7 @@ def test_audit_and_access_log_for_the_supervisor(officer, supervisor, jiwu_perso
             "id_number": jiwu_person.id_number,
             "household_id": jiwu_person.household_id,
             "relation": jiwu_person.relation,
-            "notes": "審計",
+            "notes": "审计",
         },
         person_id=jiwu_person.pk,
     )

@@ -228,7 +228,7 @@ def test_a_person_stored_by_the_bulk_path_is_audited_as_one_stored_alone(officer
 
     def data(seq: str) -> people_services.PersonInput:
         return people_services.PersonInput(
-            name="韋小寶",
+            name="韦小宝",
             id_number=valid_id(seq=seq),
             phone="13912342345",
             household=jiwu_household,
@@ -239,7 +239,7 @@ def test_a_person_stored_by_the_bulk_path_is_audited_as_one_stored_alone(officer
     result = people_services.persons_bulk_create(actor=officer, rows=[data("602")])
     assert result.created == 1
     one, bulk = (
-        AuditEntry.objects.filter(action="fangyi.person.created", object_repr="韋小寶")
+        AuditEntry.objects.filter(action="fangyi.person.created", object_repr="韦小宝")
         .order_by("pk")
         .reverse()[:2][::-1]
     )

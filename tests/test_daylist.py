@@ -35,7 +35,7 @@ def populate(compound, worker: User, size: int, tag: str) -> list[Observation]:
     today = timezone.localdate()
     observations = []
     for i in range(size):
-        household = Household.objects.create(node=compound, address=f"{tag}路{i}號")
+        household = Household.objects.create(node=compound, address=f"{tag}路{i}号")
         person = make_person(f"{tag}{i}", household=household)
         observations.append(
             Observation(
@@ -115,7 +115,7 @@ def test_the_grid_workers_day_most_urgent_first(grid_worker, jiwu):
 
 
 def test_health_staff_see_the_fever_alerts_first(health, grid_worker, jiwu):
-    populate(jiwu, grid_worker, 5, "發熱")
+    populate(jiwu, grid_worker, 5, "发热")
     day = selectors.daylist(health, timezone.localdate())
     assert day.items[0].kind == "alert"
     assert day.items[0].url == f"/alerts/{day.items[0].pk}/"
@@ -125,9 +125,9 @@ def test_health_staff_see_the_fever_alerts_first(health, grid_worker, jiwu):
 def test_field_roles_get_the_day_list_at_home_and_supervisors_the_counts_and_the_board(
     grid_worker, supervisor, officer, health, jiwu
 ):
-    populate(jiwu, grid_worker, 3, "首頁")
+    populate(jiwu, grid_worker, 3, "首页")
     page = login(grid_worker).get("/").content.decode()
-    assert "首頁0" in page and "/followups/" in page
+    assert "首页0" in page and "/followups/" in page
     assert 'href="/board/"' not in page.split("<main>")[1]  # no board for grid workers
     health_page = login(health).get("/").content.decode()
     assert "/alerts/" in health_page and "/board/" in health_page.split("<main>")[1]
@@ -135,14 +135,14 @@ def test_field_roles_get_the_day_list_at_home_and_supervisors_the_counts_and_the
     assert sup.status_code == 200
     text = sup.content.decode().split("<main>")[1]
     assert "/board/" in text
-    assert "機務社區" in text  # the registry counts of the jurisdiction are still there
+    assert "机务社区" in text  # the registry counts of the jurisdiction are still there
     assert login(officer).get("/").status_code == 200
 
 
 def test_the_day_list_generates_todays_followups_when_the_daily_job_did_not_run(grid_worker, jiwu):
     today = timezone.localdate()
     person = make_person(
-        "未生成", household=Household.objects.create(node=jiwu, address="未生成路1號")
+        "未生成", household=Household.objects.create(node=jiwu, address="未生成路1号")
     )
     obs = Observation.objects.create(
         person=person,
@@ -171,7 +171,7 @@ def _count(fn) -> int:
 def test_the_day_list_page_is_a_fixed_number_of_queries(
     grid_worker, health, jiwu, size, django_assert_max_num_queries
 ):
-    populate(jiwu, grid_worker, size, f"查詢{size}")
+    populate(jiwu, grid_worker, size, f"查询{size}")
     for user in (grid_worker, health):
         client = login(user)
         client.get("/")  # warm: today's rows exist, the session is loaded
@@ -216,7 +216,7 @@ def test_the_board_page_is_a_fixed_number_of_queries(
 
 
 def test_the_board_tabs_count_what_they_show(health, supervisor, grid_worker, jiwu):
-    observations = populate(jiwu, grid_worker, 10, "標籤")
+    observations = populate(jiwu, grid_worker, 10, "标签")
     today = timezone.localdate()
     b = selectors.board(health, "symptomatic", node=jiwu)
     ids = {o.pk for o in observations}
@@ -262,7 +262,7 @@ def test_the_board_tabs_count_what_they_show(health, supervisor, grid_worker, ji
 def test_the_board_filters_by_a_node_of_the_jurisdiction(
     health, grid_worker, jiwu, nantie4, supervisor
 ):
-    populate(jiwu, grid_worker, 4, "篩選")
+    populate(jiwu, grid_worker, 4, "筛选")
     in_nantie = selectors.board(health, "due_today", node=nantie4)
     assert not {o.node_id for o in in_nantie.rows} - {nantie4.pk}
     client = login(supervisor)
@@ -271,7 +271,7 @@ def test_the_board_filters_by_a_node_of_the_jurisdiction(
     htmx = client.get("/board/", {"tab": "due_today", "node": jiwu.pk}, HTTP_HX_REQUEST="true")
     assert htmx.status_code == 200
     assert "<html" not in htmx.content.decode()
-    assert "篩選0" in htmx.content.decode()
+    assert "筛选0" in htmx.content.decode()
     # The area filter then sends the tab shown (updated out of band).
     assert 'name="tab" value="due_today" id="board-tab-name"' in htmx.content.decode()
     assert "hx-swap-oob" in htmx.content.decode()

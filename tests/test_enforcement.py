@@ -58,7 +58,7 @@ def photo_files(root) -> list:
 
 @pytest.fixture
 def notice(db) -> LegalBasis:
-    return LegalBasis.objects.get(title="西鄉塘區公安分局關於嚴禁聚集聚餐的通告")
+    return LegalBasis.objects.get(title="西乡塘区公安分局关于严禁聚集聚餐的通告")
 
 
 @pytest.fixture
@@ -67,8 +67,8 @@ def tip(nantie4) -> Tip:
         code=new_code(),
         category=TipCategory.objects.get(code="gathering"),
         node=nantie4,
-        address="南鐵北四區7棟302",
-        description="有一戶居民頂風聚餐",
+        address="南铁北四区7栋302",
+        description="有一户居民顶风聚餐",
         source="phone",
     )
 
@@ -81,7 +81,7 @@ def nb4_person(nantie4) -> Person:
 def data(**kw) -> EnforcementInput:
     values = dict(
         measure=Measure.EDUCATION,
-        facts="現場6人聚餐,說服教育後散去",
+        facts="现场6人聚餐,说服教育后散去",
         described_people="居民6名",
     )
     values.update(kw)
@@ -160,7 +160,7 @@ def test_each_bad_input_names_its_field_and_stores_nothing(
         elif value == "far":
             value = today() + dt.timedelta(days=400)
         elif value == "inactive":
-            value = [LegalBasis.objects.create(title="已廢止的通告", active=False)]
+            value = [LegalBasis.objects.create(title="已废止的通告", active=False)]
         elif value == "grid_worker":
             value = [officer, grid_worker]
         elif value == "outsider":
@@ -359,7 +359,7 @@ def test_the_photo_is_not_found_for_an_officer_elsewhere_and_needs_a_login(outsi
 def test_the_form_from_a_tip_is_prefilled_and_made_for_a_phone(officer, tip, notice):
     html = english_login(officer).get(f"/enforcement/new/?tip={tip.pk}").content.decode()
     assert f'name="tip" value="{tip.pk}"' in html
-    assert "南鐵北四區7棟302" in html  # the location from the tip
+    assert "南铁北四区7栋302" in html  # the location from the tip
     assert 'type="radio" name="measure" value="education"' in html
     assert f'name="legal_bases" value="{notice.pk}"' in html and notice.summary in html
     assert f'name="officers" value="{officer.pk}" checked' in html  # the actor by default
@@ -377,12 +377,12 @@ def test_a_record_through_the_page_with_photos(officer, auxiliary, tip, notice, 
             "person": "",
             "measure": "verbal_warning",
             "at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
-            "location": "南鐵北四區7棟302",
+            "location": "南铁北四区7栋302",
             "legal_bases": [notice.pk],
             "persons": [nb4_person.pk],
             "described_people": "另有5人",
-            "statements": "組織者表示不再聚餐",
-            "facts": "現場聚餐,勸導後散去",
+            "statements": "组织者表示不再聚餐",
+            "facts": "现场聚餐,劝导后散去",
             "officers": [officer.pk, auxiliary.pk],
             "followup_on": (today() + dt.timedelta(days=3)).isoformat(),
             "photos": [upload(image()), upload(image("JPEG"), "b.jpg", "image/jpeg")],
@@ -406,7 +406,7 @@ def test_a_record_through_the_page_with_photos(officer, auxiliary, tip, notice, 
     for p in record.photos.all():
         assert f'href="/enforcement/photos/{p.pk}/"' in html
         assert f'src="/enforcement/photos/{p.pk}/"' in html
-    assert notice.title in html and "組織者表示不再聚餐" in html and nb4_person.name in html
+    assert notice.title in html and "组织者表示不再聚餐" in html and nb4_person.name in html
     assert f'action="/enforcement/{record.pk}/followup/"' in html
 
 
@@ -419,7 +419,7 @@ def test_the_page_shows_each_error_beside_its_field_and_keeps_what_was_typed(
         {
             "tip": tip.pk,
             "measure": "written_warning",
-            "statements": "我們沒有聚餐 <script>alert(1)</script>",
+            "statements": "我们没有聚餐 <script>alert(1)</script>",
             "facts": "",
             "persons": [nb4_person.pk],
             "followup_on": (today() - dt.timedelta(days=1)).isoformat(),
@@ -451,7 +451,7 @@ def test_the_photo_error_is_named_on_the_page(officer, tip, tmp_path):
         {
             "tip": tip.pk,
             "measure": "education",
-            "facts": "勸導",
+            "facts": "劝导",
             "described_people": "3人",
             "photos": [upload(b"not an image at all", "x.png")],
         },
@@ -467,7 +467,7 @@ def test_the_photo_error_is_named_on_the_page(officer, tip, tmp_path):
 def test_without_tip_or_person_the_first_person_picked_is_the_subject(officer, jiwu_person):
     r = login(officer).post(
         "/enforcement/new/",
-        {"measure": "education", "facts": "勸導打牌老人回家", "persons": [jiwu_person.pk]},
+        {"measure": "education", "facts": "劝导打牌老人回家", "persons": [jiwu_person.pk]},
     )
     assert r.status_code == 302
     record = EnforcementRecord.objects.get(person=jiwu_person)
@@ -476,8 +476,8 @@ def test_without_tip_or_person_the_first_person_picked_is_the_subject(officer, j
 
 def test_the_person_search_finds_only_people_in_scope(officer, beihu_person):
     client = login(officer)
-    html = client.get("/enforcement/new/people/", {"q": "徐紅心"}).content.decode()
-    xu = Person.objects.get(name="徐紅心")
+    html = client.get("/enforcement/new/people/", {"q": "徐红心"}).content.decode()
+    xu = Person.objects.get(name="徐红心")
     assert f'data-pick="{xu.pk}"' in html
     html = client.get("/enforcement/new/people/", {"q": beihu_person.name}).content.decode()
     assert f'data-pick="{beihu_person.pk}"' not in html
@@ -551,10 +551,10 @@ def test_the_follow_up_check_lands_on_the_officers_day_list_and_leaves_when_done
     assert "1 follow-up check" in html
     # Not the auxiliary's: he is not one of its officers.
     assert f"/enforcement/{due.pk}/" not in english_login(auxiliary).get("/").content.decode()
-    r = client.post(f"/enforcement/{due.pk}/followup/", {"notes": "回訪:未再聚餐"})
+    r = client.post(f"/enforcement/{due.pk}/followup/", {"notes": "回访:未再聚餐"})
     assert r.status_code == 302
     due.refresh_from_db()
-    assert due.followup_by == officer and due.followup_notes == "回訪:未再聚餐"
+    assert due.followup_by == officer and due.followup_notes == "回访:未再聚餐"
     assert due.followup_done_at is not None
     assert AuditEntry.objects.filter(
         action="fangyi.enforcementrecord.followed_up", object_id=due.pk
@@ -602,18 +602,18 @@ def test_the_day_list_section_takes_a_fixed_number_of_queries(officer, tip):
 
 def test_who_may_record_the_check(officer, auxiliary, supervisor, outsider, due):
     with pytest.raises(Forbidden):
-        services.enforcement_followup(actor=auxiliary, record=due, notes="我來回訪")
+        services.enforcement_followup(actor=auxiliary, record=due, notes="我来回访")
     with pytest.raises(NotFound):
-        services.enforcement_followup(actor=outsider, record=due, notes="我來回訪")
+        services.enforcement_followup(actor=outsider, record=due, notes="我来回访")
     assert login(auxiliary).post(
         f"/enforcement/{due.pk}/followup/", {"notes": "x"}
     ).status_code == (403)
     with pytest.raises(DomainError) as exc:
         services.enforcement_followup(actor=officer, record=due, notes="  ")
     assert "notes" in exc.value.errors
-    services.enforcement_followup(actor=supervisor, record=due, notes="所長回訪")
+    services.enforcement_followup(actor=supervisor, record=due, notes="所长回访")
     with pytest.raises(Conflict):
-        services.enforcement_followup(actor=officer, record=due, notes="再次回訪")
+        services.enforcement_followup(actor=officer, record=due, notes="再次回访")
     due.refresh_from_db()
     assert due.followup_by == supervisor
 
@@ -630,7 +630,7 @@ def test_an_empty_check_comes_back_with_its_error(officer, due):
 
 
 def test_the_demo_has_the_district_notice(notice):
-    assert notice.issuer == "南寧市公安局西鄉塘分局" and notice.active
+    assert notice.issuer == "南宁市公安局西乡塘分局" and notice.active
     assert "行政拘留" in notice.summary
 
 
@@ -638,15 +638,15 @@ def test_administrators_configure_legal_bases(admin, officer):
     client = english_login(admin)
     r = client.post(
         "/enforcement/bases/new/",
-        {"title": "關於新的通告", "issuer": "分局", "order": 3, "active": "on", "url": ""},
+        {"title": "关于新的通告", "issuer": "分局", "order": 3, "active": "on", "url": ""},
     )
     assert r.status_code == 302
-    basis = LegalBasis.objects.get(title="關於新的通告")
+    basis = LegalBasis.objects.get(title="关于新的通告")
     assert AuditEntry.objects.filter(action="fangyi.legalbasis.created", object_id=basis.pk)
-    r = client.post(f"/enforcement/bases/{basis.pk}/", {"title": "關於新的通告(修訂)", "order": 3})
+    r = client.post(f"/enforcement/bases/{basis.pk}/", {"title": "关于新的通告(修订)", "order": 3})
     assert r.status_code == 302
     basis.refresh_from_db()
-    assert basis.title == "關於新的通告(修訂)" and not basis.active
+    assert basis.title == "关于新的通告(修订)" and not basis.active
     entry = AuditEntry.objects.get(action="fangyi.legalbasis.changed", object_id=basis.pk)
     assert entry.changes["active"] == [True, False]
     # A retired basis is no longer offered on the form.
@@ -672,7 +672,7 @@ def test_legal_basis_errors_name_their_fields(admin):
 
 
 def test_the_demo_records_the_education_at_the_gathering(officer, notice):
-    tip = Tip.objects.filter(node__name="南鐵北四區", category__code="gathering").first()
+    tip = Tip.objects.filter(node__name="南铁北四区", category__code="gathering").first()
     assert tip is not None  # the tips part of the demo puts the gathering there
     record = EnforcementRecord.objects.get(tip=tip)
     assert record.measure == Measure.EDUCATION and record.recorded_by == officer

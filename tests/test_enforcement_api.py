@@ -47,7 +47,7 @@ def photo_files(root) -> list:
 
 @pytest.fixture
 def notice(db) -> LegalBasis:
-    return LegalBasis.objects.get(title="西鄉塘區公安分局關於嚴禁聚集聚餐的通告")
+    return LegalBasis.objects.get(title="西乡塘区公安分局关于严禁聚集聚餐的通告")
 
 
 @pytest.fixture
@@ -56,8 +56,8 @@ def tip(nantie4) -> Tip:
         code=new_code(),
         category=TipCategory.objects.get(code="gathering"),
         node=nantie4,
-        address="南鐵北四區7棟302",
-        description="有一戶居民頂風聚餐",
+        address="南铁北四区7栋302",
+        description="有一户居民顶风聚餐",
         source="phone",
     )
 
@@ -76,14 +76,14 @@ def test_every_enforcement_operation_answers(officer, auxiliary, admin, tip, not
         "POST",
         "/api/legal-bases",
         201,
-        {"title": "關於嚴禁聚集的補充通告", "issuer": "南寧市公安局西鄉塘分局", "order": 2},
+        {"title": "关于严禁聚集的补充通告", "issuer": "南宁市公安局西乡塘分局", "order": 2},
     )
     assert AuditEntry.objects.filter(action="fangyi.legalbasis.created", object_id=made["id"])
     changed = c(
         boss,
         "PUT",
         "/api/legal-bases/{basis_id}",
-        body={"title": "關於嚴禁聚集的補充通告", "active": False, "order": 2},
+        body={"title": "关于严禁聚集的补充通告", "active": False, "order": 2},
         basis_id=made["id"],
     )
     assert changed["active"] is False
@@ -93,12 +93,12 @@ def test_every_enforcement_operation_answers(officer, auxiliary, admin, tip, not
     body = {
         "tip_id": tip.pk,
         "measure": "education",
-        "location": "南鐵北四區7棟302",
+        "location": "南铁北四区7栋302",
         "legal_basis_ids": [notice.pk],
         "person_ids": [person.pk],
         "described_people": "另有5人",
-        "statements": "組織者表示不再聚餐",
-        "facts": "聚餐6人,說服教育後散去",
+        "statements": "组织者表示不再聚餐",
+        "facts": "聚餐6人,说服教育后散去",
         "officer_ids": [officer.pk, auxiliary.pk],
         "followup_on": (today() + dt.timedelta(days=3)).isoformat(),
         "client_id": key,
@@ -116,7 +116,7 @@ def test_every_enforcement_operation_answers(officer, auxiliary, admin, tip, not
     assert [r["id"] for r in listed["items"]] == [record["id"]]
     reads = AccessLog.objects.filter(object_type="enforcementrecord", via="api").count()
     one = c(cop, "GET", "/api/enforcement-records/{record_id}", record_id=record["id"])
-    assert one["statements"] == "組織者表示不再聚餐"
+    assert one["statements"] == "组织者表示不再聚餐"
     assert AccessLog.objects.filter(object_type="enforcementrecord", via="api").count() == reads + 1
 
     # multipart, with a photo
@@ -126,8 +126,8 @@ def test_every_enforcement_operation_answers(officer, auxiliary, admin, tip, not
             "tip_id": str(tip.pk),
             "measure": "verbal_warning",
             "legal_basis_ids": f"{notice.pk}",
-            "described_people": "組織者1人",
-            "facts": "再次聚餐,口頭警告",
+            "described_people": "组织者1人",
+            "facts": "再次聚餐,口头警告",
             "photos": [io.BytesIO(png())],
         },
     )
@@ -148,7 +148,7 @@ def test_every_enforcement_operation_answers(officer, auxiliary, admin, tip, not
         cop,
         "POST",
         "/api/enforcement-records/{record_id}/followup",
-        body={"notes": "回訪:未再聚餐"},
+        body={"notes": "回访:未再聚餐"},
         record_id=record["id"],
     )
     assert done["followup_by_id"] == officer.pk and done["followup_done_at"]
@@ -169,7 +169,7 @@ def test_bad_fields_are_named_by_their_api_names_and_nothing_is_stored(
         assert r.status_code == expect, r.content
         return field_names(r.json())
 
-    base = {"tip_id": tip.pk, "measure": "education", "facts": "勸導", "described_people": "3人"}
+    base = {"tip_id": tip.pk, "measure": "education", "facts": "劝导", "described_people": "3人"}
     assert "measure" in post({**base, "measure": "arrest"}, 422)
     assert "legal_basis_ids" in post({**base, "measure": "written_warning"}, 400)
     assert "legal_basis_ids" in post({**base, "legal_basis_ids": [MISSING]}, 400)
@@ -198,7 +198,7 @@ def test_a_bad_photo_through_the_api_names_photos_and_leaves_no_file(officer, ti
         {
             "tip_id": str(tip.pk),
             "measure": "education",
-            "facts": "勸導",
+            "facts": "劝导",
             "described_people": "3人",
             "photos": [io.BytesIO(png()), io.BytesIO(b"<html>not a photo</html>")],
         },
@@ -215,7 +215,7 @@ def test_records_and_photos_are_for_police_roles_and_supervisors(
 ):
     r = login(officer).post(
         "/api/enforcement-records",
-        {"tip_id": tip.pk, "measure": "education", "facts": "勸導", "described_people": "3人"},
+        {"tip_id": tip.pk, "measure": "education", "facts": "劝导", "described_people": "3人"},
         content_type="application/json",
     )
     pk = r.json()["id"]

@@ -32,11 +32,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_twenty_concurrent_retries_of_one_followup_all_get_the_stored_record(race_db):  # noqa: F811
     district = node_create(
-        actor=None, kind="city", name=f"重試市{uuid.uuid4().hex[:6]}", parent=None, audit=False
+        actor=None, kind="city", name=f"重试市{uuid.uuid4().hex[:6]}", parent=None, audit=False
     )
     worker = User.objects.create(username=f"retry-{district.pk}", role=Role.GRID_WORKER)
     worker.nodes.set([district])
-    person = Person.objects.create(name="重試者", name_norm="重試者", id_type="none", node=district)
+    person = Person.objects.create(name="重试者", name_norm="重试者", id_type="none", node=district)
     today = timezone.localdate()
     observation = observation_start_unchecked(
         actor=None,

@@ -33,11 +33,11 @@ def resident_id(born: str, seq: str = "013", region: str = "420106") -> str:
 
 def guest(**over) -> dict:
     data = {
-        "name": "王武漢",
+        "name": "王武汉",
         "id_type": "resident",
         "id_number": resident_id("19850304"),
         "phone": "13907710001",
-        "from_where": "湖北省武漢市",
+        "from_where": "湖北省武汉市",
         "travel_since": today() - dt.timedelta(days=5),
         "arrived_on": today(),
         "room": "808",
@@ -52,7 +52,7 @@ def designated_site(free: int = 3):
     from fangyi.quarantine.models import Bed, BedState, Group, Room
     from fangyi.quarantine.services import site_for_place
 
-    site = site_for_place(Place.objects.get(name="湖北籍旅客定點酒店"))
+    site = site_for_place(Place.objects.get(name="湖北籍旅客定点酒店"))
     site.groups.add(*Group.objects.filter(code__in=["hubei", "risk_area"]))
     have = Bed.objects.filter(site=site, state=BedState.FREE).count()
     if have < free:
@@ -75,11 +75,11 @@ def designated_clerk(db):
 
 @pytest.fixture
 def other_hotel_clerk(db, hotel_clerk):
-    """The clerk of a second ordinary hotel, at 機務小區."""
+    """The clerk of a second ordinary hotel, at 机务小区."""
     from fangyi.core.models import Node
 
     place = Place.objects.create(
-        kind="hotel", name="機務招待所", node=Node.objects.get(name="機務小區"), address="機務路1號"
+        kind="hotel", name="机务招待所", node=Node.objects.get(name="机务小区"), address="机务路1号"
     )
     return User.objects.create(username="zhaodai", role=Role.SITE_STAFF, place=place)
 
@@ -131,7 +131,7 @@ def test_each_wrong_field_is_named(hotel_clerk):
     with pytest.raises(DomainError) as exc:
         services.guest_report(actor=hotel_clerk, data=guest(id_type="none", id_number=""))
     assert set(exc.value.errors) == {"id_type", "id_number"}
-    assert not GuestReport.objects.filter(name="王武漢").exists()
+    assert not GuestReport.objects.filter(name="王武汉").exists()
 
 
 def test_a_passport_and_today_as_the_arrival_are_fine(hotel_clerk):
@@ -150,7 +150,7 @@ def test_the_staff_of_a_designated_hotel_cannot_report_guests(designated_clerk):
     assert client.get("/guests/").status_code == 403
     r = client.post("/api/guest-reports", guest(), content_type="application/json")
     assert r.status_code == 403
-    assert not GuestReport.objects.filter(name="王武漢").exists()
+    assert not GuestReport.objects.filter(name="王武汉").exists()
 
 
 def test_the_same_client_id_stores_one_report(hotel_clerk, other_hotel_clerk):
@@ -174,7 +174,7 @@ def test_a_guest_from_wuhan_is_flagged_with_the_reason_one_from_nanning_is_not(h
     nanning = services.guest_report(
         actor=hotel_clerk,
         data=guest(
-            name="黃南寧", id_number=resident_id("19900101", region="450103"), from_where="南寧市"
+            name="黄南宁", id_number=resident_id("19900101", region="450103"), from_where="南宁市"
         ),
     )
     assert not nanning.flagged and nanning.status == GuestStatus.REPORTED
@@ -190,7 +190,7 @@ def test_an_inactive_area_or_an_old_journey_does_not_flag(hotel_clerk):
     )
     assert not old.flagged
     RiskArea.objects.filter(name="湖北省").update(is_active=False)
-    off = services.guest_report(actor=hotel_clerk, data=guest(name="李武漢"))
+    off = services.guest_report(actor=hotel_clerk, data=guest(name="李武汉"))
     assert not off.flagged and off.status == GuestStatus.REPORTED
 
 
@@ -202,7 +202,7 @@ def test_the_officer_sees_a_flagged_guest_on_the_day_list(hotel_clerk, officer, 
     assert report.pk not in [i.pk for i in selectors.daylist_section(outsider, today()).items]
     assert selectors.daylist_section(hotel_clerk, today()) is None
     page = english_login(officer).get("/")
-    assert page.status_code == 200 and "王武漢" in page.content.decode()
+    assert page.status_code == 200 and "王武汉" in page.content.decode()
 
 
 # --- scoping -------------------------------------------------------------------------------------
@@ -211,13 +211,13 @@ def test_the_officer_sees_a_flagged_guest_on_the_day_list(hotel_clerk, officer, 
 def test_hotel_staff_see_only_their_hotel_and_not_why(hotel_clerk, other_hotel_clerk):
     mine = services.guest_report(actor=hotel_clerk, data=guest())
     theirs = services.guest_report(
-        actor=other_hotel_clerk, data=guest(name="趙客", id_number=resident_id("19700101"))
+        actor=other_hotel_clerk, data=guest(name="赵客", id_number=resident_id("19700101"))
     )
     assert set(selectors.guest_list(hotel_clerk)) >= {mine}
     assert theirs not in selectors.guest_list(hotel_clerk)
     client = english_login(hotel_clerk)
     home = client.get("/guests/").content.decode()
-    assert "王武漢" in home and "趙客" not in home and "Flagged" in home
+    assert "王武汉" in home and "赵客" not in home and "Flagged" in home
     assert client.get(f"/guests/{theirs.pk}/").status_code == 404
     detail = client.get(f"/guests/{mine.pk}/").content.decode()
     assert "Flagged" in detail and "risk area" not in detail and "Register" not in detail
@@ -235,7 +235,7 @@ def test_another_stations_police_get_404(hotel_clerk, officer, outsider):
         selectors.guest_get(outsider, report.pk)
     assert report not in selectors.guest_list(outsider)
     page = login(officer).get("/guests/")
-    assert page.status_code == 200 and "王武漢" in page.content.decode()
+    assert page.status_code == 200 and "王武汉" in page.content.decode()
 
 
 def test_a_detail_read_is_logged(hotel_clerk, officer):
@@ -250,7 +250,7 @@ def test_a_detail_read_is_logged(hotel_clerk, officer):
 
 
 def test_register_finds_the_registry_person_and_records_the_temperature(hotel_clerk, officer):
-    chen = Person.objects.get(name="陳志強", notes__contains="武漢籍")
+    chen = Person.objects.get(name="陈志强", notes__contains="武汉籍")
     report = services.guest_report(
         actor=hotel_clerk, data=guest(name=chen.name, id_number=chen.id_number)
     )
@@ -276,7 +276,7 @@ def test_register_finds_the_registry_person_and_records_the_temperature(hotel_cl
     assert report.person == chen and report.status == GuestStatus.REGISTERED
     assert report.registered_by == officer
     decl = Declaration.objects.filter(person=chen).latest("pk")
-    assert str(decl.temperature) == "36.6" and decl.travel[0]["place"] == "湖北省武漢市"
+    assert str(decl.temperature) == "36.6" and decl.travel[0]["place"] == "湖北省武汉市"
     assert decl.proposal == "home"  # the rules see the journey from Wuhan
     section = selectors.daylist_section(officer, today())
     assert [i.badge for i in section.items if i.pk == report.pk]
@@ -332,7 +332,7 @@ def test_a_referral_to_a_full_designated_hotel_is_refused_on_site(hotel_clerk, o
 def test_a_referral_to_a_quarantine_point_or_nothing_is_refused(hotel_clerk, officer):
     from fangyi.quarantine.services import site_for_place
 
-    point = site_for_place(Place.objects.get(name="西鄉塘區集中隔離點"))
+    point = site_for_place(Place.objects.get(name="西乡塘区集中隔离点"))
     report = services.guest_report(actor=hotel_clerk, data=guest())
     services.guest_register(actor=officer, report=report, temperature="36.5")
     for site in (point, None):
@@ -394,13 +394,13 @@ def test_the_purge_deletes_only_unflagged_old_reports(hotel_clerk, officer):
     long_ago = timezone.now() - dt.timedelta(days=days + 2)
     with time_machine.travel(long_ago, tick=False):
         old_plain = services.guest_report(
-            actor=hotel_clerk, data=guest(name="舊客", from_where="南寧市")
+            actor=hotel_clerk, data=guest(name="旧客", from_where="南宁市")
         )
-        old_flagged = services.guest_report(actor=hotel_clerk, data=guest(name="舊旗"))
-        old_cleared = services.guest_report(actor=hotel_clerk, data=guest(name="舊清"))
-        services.guest_clear(actor=officer, report=old_cleared, reason="核實無風險")
+        old_flagged = services.guest_report(actor=hotel_clerk, data=guest(name="旧旗"))
+        old_cleared = services.guest_report(actor=hotel_clerk, data=guest(name="旧清"))
+        services.guest_clear(actor=officer, report=old_cleared, reason="核实无风险")
     new_plain = services.guest_report(
-        actor=hotel_clerk, data=guest(name="新客", from_where="南寧市")
+        actor=hotel_clerk, data=guest(name="新客", from_where="南宁市")
     )
     assert services.guests_purge(today()) >= 1
     left = set(GuestReport.objects.values_list("pk", flat=True))
@@ -428,12 +428,12 @@ def test_settings_are_the_administrators(admin, officer):
 
 
 def test_the_demo_reports_the_seeds_travellers_flagged(officer):
-    reports = GuestReport.objects.filter(place__name="北大路賓館", reported_by__username="jiudian")
+    reports = GuestReport.objects.filter(place__name="北大路宾馆", reported_by__username="jiudian")
     flagged = {r.name for r in reports if r.flagged}
-    assert {"陳志強", "劉麗"} <= flagged
-    assert reports.filter(flagged=False, from_where__contains="南寧").exists()
+    assert {"陈志强", "刘丽"} <= flagged
+    assert reports.filter(flagged=False, from_where__contains="南宁").exists()
     names = {i.title for i in selectors.daylist_section(officer, today()).items}
-    assert {"陳志強", "劉麗"} <= names
+    assert {"陈志强", "刘丽"} <= names
 
 
 def test_the_day_list_section_is_one_query_two_when_full(
@@ -465,9 +465,9 @@ def test_the_live_id_check_says_valid_or_why_not(hotel_clerk, designated_clerk, 
     assert ok.status_code == 200 and "born 1985-03-04" in ok.content.decode()
     bad = client.get("/guests/check-id/", {"id_number": wrong, "id_type": "resident"})
     assert "check digit" in bad.content.decode()
-    chen = Person.objects.get(name="陳志強", notes__contains="武漢籍")
+    chen = Person.objects.get(name="陈志强", notes__contains="武汉籍")
     known = client.get("/guests/check-id/", {"id_number": chen.id_number}).content.decode()
-    assert "陳志強" not in known and "/people/" not in known  # the registry is not told
+    assert "陈志强" not in known and "/people/" not in known  # the registry is not told
     assert login(officer).get("/guests/check-id/", {"id_number": number}).status_code == 403
 
 

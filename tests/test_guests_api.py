@@ -24,7 +24,7 @@ def body(**over) -> dict:
         "id_type": "resident",
         "id_number": resident_id("19860707"),
         "phone": "13907719999",
-        "from_where": "武漢市",
+        "from_where": "武汉市",
         "travel_since": (timezone.localdate() - dt.timedelta(days=3)).isoformat(),
         "room": "512",
     }
@@ -47,7 +47,7 @@ def test_every_guests_operation_answers(hotel_clerk, officer, admin):
     assert made["flag_reason"] is None  # the hotel sees flagged yes/no only
     again = c(desk, "POST", "/api/guest-reports", 201, body(client_id=key))
     assert again["id"] == made["id"] and GuestReport.objects.filter(client_id=key).count() == 1
-    plain = c(desk, "POST", "/api/guest-reports", 201, body(name="本地客", from_where="南寧市"))
+    plain = c(desk, "POST", "/api/guest-reports", 201, body(name="本地客", from_where="南宁市"))
     assert plain["flagged"] is False and plain["status"] == "reported"
 
     mine = c(desk, "GET", "/api/guest-reports", params={"day": timezone.localdate().isoformat()})
@@ -72,7 +72,7 @@ def test_every_guests_operation_answers(hotel_clerk, officer, admin):
         cop,
         "POST",
         "/api/guest-reports/{report_id}/refer",
-        payload={"site_id": site.pk, "transport": "社區專車"},
+        payload={"site_id": site.pk, "transport": "社区专车"},
         report_id=made["id"],
     )
     assert referred["status"] == "referred" and referred["site_id"] == site.pk
@@ -82,8 +82,8 @@ def test_every_guests_operation_answers(hotel_clerk, officer, admin):
         cop,
         "POST",
         "/api/guest-reports/{report_id}/clear",
-        payload={"reason": "經核實從未離開南寧"},
-        report_id=c(desk, "POST", "/api/guest-reports", 201, body(name="誤報客"))["id"],
+        payload={"reason": "经核实从未离开南宁"},
+        report_id=c(desk, "POST", "/api/guest-reports", 201, body(name="误报客"))["id"],
     )
     assert cleared["status"] == "cleared"
 

@@ -56,7 +56,7 @@ def wuhan(days_back: int = 3) -> DeclarationInput:
     return DeclarationInput(
         temperature=Decimal("36.6"),
         temperature_method="forehead",
-        travel=[{"place": "武漢市", "from": ago(days_back + 4), "to": ago(days_back)}],
+        travel=[{"place": "武汉市", "from": ago(days_back + 4), "to": ago(days_back)}],
     )
 
 
@@ -64,16 +64,16 @@ def contact_case(days_back: int = 2) -> DeclarationInput:
     return DeclarationInput(
         temperature="36.5",
         temperature_method="ear",
-        contacts=[{"kind": "confirmed", "who": "鄰居", "date": ago(days_back)}],
+        contacts=[{"kind": "confirmed", "who": "邻居", "date": ago(days_back)}],
     )
 
 
 def zhongshan_person() -> Person:
-    return Person.objects.filter(node__name="中山小區").order_by("pk").first()
+    return Person.objects.filter(node__name="中山小区").order_by("pk").first()
 
 
 def quarantine_site() -> Place:
-    return Place.objects.get(name="西鄉塘區集中隔離點")
+    return Place.objects.get(name="西乡塘区集中隔离点")
 
 
 # --- the demo ----------------------------------------------------------------------------------
@@ -82,7 +82,7 @@ def quarantine_site() -> Place:
 def test_the_demo_has_risk_areas_and_declarations_to_confirm_and_to_decide(health, grid_worker):
     hubei = RiskArea.objects.get(name="湖北省")
     assert hubei.division == "420000" and hubei.counts_from <= today() - dt.timedelta(days=30)
-    assert RiskArea.objects.filter(name="溫州市", is_active=True).exists()
+    assert RiskArea.objects.filter(name="温州市", is_active=True).exists()
     from fangyi.health import selectors
 
     assert selectors.awaiting_decision(health).filter(proposal="central").exists()
@@ -99,7 +99,7 @@ def test_a_declaration_is_stored_with_its_proposal_and_audited(grid_worker, jiwu
     d = services.declaration_record(actor=grid_worker, person=jiwu_person, data=wuhan(3))
     d.refresh_from_db()
     assert d.proposal == "home"
-    assert d.proposal_reason == f"back from 武漢市 on {ago(3)}, within 14 days"
+    assert d.proposal_reason == f"back from 武汉市 on {ago(3)}, within 14 days"
     assert d.last_exposure.isoformat() == ago(3)
     assert (d.status, d.source, d.node_id) == ("confirmed", "visit", jiwu_person.node_id)
     assert d.confirmed_by == grid_worker and d.recorded_by == grid_worker
@@ -152,8 +152,8 @@ def test_every_bad_field_is_named_at_once(grid_worker, jiwu_person):
         symptoms=["dry_cough", "hiccups"],
         travel_since=today() + dt.timedelta(days=2),
         travel=[
-            {"place": "武漢", "from": tomorrow, "to": tomorrow},
-            {"place": "溫州", "from": ago(2), "to": ago(5)},
+            {"place": "武汉", "from": tomorrow, "to": tomorrow},
+            {"place": "温州", "from": ago(2), "to": ago(5)},
             {"place": "", "from": "", "to": ""},
             {"place": "x" * 101, "from": "2020-02-30", "to": ago(1)},
         ],
@@ -217,7 +217,7 @@ def _visit(actor, household: Household):
     from fangyi.screening.models import Assignment, DoorVisit, Sweep
 
     sweep = Sweep.objects.create(
-        node=household.node, purpose="測試", starts=today(), ends=today(), created_by=actor
+        node=household.node, purpose="测试", starts=today(), ends=today(), created_by=actor
     )
     assignment = Assignment.objects.create(
         sweep=sweep, household=household, node=household.node, assignee=actor
@@ -259,7 +259,7 @@ def test_at_a_visit_the_person_must_belong_to_the_household(
 
 def test_bulk_stores_good_rows_with_proposals_and_numbers_the_bad_ones(officer, jiwu_household):
     persons = list(Person.objects.filter(node=jiwu_household.node).select_related("node")[:4])
-    outside = Person.objects.filter(node__name="北湖小區").select_related("node").first()
+    outside = Person.objects.filter(node__name="北湖小区").select_related("node").first()
     key = uuid.uuid4()
     rows = [
         (persons[0], wuhan(2), key),
@@ -274,10 +274,10 @@ def test_bulk_stores_good_rows_with_proposals_and_numbers_the_bad_ones(officer, 
     assert [(i, list(e)) for i, e in result.errors] == [(2, ["temperature"]), (4, ["person"])]
     stored = Declaration.objects.get(client_id=key)
     assert (stored.proposal, stored.source, stored.status) == ("home", "import", "confirmed")
-    assert stored.proposal_reason.startswith("back from 武漢市")
+    assert stored.proposal_reason.startswith("back from 武汉市")
     # The bulk path stores exactly what the single path would.
     assert stored.temperature == Decimal("36.6") and stored.temperature_method == "forehead"
-    assert stored.travel == [{"place": "武漢市", "from": ago(6), "to": ago(2), "transport": ""}]
+    assert stored.travel == [{"place": "武汉市", "from": ago(6), "to": ago(2), "transport": ""}]
     assert (stored.symptoms, stored.contacts) == ([], [])
     assert stored.last_exposure.isoformat() == ago(2)
     assert Declaration.objects.filter(person=persons[2]).latest("pk").proposal == "central"
@@ -337,7 +337,7 @@ def test_health_staff_confirm_central_observation_and_the_observation_starts(
         flows.decision_make, actor=health, person=jiwu_person, outcome="central", declaration=d
     )
     assert list(errors) == ["place"]
-    hotel = Place.objects.get(name="北大路賓館")  # a hotel, not a quarantine point
+    hotel = Place.objects.get(name="北大路宾馆")  # a hotel, not a quarantine point
     errors = errors_of(
         flows.decision_make,
         actor=health,
@@ -376,7 +376,7 @@ def test_changing_the_proposal_needs_a_reason(health, grid_worker, jiwu_person):
         actor=health,
         person=jiwu_person,
         outcome="home",
-        reason="獨居老人,居家隔離更合適",
+        reason="独居老人,居家隔离更合适",
         declaration=d,
     )
     assert (decision.proposal, decision.outcome) == ("central", "home")
@@ -386,7 +386,7 @@ def test_changing_the_proposal_needs_a_reason(health, grid_worker, jiwu_person):
 
 def test_a_decision_without_exposure_cannot_start_observation(health, jiwu_person):
     errors = errors_of(
-        flows.decision_make, actor=health, person=jiwu_person, outcome="home", reason="觀察"
+        flows.decision_make, actor=health, person=jiwu_person, outcome="home", reason="观察"
     )
     assert list(errors) == ["last_exposure"]
     assert not Decision.objects.filter(person=jiwu_person).exists()
@@ -405,10 +405,10 @@ def test_only_health_staff_decide_and_only_in_their_district(
 def test_the_same_decision_sent_twice_is_stored_once(health, jiwu_person):
     key = uuid.uuid4()
     a = flows.decision_make(
-        actor=health, person=jiwu_person, outcome="cleared", reason="無接觸史", client_id=key
+        actor=health, person=jiwu_person, outcome="cleared", reason="无接触史", client_id=key
     )
     b = flows.decision_make(
-        actor=health, person=jiwu_person, outcome="cleared", reason="無接觸史", client_id=key
+        actor=health, person=jiwu_person, outcome="cleared", reason="无接触史", client_id=key
     )
     assert a.pk == b.pk and Decision.objects.filter(client_id=key).count() == 1
 
@@ -448,8 +448,8 @@ def test_no_link_for_someone_outside(outsider, jiwu_person, hotel_clerk):
 
 
 def test_given_name():
-    assert given_name("徐紅心") == "紅心"
-    assert given_name("歐陽小明") == "小明"
+    assert given_name("徐红心") == "红心"
+    assert given_name("欧阳小明") == "小明"
     assert given_name("Anna Smith") == "Anna"
 
 
@@ -472,7 +472,7 @@ def test_the_form_stores_a_declaration_and_shows_the_proposal(grid_worker, jiwu_
         "travel-place": ["武汉市", ""],
         "travel-from": [ago(8), ""],
         "travel-to": [ago(4), ""],
-        "travel-transport": ["高鐵", ""],
+        "travel-transport": ["高铁", ""],
         "contact-kind": ["confirmed"],
         "contact-who": [""],
         "contact-date": [""],
@@ -482,7 +482,7 @@ def test_the_form_stores_a_declaration_and_shows_the_proposal(grid_worker, jiwu_
     response = client.post(url, body)
     assert response.status_code == 302
     d = Declaration.objects.get(client_id=key)
-    assert d.travel == [{"place": "武汉市", "from": ago(8), "to": ago(4), "transport": "高鐵"}]
+    assert d.travel == [{"place": "武汉市", "from": ago(8), "to": ago(4), "transport": "高铁"}]
     assert d.contacts == []  # a row with only its kind chosen is no contact
     detail = client.get(response["Location"]).content.decode()
     assert "Observation at home" in detail
@@ -503,10 +503,10 @@ def test_bad_input_comes_back_with_errors_by_the_fields_and_everything_kept(
             "temperature": "375",
             "temperature_method": "ear",
             "symptoms": ["dry_cough"],
-            "travel-place": ["溫州市甌海區"],
+            "travel-place": ["温州市瓯海区"],
             "travel-from": [ago(3)],
             "travel-to": [tomorrow],
-            "travel-transport": ["自駕"],
+            "travel-transport": ["自驾"],
             "notes": "家中三人",
         },
     )
@@ -514,7 +514,7 @@ def test_bad_input_comes_back_with_errors_by_the_fields_and_everything_kept(
     html = response.content.decode()
     assert Declaration.objects.count() == before
     assert 'value="375"' in html
-    assert "溫州市甌海區" in html and "自駕" in html and tomorrow in html and "家中三人" in html
+    assert "温州市瓯海区" in html and "自驾" in html and tomorrow in html and "家中三人" in html
     assert re.search(r'value="dry_cough"[^>]*checked', html)
     assert "between 35.0 and 42.0" in html
     assert "after the declaration" in html
@@ -613,10 +613,10 @@ def test_the_worker_corrects_a_self_report_then_confirms_it(grid_worker, officer
         "declared_on": d.declared_on.isoformat(),
         "temperature": "36.5",
         "temperature_method": "armpit",
-        "travel-place": ["武漢"],
+        "travel-place": ["武汉"],
         "travel-from": [ago(5)],
         "travel-to": [ago(40)],
-        "notes": "自己填的;核實後更正",
+        "notes": "自己填的;核实后更正",
     }
     bad = client.post(url, body)
     assert bad.status_code == 200 and "ends before it starts" in bad.content.decode()
@@ -625,7 +625,7 @@ def test_the_worker_corrects_a_self_report_then_confirms_it(grid_worker, officer
     assert client.post(url, {**body, "travel-to": [ago(4)]}).status_code == 302
     d.refresh_from_db()
     assert (d.status, d.proposal, d.confirmed_by) == ("confirmed", "home", grid_worker)
-    assert d.travel[0]["place"] == "武漢" and d.notes == "自己填的;核實後更正"
+    assert d.travel[0]["place"] == "武汉" and d.notes == "自己填的;核实后更正"
     # Once confirmed, the correction form is gone.
     assert client.get(url).status_code == 302
 
@@ -735,11 +735,11 @@ def test_the_public_page_keeps_what_was_typed_on_bad_input(officer, jiwu_person)
     token = _token(officer, jiwu_person)
     response = english(Client()).post(
         f"/r/{token}/",
-        {"temperature": "3.5", "temperature_method": "ear", "notes": "咳嗽兩天"},
+        {"temperature": "3.5", "temperature_method": "ear", "notes": "咳嗽两天"},
     )
     assert response.status_code == 200
     html = response.content.decode()
-    assert 'value="3.5"' in html and "咳嗽兩天" in html and "field-error" in html
+    assert 'value="3.5"' in html and "咳嗽两天" in html and "field-error" in html
 
 
 def test_the_public_page_links_to_the_daily_check_when_observed(officer, health, jiwu_person):
@@ -749,7 +749,7 @@ def test_the_public_page_links_to_the_daily_check_when_observed(officer, health,
         actor=health,
         person=jiwu_person,
         outcome="home",
-        reason="密切接觸者的家屬",
+        reason="密切接触者的家属",
         last_exposure=today() - dt.timedelta(days=1),
     )
     assert f"/r/{token}/daily/" in english(Client()).get(f"/r/{token}/").content.decode()
@@ -825,9 +825,9 @@ def test_administrators_edit_the_rules_with_validation_and_audit(admin, officer)
 
 
 def test_a_node_outside_everyone_is_absent_from_lists(health):
-    """Health staff hold the district: 中山小區 (青秀區) declarations stay invisible."""
+    """Health staff hold the district: 中山小区 (青秀区) declarations stay invisible."""
     person = zhongshan_person()
-    officer_there = Node.objects.get(name="中山小區")
+    officer_there = Node.objects.get(name="中山小区")
     assert person.node == officer_there
     d = Declaration.objects.create(
         person=person,

@@ -68,10 +68,10 @@ def test_every_operation_of_the_health_tag(admin, officer, grid_worker, health, 
         adm,
         "PUT",
         "/api/risk-areas/{area_id}",
-        body={"name": "北京市", "aliases": "北京, 北京市豐台區", "counts_from": "2020-06-11"},
+        body={"name": "北京市", "aliases": "北京, 北京市丰台区", "counts_from": "2020-06-11"},
         area_id=area["id"],
     )
-    assert RiskArea.objects.get(pk=area["id"]).aliases == "北京, 北京市豐台區"
+    assert RiskArea.objects.get(pk=area["id"]).aliases == "北京, 北京市丰台区"
     c(adm, "DELETE", "/api/risk-areas/{area_id}", 204, area_id=area["id"])
     assert not RiskArea.objects.filter(pk=area["id"]).exists()
     assert "fever" in [s["code"] for s in c(off, "GET", "/api/symptoms")["items"]]
@@ -98,21 +98,21 @@ def test_every_operation_of_the_health_tag(admin, officer, grid_worker, health, 
         "temperature": "36.6",
         "temperature_method": "forehead",
         "travel_since": "2020-01-10",
-        "travel": [{"place": "武漢市", "from": ago(8), "to": ago(5), "transport": "高鐵"}],
+        "travel": [{"place": "武汉市", "from": ago(8), "to": ago(5), "transport": "高铁"}],
         "contacts": [{"kind": "confirmed", "who": "同事", "date": ago(4)}],
     }
     proposed = c(gw, "POST", "/api/declarations/propose", 200, body)
-    assert proposed["proposal"] == "central" and "武漢市" in proposed["reason"]
+    assert proposed["proposal"] == "central" and "武汉市" in proposed["reason"]
     decl = c(gw, "POST", "/api/declarations", 201, body)
     assert decl["proposal"] == "central"
-    assert f"back from 武漢市 on {ago(5)}" in decl["proposal_reason"]
+    assert f"back from 武汉市 on {ago(5)}" in decl["proposal_reason"]
     assert decl["last_exposure"] == ago(4)
     assert c(gw, "POST", "/api/declarations", 201, body)["id"] == decl["id"]  # sent twice
     listed = c(hs, "GET", "/api/declarations", params={"awaiting": "decision"})
     assert decl["id"] in [d["id"] for d in listed["items"]]
     reads = AccessLog.objects.count()
     got = c(hs, "GET", "/api/declarations/{declaration_id}", declaration_id=decl["id"])
-    assert got["travel"][0]["place"] == "武漢市"
+    assert got["travel"][0]["place"] == "武汉市"
     assert AccessLog.objects.count() == reads + 1
 
     # a self-report link, the public endpoints, the confirmation
@@ -149,7 +149,7 @@ def test_every_operation_of_the_health_tag(admin, officer, grid_worker, health, 
     )
 
     # health staff decide: centralised observation at the district's quarantine point
-    site = Place.objects.get(name="西鄉塘區集中隔離點")
+    site = Place.objects.get(name="西乡塘区集中隔离点")
     decision = c(
         hs,
         "POST",
@@ -208,8 +208,8 @@ def test_travel_dates_are_checked_naming_the_row(grid_worker, jiwu_person):
             "temperature_method": "ear",
             "travel": [
                 {"place": "桂林", "from": ago(3), "to": ago(1)},
-                {"place": "武漢", "from": ago(2), "to": tomorrow},
-                {"place": "溫州", "from": ago(1), "to": ago(4)},
+                {"place": "武汉", "from": ago(2), "to": tomorrow},
+                {"place": "温州", "from": ago(1), "to": ago(4)},
             ],
             "contacts": [{"kind": "suspected", "date": tomorrow}],
         },
@@ -323,7 +323,7 @@ def test_only_health_staff_decide(officer, supervisor, jiwu_person):
 
 
 def test_outside_the_jurisdiction_is_not_found(outsider, health, officer, jiwu_person):
-    decl = Declaration.objects.filter(person__node__name="機務小區").first()
+    decl = Declaration.objects.filter(person__node__name="机务小区").first()
     out = login(outsider)
     a = call(out, "GET", f"/api/declarations/{decl.pk}", 404)
     b = call(out, "GET", f"/api/declarations/{MISSING}", 404)
@@ -334,7 +334,7 @@ def test_outside_the_jurisdiction_is_not_found(outsider, health, officer, jiwu_p
     pending = Declaration.objects.filter(status="pending").first()
     call(out, "POST", f"/api/declarations/{pending.pk}/confirm", 404, {})
     # Health staff hold the district, not 中山小區 in 青秀區.
-    zhongshan = Person.objects.filter(node__name="中山小區").first()
+    zhongshan = Person.objects.filter(node__name="中山小区").first()
     data = call(
         login(health),
         "POST",

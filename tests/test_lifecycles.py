@@ -51,10 +51,10 @@ STEPS = {
     "accept": ("officer", lambda a, r: linkage.support_accept(actor=a, request=r)),
     "decline": (
         "officer",
-        lambda a, r: linkage.support_decline(actor=a, request=r, reason="無警力"),
+        lambda a, r: linkage.support_decline(actor=a, request=r, reason="无警力"),
     ),
     "arrive": ("officer", lambda a, r: linkage.support_arrive(actor=a, request=r)),
-    "done": ("officer", lambda a, r: linkage.support_done(actor=a, request=r, outcome="已入戶")),
+    "done": ("officer", lambda a, r: linkage.support_done(actor=a, request=r, outcome="已入户")),
     "cancel": ("grid_worker", lambda a, r: linkage.support_cancel(actor=a, request=r)),
 }
 CASES = [(step, status) for step in STEPS for status in RequestStatus.values]
@@ -67,7 +67,7 @@ def test_the_walk_covers_the_whole_table():
 @pytest.mark.parametrize("step, status", CASES)
 def test_each_support_step_from_each_status(request, grid_worker, jiwu_household, step, status):
     asked = linkage.support_request_create(
-        actor=grid_worker, agency="police", urgency="high", need="請協助", household=jiwu_household
+        actor=grid_worker, agency="police", urgency="high", need="请协助", household=jiwu_household
     )
     SupportRequest.objects.filter(pk=asked.pk).update(status=status)
     asked.refresh_from_db()
@@ -116,7 +116,7 @@ def dingdian(db):
 
 @pytest.fixture
 def hotel_site(db):
-    return Site.objects.get(place__name="湖北籍旅客定點酒店")
+    return Site.objects.get(place__name="湖北籍旅客定点酒店")
 
 
 @pytest.fixture
@@ -126,7 +126,7 @@ def hubei(db):
 
 @pytest.fixture
 def traveller(db):
-    return Person.objects.get(name="陳志強")
+    return Person.objects.get(name="陈志强")
 
 
 @pytest.mark.parametrize("step, status", PLACEMENT_CASES)

@@ -21,7 +21,7 @@ from tests.conftest import english_login, login
 
 pytestmark = pytest.mark.django_db
 
-NEED = "住戶拒不開門,請民警協助入戶排查"
+NEED = "住户拒不开门,请民警协助入户排查"
 
 
 def ask(actor, *, agency="police", urgency="high", need=NEED, **subject) -> SupportRequest:
@@ -41,7 +41,7 @@ def household(jiwu_household) -> Household:
 
 @pytest.fixture
 def refused_door(grid_worker, jiwu) -> Assignment:
-    """A door of the demo sweep in 機務小區, refused by the grid worker just now."""
+    """A door of the demo sweep in 机务小区, refused by the grid worker just now."""
     from fangyi.screening.services import door_visit_record
 
     door = (
@@ -52,7 +52,7 @@ def refused_door(grid_worker, jiwu) -> Assignment:
         .order_by("pk")
         .first()
     )
-    door_visit_record(actor=grid_worker, assignment=door, outcome="refused", notes="不開門")
+    door_visit_record(actor=grid_worker, assignment=door, outcome="refused", notes="不开门")
     door.refresh_from_db()
     assert door.needs_police
     return door
@@ -80,7 +80,7 @@ def test_a_grid_worker_asks_the_police_on_a_household(grid_worker, household):
 
 
 def test_the_deepest_node_of_the_requester_is_the_from_node(officer, household):
-    deep = Node.objects.get(name="機務社區")
+    deep = Node.objects.get(name="机务社区")
     officer.nodes.add(deep)
     officer._fangyi_paths = None
     s = ask(officer, household=household)
@@ -104,7 +104,7 @@ def test_a_person_and_a_tip_are_subjects_too(grid_worker, jiwu_person, jiwu):
         code="LKTEST01",
         category=TipCategory.objects.first(),
         node=jiwu,
-        description="散養家禽",
+        description="散养家禽",
         source="phone",
     )
     t = ask(grid_worker, tip=tip, agency="community")
@@ -249,7 +249,7 @@ def test_a_declined_request_offers_the_tap_again(grid_worker, officer, refused_d
     s = services.support_request_create(
         actor=grid_worker, agency="police", urgency="high", assignment=refused_door
     )
-    services.support_decline(actor=officer, request=s, reason="警力正在處置聚集")
+    services.support_decline(actor=officer, request=s, reason="警力正在处置聚集")
     page = english_login(grid_worker).get(f"/doors/{refused_door.pk}/").content.decode()
     assert "Declined" in page and "Ask police for support again" in page
 
@@ -271,13 +271,13 @@ def test_accept_arrive_done_each_with_its_time(grid_worker, officer, household):
     with time_machine.travel(t0 + dt.timedelta(minutes=12), tick=False):
         services.support_arrive(actor=officer, request=s)
     with time_machine.travel(t0 + dt.timedelta(minutes=40), tick=False):
-        services.support_done(actor=officer, request=s, outcome="已陪同入戶,完成登記")
+        services.support_done(actor=officer, request=s, outcome="已陪同入户,完成登记")
     s = fresh(s)
     assert s.status == "done" and s.accepted_by == officer
     assert s.accepted_at == t0 + dt.timedelta(minutes=3)
     assert s.arrived_at == t0 + dt.timedelta(minutes=12)
     assert s.done_at == t0 + dt.timedelta(minutes=40)
-    assert s.outcome == "已陪同入戶,完成登記"
+    assert s.outcome == "已陪同入户,完成登记"
     actions = list(
         AuditEntry.objects.filter(object_id=s.pk, action__startswith="fangyi.supportrequest.")
         .order_by("id")
@@ -311,7 +311,7 @@ def test_steps_out_of_order_are_refused(grid_worker, officer, household, status,
     s = ask(grid_worker, household=household)
     SupportRequest.objects.filter(pk=s.pk).update(status=status)
     s = fresh(s)
-    extra = {"decline": {"reason": "忙"}, "done": {"outcome": "已處置"}}.get(step, {})
+    extra = {"decline": {"reason": "忙"}, "done": {"outcome": "已处置"}}.get(step, {})
     fn = getattr(services, f"support_{step}")
     audits = AuditEntry.objects.count()
     with pytest.raises(Conflict) as exc:
@@ -340,9 +340,9 @@ def test_decline_needs_a_reason_and_done_an_outcome(grid_worker, officer, househ
         services.support_done(actor=officer, request=s, outcome="")
     assert "outcome" in exc.value.errors and fresh(s).status == "arrived"
     s2 = ask(grid_worker, household=household)
-    services.support_decline(actor=officer, request=s2, reason="警力正在處置聚集")
+    services.support_decline(actor=officer, request=s2, reason="警力正在处置聚集")
     s2 = fresh(s2)
-    assert s2.status == "declined" and s2.declined_at and s2.decline_reason == "警力正在處置聚集"
+    assert s2.status == "declined" and s2.declined_at and s2.decline_reason == "警力正在处置聚集"
 
 
 def test_cancel_by_the_requester_or_a_supervisor_only(
@@ -436,7 +436,7 @@ def test_the_requester_sees_his_request_outside_his_jurisdiction(
     """Health staff of the district ask the 北湖 police; the requester keeps seeing it, the 北湖
     officer answers it, the Wuliting grid worker does not see it."""
     s = ask(health, household=beihu_household)
-    assert s.from_node.name == "西鄉塘區"
+    assert s.from_node.name == "西乡塘区"
     assert selectors.support_get(health, s.pk) == s
     with pytest.raises(NotFound):
         selectors.support_get(grid_worker, s.pk)
@@ -659,7 +659,7 @@ def test_the_board_lists_urgent_first_overdue_flagged_and_capped(officer, grid_w
 def test_the_board_shows_only_the_users_jurisdiction(community_staff, grid_worker, nantie4):
     _fill(nantie4, grid_worker, 2, "N")  # 南鐵北四區: in the station, not in 機務社區
     boards = selectors.board_stations(community_staff)
-    assert [b.name for b in boards] == ["機務社區"]
+    assert [b.name for b in boards] == ["机务社区"]
     board = selectors.board(community_staff, boards[0])
     assert not any(r["need"].startswith("N ") for r in board.requests)
     station = Node.objects.get(name="五里亭派出所")
@@ -671,7 +671,7 @@ def test_the_dispatch_page_goes_straight_to_the_only_station(officer, jiwu):
     response = login(officer).get("/dispatch/")
     assert response.status_code == 302 and response["Location"] == f"/dispatch/{station.pk}/"
     chief = User.objects.create(username="fenju", role="police")
-    chief.nodes.set([Node.objects.get(name="西鄉塘區")])
+    chief.nodes.set([Node.objects.get(name="西乡塘区")])
     page = login(chief).get("/dispatch/").content.decode()
     assert "五里亭派出所" in page and "北湖派出所" in page
 
@@ -713,12 +713,12 @@ def test_the_form_is_prefilled_and_keeps_what_was_typed(grid_worker, household):
     before = SupportRequest.objects.count()
     response = client.post(
         "/support/new/",
-        {"household": household.pk, "agency": "user", "urgency": "high", "need": "請幫忙<b>"},
+        {"household": household.pk, "agency": "user", "urgency": "high", "need": "请帮忙<b>"},
     )
     assert response.status_code == 400
     html = response.content.decode()
     assert "Choose the person to ask." in html
-    assert "請幫忙&lt;b&gt;" in html  # kept, escaped
+    assert "请帮忙&lt;b&gt;" in html  # kept, escaped
     assert SupportRequest.objects.count() == before
     response = client.post(
         "/support/new/",
@@ -751,10 +751,10 @@ def test_the_detail_page_walks_every_step(grid_worker, officer, household):
     assert client.post(f"/support/{s.pk}/arrive/").status_code == 302
     bad = client.post(f"/support/{s.pk}/done/", {"outcome": ""})
     assert bad.status_code == 400 and "This field is required." in bad.content.decode()
-    assert client.post(f"/support/{s.pk}/done/", {"outcome": "已入戶"}).status_code == 302
+    assert client.post(f"/support/{s.pk}/done/", {"outcome": "已入户"}).status_code == 302
     page = client.get(f"/support/{s.pk}/").content.decode()
     assert page.count("<li><time") == 4  # asked, accepted, arrived, done
-    assert "已入戶" in page
+    assert "已入户" in page
     # a step out of order: a message, nothing changed
     again = client.post(f"/support/{s.pk}/accept/", follow=True)
     assert "cannot be accepted now" in again.content.decode()

@@ -32,7 +32,7 @@ def test_every_linkage_operation_answers(
         "household_id": jiwu_household.pk,
         "agency": "police",
         "urgency": "high",
-        "need": "住戶拒不開門,請民警協助",
+        "need": "住户拒不开门,请民警协助",
         "client_id": key,
     }
     made = c(gw, "POST", "/api/support-requests", 201, body)
@@ -75,10 +75,10 @@ def test_every_linkage_operation_answers(
         police,
         "POST",
         "/api/support-requests/{request_id}/done",
-        body={"outcome": "已入戶"},
+        body={"outcome": "已入户"},
         request_id=rid,
     )
-    assert done["status"] == "done" and done["outcome"] == "已入戶"
+    assert done["status"] == "done" and done["outcome"] == "已入户"
 
     other = c(gw, "POST", "/api/support-requests", 201, {**body, "client_id": None})
     declined = c(
@@ -109,7 +109,7 @@ def test_every_linkage_operation_answers(
 def test_another_agency_is_refused_with_the_message(grid_worker, health, jiwu_household):
     made = login(grid_worker).post(
         "/api/support-requests",
-        {"household_id": jiwu_household.pk, "agency": "police", "need": "協助"},
+        {"household_id": jiwu_household.pk, "agency": "police", "need": "协助"},
         content_type="application/json",
     )
     rid = made.json()["id"]
@@ -128,30 +128,30 @@ def test_bad_input_names_its_field(grid_worker, officer, jiwu_household, beihu_h
     def post(body):
         return client.post("/api/support-requests", body, content_type="application/json")
 
-    r = post({"household_id": jiwu_household.pk, "agency": "user", "need": "協助"})
+    r = post({"household_id": jiwu_household.pk, "agency": "user", "need": "协助"})
     assert r.status_code == 400 and "target_user_id" in field_names(r.json())
-    r = post({"household_id": jiwu_household.pk, "agency": "fire", "need": "協助"})
+    r = post({"household_id": jiwu_household.pk, "agency": "fire", "need": "协助"})
     assert r.status_code == 422 and "agency" in field_names(r.json())
-    r = post({"agency": "police", "need": "協助"})
+    r = post({"agency": "police", "need": "协助"})
     assert r.status_code == 400 and "subject" in field_names(r.json())
     r = post({"household_id": jiwu_household.pk, "agency": "police", "need": ""})
     assert r.status_code == 400 and "need" in field_names(r.json())
-    r = post({"household_id": beihu_household.pk, "agency": "police", "need": "協助"})
+    r = post({"household_id": beihu_household.pk, "agency": "police", "need": "协助"})
     assert r.status_code == 404 and "household_id" in field_names(r.json())
-    r = post({"household_id": MISSING, "agency": "police", "need": "協助"})
+    r = post({"household_id": MISSING, "agency": "police", "need": "协助"})
     assert r.status_code == 404
     r = post(
         {
             "household_id": jiwu_household.pk,
             "agency": "user",
             "target_user_id": MISSING,
-            "need": "協助",
+            "need": "协助",
         }
     )
     assert r.status_code == 400 and "target_user_id" in field_names(r.json())
     assert SupportRequest.objects.count() == before
 
-    rid = post({"household_id": jiwu_household.pk, "agency": "police", "need": "協助"}).json()["id"]
+    rid = post({"household_id": jiwu_household.pk, "agency": "police", "need": "协助"}).json()["id"]
     police = login(officer)
     early = police.post(f"/api/support-requests/{rid}/arrive", {}, "application/json")
     assert early.status_code == 409 and "status" in field_names(early.json())

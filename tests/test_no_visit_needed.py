@@ -26,9 +26,9 @@ def test_a_new_quarantine_point_is_configured_at_once_by_the_administrator(admin
         "/api/places",
         {
             "kind": "quarantine_site",
-            "name": "新隔離點",
+            "name": "新隔离点",
             "node_id": jiwu.pk,
-            "address": "新路1號",
+            "address": "新路1号",
             "capacity": 20,
         },
         content_type="application/json",
@@ -55,7 +55,7 @@ def test_a_new_quarantine_point_is_configured_at_once_by_the_administrator(admin
 def test_an_ordinary_place_gets_no_site(admin, jiwu):
     response = english_login(admin).post(
         "/api/places",
-        {"kind": "fever_clinic", "name": "新門診", "node_id": jiwu.pk, "address": "門診路3號"},
+        {"kind": "fever_clinic", "name": "新门诊", "node_id": jiwu.pk, "address": "门诊路3号"},
         content_type="application/json",
     )
     assert response.status_code == 201

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def placement(jiwu_person, health):
-    site, group = make_site("通知書隔離點", beds=1)
+    site, group = make_site("通知书隔离点", beds=1)
     today = timezone.localdate()
     observation = observation_start(
         actor=health,
@@ -46,7 +46,7 @@ def test_the_notice_shows_the_person_place_dates_and_law_without_a_qr(placement,
     page = response.content.decode()
     obs = placement.observation
     assert placement.person.name in page
-    assert "通知書隔離點" in page and "通知書隔離點路1號" in page
+    assert "通知书隔离点" in page and "通知书隔离点路1号" in page
     assert obs.starts.isoformat() in page and obs.ends.isoformat() in page
     assert "传染病防治法" in page
     assert "五里亭派出所" in page  # the issuing office: the person's station
@@ -130,7 +130,7 @@ def test_site_staff_see_their_sites_notice_but_issue_no_link(placement, health):
     assert login(staff).post(f"/placements/{placement.pk}/notice/").status_code == 403
     assert SelfReportLink.objects.count() == links and AccessLog.objects.count() == reads
     # Another site's staff: not theirs to see.
-    other = make_site("別的隔離點", beds=1)[0]
+    other = make_site("别的隔离点", beds=1)[0]
     stranger = User.objects.create(username="site-other", role="site_staff", place=other.place)
     assert login(stranger).get(f"/placements/{placement.pk}/notice/").status_code == 404
 
@@ -154,7 +154,7 @@ def test_the_notice_has_a_number_two_authorities_a_phone_signatures_and_a_receip
     year = timezone.localdate().year
     number = f"隔字〔{year}〕第{placement.pk:06d}号"
     assert page.count(number) == 2  # on the notice and on its receipt slip
-    assert "西鄉塘區卫生健康局" in page and "五里亭派出所" in page
+    assert "西乡塘区卫生健康局" in page and "五里亭派出所" in page
     assert "13907710088" in page[page.index('id="n-contact"') :]
     sign = page[page.index('id="n-sign"') :]
     assert "签收人（签名）" in sign and "送达人（签名）" in sign
@@ -164,7 +164,7 @@ def test_the_notice_has_a_number_two_authorities_a_phone_signatures_and_a_receip
 
 def test_the_api_gives_the_notice_number_and_authorities(placement, grid_worker):
     body = login(grid_worker).post(f"/api/placements/{placement.pk}/notice").json()
-    assert body["number"].startswith("隔字〔") and body["health_office"] == "西鄉塘區卫生健康局"
+    assert body["number"].startswith("隔字〔") and body["health_office"] == "西乡塘区卫生健康局"
     assert body["office"] == "五里亭派出所"
 
 

@@ -38,12 +38,12 @@ def at(day: dt.date, hour: int = 9) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour), tzinfo=TZ)
 
 
-def fresh_person(compound, name: str = "觀察對象") -> Person:
+def fresh_person(compound, name: str = "观察对象") -> Person:
     """A person of `compound` with no observation (a new household, so the demo's observed
     residents are never picked)."""
     from tests.test_permissions import make_person
 
-    household = Household.objects.create(node=compound, address=f"{name}路{uuid.uuid4().hex[:6]}號")
+    household = Household.objects.create(node=compound, address=f"{name}路{uuid.uuid4().hex[:6]}号")
     return make_person(name, household=household)
 
 
@@ -61,7 +61,7 @@ def start(actor, person, *, exposure: dt.date, starts: dt.date, **kw) -> Observa
 
 @pytest.fixture
 def obs(health, grid_worker, jiwu):
-    """At home in 機務小區 from DAY0, exposed the day before: ends on DAY0 + 13."""
+    """At home in 机务小区 from DAY0, exposed the day before: ends on DAY0 + 13."""
     return start(
         health,
         fresh_person(jiwu),
@@ -436,7 +436,7 @@ def test_an_expired_or_replaced_link_is_not_found(obs, grid_worker):
 
 
 def test_no_running_observation_no_self_report(grid_worker, jiwu):
-    person = fresh_person(jiwu, "未觀察者")
+    person = fresh_person(jiwu, "未观察者")
     link, _ = link_for(grid_worker, person)
     with time_machine.travel(at(DAY0, 20), tick=False), pytest.raises(NotFound):
         services.followup_self_report(link=link, data={"temperature": "36.5"})
@@ -459,12 +459,12 @@ def test_release_is_refused_before_the_end_date_and_allowed_on_it(obs, health, g
     assert obs.status == ObservationStatus.ACTIVE and obs.ended_at is None
     generate(last_day)
     with time_machine.travel(at(last_day, 18), tick=False):
-        services.observation_release(actor=health, observation=obs, note="期滿解除")
+        services.observation_release(actor=health, observation=obs, note="期满解除")
     obs.refresh_from_db()
     assert obs.status == ObservationStatus.RELEASED
     assert obs.ended_by == health
     assert obs.ended_at == at(last_day, 18)
-    assert obs.end_note == "期滿解除"
+    assert obs.end_note == "期满解除"
     # Today's open follow-up is removed: nothing left to do for a released person.
     assert not obs.followups.filter(status=FollowUpStatus.DUE).exists()
     entry = AuditEntry.objects.get(action="fangyi.observation.released", object_id=obs.pk)
@@ -504,16 +504,16 @@ def test_referral_ends_the_observation_with_a_note(obs, health):
         with pytest.raises(DomainError) as exc:
             flows.observation_refer(actor=health, observation=obs, note="  ")
         assert "note" in exc.value.errors
-        flows.observation_refer(actor=health, observation=obs, note="發熱", place=clinic)
+        flows.observation_refer(actor=health, observation=obs, note="发热", place=clinic)
     obs.refresh_from_db()
-    assert (obs.status, obs.ended_by, obs.end_note) == (ObservationStatus.REFERRED, health, "發熱")
+    assert (obs.status, obs.ended_by, obs.end_note) == (ObservationStatus.REFERRED, health, "发热")
     assert not obs.followups.filter(status=FollowUpStatus.DUE).exists()
     with pytest.raises(DomainError):
         flows.observation_refer(actor=health, observation=obs, note="again")
 
 
 def test_transfer_home_to_a_quarantine_point_keeps_the_last_exposure(obs, health):
-    site = Place.objects.get(kind=PlaceKind.QUARANTINE_SITE, name="西鄉塘區集中隔離點")
+    site = Place.objects.get(kind=PlaceKind.QUARANTINE_SITE, name="西乡塘区集中隔离点")
     day = DAY0 + dt.timedelta(days=3)
     with time_machine.travel(at(day, 11), tick=False):
         with pytest.raises(DomainError) as exc:
@@ -558,12 +558,12 @@ def test_health_staff_handle_an_alert_and_may_refer_in_the_same_step(
     record(grid_worker, today_followup, temperature="38.2")
     alert = Alert.objects.get(followup=today_followup)
     with pytest.raises(Forbidden):
-        flows.alert_resolve(actor=grid_worker, alert=alert, resolution="看過了")
+        flows.alert_resolve(actor=grid_worker, alert=alert, resolution="看过了")
     with time_machine.travel(at(DAY0, 12), tick=False):
         with pytest.raises(DomainError) as exc:
             flows.alert_resolve(actor=health, alert=alert, resolution="")
         assert "resolution" in exc.value.errors
-        flows.alert_resolve(actor=health, alert=alert, resolution="送發熱門診", refer=True)
+        flows.alert_resolve(actor=health, alert=alert, resolution="送发热门诊", refer=True)
     alert.refresh_from_db()
     assert (alert.resolved_by, alert.resolved_at) == (health, at(DAY0, 12))
     assert alert.observation.status == ObservationStatus.REFERRED
@@ -655,9 +655,9 @@ def test_observation_pages_for_health_staff(obs, health, grid_worker, time_machi
         login(grid_worker).post(f"/observations/{obs.pk}/refer/", {"note": "x"}).status_code == 403
     )
     # A release before the end date: the error shows, the note typed is kept, nothing ends.
-    early = client.post(f"/observations/{obs.pk}/release/", {"note": "想早點解除"})
+    early = client.post(f"/observations/{obs.pk}/release/", {"note": "想早点解除"})
     assert early.status_code == 200
-    assert "想早點解除" in early.content.decode()
+    assert "想早点解除" in early.content.decode()
     assert obs.ends.isoformat() in early.content.decode()
     obs.refresh_from_db()
     assert obs.status == ObservationStatus.ACTIVE
@@ -668,7 +668,7 @@ def test_observation_pages_for_health_staff(obs, health, grid_worker, time_machi
     assert extend.status_code == 302
     obs.refresh_from_db()
     assert obs.ends == DAY0 + dt.timedelta(days=15)
-    site = Place.objects.get(name="西鄉塘區集中隔離點")
+    site = Place.objects.get(name="西乡塘区集中隔离点")
     moved = client.post(
         f"/observations/{obs.pk}/transfer/", {"kind": "place", "place": site.pk, "note": "集中"}
     )
@@ -682,13 +682,13 @@ def test_a_new_observation_by_hand_and_the_person_panel(health, jiwu, time_machi
     from tests.conftest import login
 
     time_machine.move_to(at(DAY0, 9), tick=False)
-    person = fresh_person(jiwu, "手工登記")
+    person = fresh_person(jiwu, "手工登记")
     client = login(health)
     panel = client.get(f"/people/{person.pk}/observation/").content.decode()
     assert f"/observations/new/?person={person.pk}" in panel
     form = client.get(f"/observations/new/?person={person.pk}")
-    assert "西鄉塘區集中隔離點" in form.content.decode()
-    assert "北大路賓館" not in form.content.decode()  # a hotel is no place of observation
+    assert "西乡塘区集中隔离点" in form.content.decode()
+    assert "北大路宾馆" not in form.content.decode()  # a hotel is no place of observation
     bad = client.post(
         f"/observations/new/?person={person.pk}", {"kind": "place", "last_exposure": "2020-01-30"}
     )
@@ -715,7 +715,7 @@ def test_the_alert_page_handles_the_alert(today_followup, grid_worker, health, t
     assert login(grid_worker).get(f"/alerts/{alert.pk}/").status_code == 403
     empty = client.post(f"/alerts/{alert.pk}/", {"resolution": ""})
     assert empty.status_code == 200
-    done = client.post(f"/alerts/{alert.pk}/", {"resolution": "已送發熱門診", "refer": "on"})
+    done = client.post(f"/alerts/{alert.pk}/", {"resolution": "已送发热门诊", "refer": "on"})
     assert done.status_code == 302
     alert.refresh_from_db()
     assert alert.resolved_by == health
@@ -733,8 +733,8 @@ def test_the_public_daily_check(obs, grid_worker, time_machine):
     assert page.status_code == 200
     assert obs.person.name not in text  # the given name only
     assert obs.person.name[1:] in text
-    bad = public.post(f"/r/{token}/daily/", {"temperature": "3.65", "notes": "有點累"})
-    assert bad.status_code == 200 and "有點累" in bad.content.decode()
+    bad = public.post(f"/r/{token}/daily/", {"temperature": "3.65", "notes": "有点累"})
+    assert bad.status_code == 200 and "有点累" in bad.content.decode()
     done = public.post(
         f"/r/{token}/daily/", {"temperature": "36.5", "client_id": str(uuid.uuid4())}
     )

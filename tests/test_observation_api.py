@@ -29,7 +29,7 @@ def test_every_observation_operation_answers(health, supervisor, grid_worker, ji
     def c(client, method, template, expect=200, body=None, params=None, **ids):
         return call(client, method, template, expect, body, params, seen, **ids)
 
-    person = fresh_person(jiwu, "接口觀察")
+    person = fresh_person(jiwu, "接口观察")
     cid = str(uuid.uuid4())
     body = {
         "person_id": person.pk,
@@ -41,16 +41,16 @@ def test_every_observation_operation_answers(health, supervisor, grid_worker, ji
     assert c(hc, "POST", "/api/observations", 201, body)["id"] == obs["id"]  # a retry
     assert obs["ends"] == (DAY0 + dt.timedelta(days=12)).isoformat()
     assert obs["responsible_id"] == grid_worker.pk
-    listed = c(gc, "GET", "/api/observations", params={"status": "active", "q": "接口觀察"})
+    listed = c(gc, "GET", "/api/observations", params={"status": "active", "q": "接口观察"})
     assert [o["id"] for o in listed["items"]] == [obs["id"]]
     logged = AccessLog.objects.count()
     got = c(gc, "GET", "/api/observations/{observation_id}", observation_id=obs["id"])
-    assert got["person_name"] == "接口觀察"
+    assert got["person_name"] == "接口观察"
     assert AccessLog.objects.count() == logged + 1
 
     # the grid worker's day: today's follow-up appears (generated on demand)
     day = c(gc, "GET", "/api/daylist")
-    item = next(i for i in day["items"] if i["title"] == "接口觀察")
+    item = next(i for i in day["items"] if i["title"] == "接口观察")
     assert item["kind"] == "followup" and item["url"] == f"/followups/{item['pk']}/"
     mine = c(gc, "GET", "/api/followups", params={"mine": "true", "due": DAY0.isoformat()})
     assert item["pk"] in [f["id"] for f in mine["items"]]
@@ -76,7 +76,7 @@ def test_every_observation_operation_answers(health, supervisor, grid_worker, ji
         hc,
         "POST",
         "/api/alerts/{alert_id}/resolve",
-        body={"resolution": "電話隨訪,體溫已降"},
+        body={"resolution": "电话随访,体温已降"},
         alert_id=alert["id"],
     )
     assert done["resolved_at"] and done["resolved_by_id"] == health.pk
@@ -90,13 +90,13 @@ def test_every_observation_operation_answers(health, supervisor, grid_worker, ji
         observation_id=obs["id"],
     )
     assert ext["ends"] == (DAY0 + dt.timedelta(days=14)).isoformat()
-    site = Place.objects.get(name="西鄉塘區集中隔離點")
+    site = Place.objects.get(name="西乡塘区集中隔离点")
     nxt = c(
         sc,
         "POST",
         "/api/observations/{observation_id}/transfer",
         201,
-        {"kind": "place", "place_id": site.pk, "note": "集中觀察"},
+        {"kind": "place", "place_id": site.pk, "note": "集中观察"},
         observation_id=obs["id"],
     )
     assert nxt["place_id"] == site.pk and nxt["last_exposure"] == DAY0.isoformat()
@@ -127,7 +127,7 @@ def test_every_observation_operation_answers(health, supervisor, grid_worker, ji
         hc,
         "POST",
         "/api/observations/{observation_id}/release",
-        body={"note": "期滿"},
+        body={"note": "期满"},
         observation_id=nxt["id"],
     )
     assert released["status"] == "released" and released["ended_by_id"] == health.pk
@@ -140,7 +140,7 @@ def test_every_observation_operation_answers(health, supervisor, grid_worker, ji
         "/api/observations",
         201,
         {
-            "person_id": fresh_person(jiwu, "轉診者").pk,
+            "person_id": fresh_person(jiwu, "转诊者").pk,
             "kind": "home",
             "last_exposure": "2020-02-14",
         },
@@ -149,7 +149,7 @@ def test_every_observation_operation_answers(health, supervisor, grid_worker, ji
         hc,
         "POST",
         "/api/observations/{observation_id}/refer",
-        body={"note": "發熱轉診"},
+        body={"note": "发热转诊"},
         observation_id=other["id"],
     )
     assert referred["status"] == "referred"
@@ -160,7 +160,7 @@ def test_every_observation_operation_answers(health, supervisor, grid_worker, ji
 def test_bad_input_names_the_field(health, grid_worker, jiwu, time_machine):
     time_machine.move_to(at(DAY0, 8), tick=False)
     hc, gc = login(health), login(grid_worker)
-    person = fresh_person(jiwu, "壞輸入")
+    person = fresh_person(jiwu, "坏输入")
     future = call(
         hc,
         "POST",
@@ -186,7 +186,7 @@ def test_bad_input_names_the_field(health, grid_worker, jiwu, time_machine):
         {"person_id": person.pk, "kind": "home", "last_exposure": "2020-01-30"},
     )
     followup = call(gc, "GET", "/api/daylist")["items"]
-    fid = next(i["pk"] for i in followup if i["title"] == "壞輸入")
+    fid = next(i["pk"] for i in followup if i["title"] == "坏输入")
     for temperature in (3.5, 375):
         bad = call(
             gc,
@@ -228,7 +228,7 @@ def test_a_grid_worker_may_not_manage_and_an_outsider_sees_nothing(
         "POST",
         "/api/observations",
         201,
-        {"person_id": fresh_person(jiwu, "權限").pk, "kind": "home", "last_exposure": "2020-01-31"},
+        {"person_id": fresh_person(jiwu, "权限").pk, "kind": "home", "last_exposure": "2020-01-31"},
     )
     gc, oc = login(grid_worker), login(outsider)
     call(
@@ -248,7 +248,7 @@ def test_a_grid_worker_may_not_manage_and_an_outsider_sees_nothing(
 
 def test_a_link_not_in_force_answers_like_none(grid_worker, jiwu, health, time_machine):
     time_machine.move_to(at(DAY0, 8), tick=False)
-    person = fresh_person(jiwu, "舊鏈接")
+    person = fresh_person(jiwu, "旧链接")
     call(
         login(health),
         "POST",

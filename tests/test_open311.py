@@ -58,9 +58,9 @@ def tip_at(node, **kwargs) -> Tip:
         "code": new_code(),
         "category": TipCategory.objects.get(code="gathering"),
         "node": node,
-        "description": "樓下有人聚餐",
+        "description": "楼下有人聚餐",
         "source": TipSource.PHONE,
-        "reporter_name": "李舉報",
+        "reporter_name": "李举报",
         "reporter_phone": "13912345678",
         **kwargs,
     }
@@ -95,7 +95,7 @@ def test_every_open311_operation_answers(officer, jiwu_household):
                 "api_key": key,
                 "service_code": "gathering",
                 "address_id": jiwu_household.pk,
-                "description": "三樓有人打牌",
+                "description": "三楼有人打牌",
             },
         ),
         "POST",
@@ -194,7 +194,7 @@ def test_a_request_round_trip_by_its_code(officer, jiwu_household):
             "phone": "13800138000",
             "email": "zhang@example.com",
             "media_url": "http://example.com/photo.jpg",
-            "description": "七八個人在樓道聚餐 <script>alert(1)</script>",
+            "description": "七八个人在楼道聚餐 <script>alert(1)</script>",
         },
     )
     (created,) = errors_free(response, 201)
@@ -262,8 +262,8 @@ def test_a_compound_name_in_the_address_places_the_request(officer, jiwu):
         {
             "api_key": key_of(officer),
             "service_code": "other",
-            "address_string": f"西鄉塘區{jiwu.name}門口",
-            "description": "垃圾堆積",
+            "address_string": f"西乡塘区{jiwu.name}门口",
+            "description": "垃圾堆积",
         },
     )
     (created,) = errors_free(response, 201)
@@ -414,7 +414,7 @@ def test_an_address_outside_the_jurisdiction_is_not_found(officer, beihu_househo
             {
                 "api_key": key_of(officer),
                 "service_code": "gathering",
-                "address_string": "北湖小區2棟",
+                "address_string": "北湖小区2栋",
                 "description": "聚餐",
             },
         ),
@@ -482,7 +482,7 @@ def test_the_list_filters(officer, jiwu):
         category=TipCategory.objects.get(code="poultry"),
         received_at=now - dt.timedelta(days=3),
         status=TipStatus.ANSWERED,
-        answer="已責令圈養",
+        answer="已责令圈养",
         answered_at=now - dt.timedelta(days=1),
     )
     old = tip_at(jiwu, received_at=now - dt.timedelta(days=120))
@@ -514,7 +514,7 @@ def test_the_list_filters(officer, jiwu):
         for r in client.get(f"{BASE}/requests.json", {"api_key": key, "status": "closed"}).json()
         if r["service_request_id"] == done.code
     )
-    assert closed["status"] == "closed" and closed["status_notes"] == "已責令圈養"
+    assert closed["status"] == "closed" and closed["status_notes"] == "已责令圈养"
 
 
 @pytest.mark.parametrize(

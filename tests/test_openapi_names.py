@@ -96,7 +96,7 @@ def test_a_client_built_from_the_document_merges_two_persons(officer, jiwu_house
     made = [
         client.post(
             "/api/persons",
-            {"name": "雙胞者", "id_type": "none", "household_id": jiwu_household.pk,
+            {"name": "双胞者", "id_type": "none", "household_id": jiwu_household.pk,
              "allow_duplicates": True},
             content_type="application/json",
         ).json()["id"]

@@ -122,21 +122,21 @@ SPEC: dict[str, set[str]] = {
 
 # --- jurisdictions: the compound whose records are "inside" / "outside" for each role --------
 
-ELSEWHERE = "柳州城中小區"  # a compound of another city, outside even the administrator's
+ELSEWHERE = "柳州城中小区"  # a compound of another city, outside even the administrator's
 SCOPE = {
-    "officer": {"inside": "機務小區", "outside": "北湖小區"},
-    "auxiliary": {"inside": "機務小區", "outside": "北湖小區"},
+    "officer": {"inside": "机务小区", "outside": "北湖小区"},
+    "auxiliary": {"inside": "机务小区", "outside": "北湖小区"},
     # 南鐵北四區 is in Wuliting station but not in grid 1 / 機務社區.
-    "grid_worker": {"inside": "機務小區", "outside": "北湖小區", "near": "南鐵北四區"},
-    "community_staff": {"inside": "機務小區", "outside": "北湖小區", "near": "南鐵北四區"},
+    "grid_worker": {"inside": "机务小区", "outside": "北湖小区", "near": "南铁北四区"},
+    "community_staff": {"inside": "机务小区", "outside": "北湖小区", "near": "南铁北四区"},
     # Health staff hold the whole district, 北湖 included; 中山小區 is in 青秀區.
-    "health": {"inside": "機務小區", "outside": "中山小區"},
+    "health": {"inside": "机务小区", "outside": "中山小区"},
     # The hotel is on 北大路沿街; the clerk holds no node at all.
-    "hotel_clerk": {"inside": "北大路沿街", "outside": "機務小區"},
-    "supervisor": {"inside": "機務小區", "outside": "北湖小區"},
-    "admin": {"inside": "機務小區", "outside": ELSEWHERE},
-    "outsider": {"inside": "北湖小區", "outside": "機務小區"},
-    ANON: {"inside": "機務小區"},
+    "hotel_clerk": {"inside": "北大路沿街", "outside": "机务小区"},
+    "supervisor": {"inside": "机务小区", "outside": "北湖小区"},
+    "admin": {"inside": "机务小区", "outside": ELSEWHERE},
+    "outsider": {"inside": "北湖小区", "outside": "机务小区"},
+    ANON: {"inside": "机务小区"},
 }
 MISSING = 987_654_321
 
@@ -163,14 +163,14 @@ def elsewhere() -> Node:
     parent = None
     for kind, name in (
         ("city", "柳州市"),
-        ("district", "城中區"),
+        ("district", "城中区"),
         ("station", "城中派出所"),
-        ("community", "城中社區"),
-        ("grid", "城中第一網格"),
+        ("community", "城中社区"),
+        ("grid", "城中第一网格"),
         ("compound", ELSEWHERE),
     ):
         parent = node_create(actor=None, kind=kind, name=name, parent=parent, audit=False)
-    make_person("柳州居民", household=Household.objects.create(node=parent, address="城中路1號"))
+    make_person("柳州居民", household=Household.objects.create(node=parent, address="城中路1号"))
     return parent
 
 
@@ -212,20 +212,20 @@ class Refs(dict):
         return Household.objects.filter(node=self.compound).order_by("pk").first().pk
 
     def _empty_household(self) -> int:
-        return Household.objects.create(node=self.compound, address="空置戶 0號").pk
+        return Household.objects.create(node=self.compound, address="空置户 0号").pk
 
     def _person(self) -> int:
         return Person.objects.filter(household=self["household"]).order_by("pk").first().pk
 
     def _partner(self) -> int:
         """Someone to merge into the person: same compound, no document."""
-        return make_person("待合併", household=Household.objects.get(pk=self["household"])).pk
+        return make_person("待合并", household=Household.objects.get(pk=self["household"])).pk
 
     def _place(self) -> int:
         place = Place.objects.filter(node=self.compound).order_by("pk").first()
         if place is None:
             place = Place.objects.create(
-                kind="fever_clinic", name="社區門診", node=self.compound, address="門診路1號"
+                kind="fever_clinic", name="社区门诊", node=self.compound, address="门诊路1号"
             )
         return place.pk
 
@@ -292,11 +292,11 @@ PAGES = [
 
 
 def _person_body(r):
-    return {"name": "新登記者", "id_type": "none", "node_id": r["node"]}
+    return {"name": "新登记者", "id_type": "none", "node_id": r["node"]}
 
 
 def _place_body(r):
-    return {"kind": "fever_clinic", "name": "新門診", "node_id": r["node"], "address": "門診路2號"}
+    return {"kind": "fever_clinic", "name": "新门诊", "node_id": r["node"], "address": "门诊路2号"}
 
 
 def _new_user_body(r):
@@ -325,9 +325,9 @@ API = [
         "/api/nodes",
         "node.edit",
         ok=201,
-        body=lambda r: {"kind": "compound", "name": "新小區", "parent_id": r["grid"]},
+        body=lambda r: {"kind": "compound", "name": "新小区", "parent_id": r["grid"]},
     ),
-    Endpoint("PUT", "/api/nodes/{node}", "node.edit", body={"name": "改名小區", "code": ""}),
+    Endpoint("PUT", "/api/nodes/{node}", "node.edit", body={"name": "改名小区", "code": ""}),
     Endpoint(
         "POST", "/api/nodes/{node}/move", "node.edit", body=lambda r: {"parent_id": r["grid"]}
     ),
@@ -350,7 +350,7 @@ API = [
     Endpoint("GET", "/api/persons?household_id={household}", "person.view"),
     Endpoint("POST", "/api/persons", "person.edit", ok=201, body=_person_body),
     Endpoint(
-        "POST", "/api/persons/duplicates", "person.view", body={"name": "徐紅心"}, reads_only=True
+        "POST", "/api/persons/duplicates", "person.view", body={"name": "徐红心"}, reads_only=True
     ),
     Endpoint("GET", "/api/persons/{person}", "person.view"),
     Endpoint(
@@ -375,14 +375,14 @@ API = [
         "/api/households",
         "household.edit",
         ok=201,
-        body=lambda r: {"node_id": r["node"], "address": "新建路1號"},
+        body=lambda r: {"node_id": r["node"], "address": "新建路1号"},
     ),
     Endpoint("GET", "/api/households/{household}", "household.view"),
     Endpoint(
         "PUT",
         "/api/households/{household}",
         "household.edit",
-        body=lambda r: {"node_id": r["node"], "address": "改建路2號"},
+        body=lambda r: {"node_id": r["node"], "address": "改建路2号"},
     ),
     Endpoint("DELETE", "/api/households/{empty_household}", "household.delete", ok=204),
     Endpoint("GET", "/api/households/{household}/members", "household.view"),
@@ -724,7 +724,7 @@ def test_a_refused_action_changes_nothing(auxiliary, jiwu_person, jiwu_household
     assert client.delete(f"/api/persons/{jiwu_person.pk}").status_code == 403
     assert client.post(f"/people/{jiwu_person.pk}/delete/").status_code == 403
     assert Person.objects.filter(pk=jiwu_person.pk).exists()
-    empty = Household.objects.create(node=jiwu_household.node, address="空置戶 9號")
+    empty = Household.objects.create(node=jiwu_household.node, address="空置户 9号")
     assert client.delete(f"/api/households/{empty.pk}").status_code == 403
     assert Household.objects.filter(pk=empty.pk).exists()
 

@@ -11,7 +11,7 @@ from fangyi.quarantine.models import Bed, BedState, Group, Placement, PlacementS
 
 
 def test_the_database_refuses_a_second_holding_placement_for_one_person(db):
-    site = Site.objects.get(place__name="湖北籍旅客定點酒店")
+    site = Site.objects.get(place__name="湖北籍旅客定点酒店")
     person = Person.objects.filter(placements__isnull=True).first()
     beds = list(Bed.objects.filter(site=site, state=BedState.FREE)[:2])
     group = Group.objects.get(code="hubei")

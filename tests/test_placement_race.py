@@ -70,15 +70,15 @@ def race_db(transactional_db, tmp_path):
 
 def _world(beds: int, people: int):
     district = node_create(
-        actor=None, kind="city", name=f"競爭市{uuid.uuid4().hex[:6]}", parent=None, audit=False
+        actor=None, kind="city", name=f"竞争市{uuid.uuid4().hex[:6]}", parent=None, audit=False
     )
     health = User.objects.create(username=f"race-{district.pk}", role=Role.HEALTH_STAFF)
     health.nodes.set([district])
     group, _made = Group.objects.get_or_create(
-        code="close_contact", defaults={"name": "密切接觸者"}
+        code="close_contact", defaults={"name": "密切接触者"}
     )
     place = Place.objects.create(
-        kind="quarantine_site", name="搶床隔離點", node=district, address="隔離路9號"
+        kind="quarantine_site", name="抢床隔离点", node=district, address="隔离路9号"
     )
     site = Site.objects.get(place=place)
     site.groups.set([group])
@@ -90,7 +90,7 @@ def _world(beds: int, people: int):
     )
     persons = Person.objects.bulk_create(
         [
-            Person(name=f"搶床者{i}", name_norm=f"搶床者{i}", id_type="none", node=district)
+            Person(name=f"抢床者{i}", name_norm=f"抢床者{i}", id_type="none", node=district)
             for i in range(people)
         ]
     )
@@ -117,7 +117,7 @@ def _race(db, health, site, group, persons, threads: int):
                     person = queue.pop()
                 try:
                     p = services.placement_reserve(
-                        actor=user, person=person, site=site_, group=group, transport="救護車"
+                        actor=user, person=person, site=site_, group=group, transport="救护车"
                     )
                     with lock:
                         placed.append(p.pk)
@@ -188,7 +188,7 @@ def test_more_requests_than_beds_fill_every_bed_once(race_db):
 def test_the_database_is_shared_across_threads(race_db):
     """The premise of the two tests above: a row committed here is seen from another thread's
     own connection (on SQLite too), so the race is a real one."""
-    group, _made = Group.objects.get_or_create(code="inbound", defaults={"name": "境外入境人員"})
+    group, _made = Group.objects.get_or_create(code="inbound", defaults={"name": "境外入境人员"})
     seen = []
 
     def look():

@@ -21,7 +21,7 @@ from tests.test_tips import public_tip
     "text, found",
     [
         ("已整改,有事请联系13877112233", ["phone"]),
-        ("有事請聯繫 138 7711 2233", ["phone"]),
+        ("有事请联系 138 7711 2233", ["phone"]),
         ("电话:138-7711-2233", ["phone"]),
         ("请拨１３８７７１１２２３３", ["phone"]),  # full width, as an input method types it
         ("社区电话 0771-3831234", ["phone"]),
@@ -36,13 +36,13 @@ def test_public_text_findings(text, found):
 
 
 def test_a_name_of_the_registry_is_found_and_a_one_character_word_is_not():
-    assert public_text_findings("已通知韋小寶本人", ["韋小寶", "王"]) == ["韋小寶"]
+    assert public_text_findings("已通知韦小宝本人", ["韦小宝", "王"]) == ["韦小宝"]
 
 
 @pytest.fixture
 def resolved(jiwu, officer):
-    tip = public_tip(jiwu, reporter_name="陳女士", reporter_phone="13877112233")
-    services.tip_resolve(actor=officer, tip=tip, resolution="rectified", note="已圈養")
+    tip = public_tip(jiwu, reporter_name="陈女士", reporter_phone="13877112233")
+    services.tip_resolve(actor=officer, tip=tip, resolution="rectified", note="已圈养")
     return tip
 
 
@@ -50,8 +50,8 @@ def resolved(jiwu, officer):
     "answer",
     [
         "已整改,有事请联系13877112233",
-        "陳女士您好,已整改",  # the reporter's own name
-        "已請{resident}圈養",  # a resident of the compound
+        "陈女士您好,已整改",  # the reporter's own name
+        "已请{resident}圈养",  # a resident of the compound
     ],
 )
 def test_an_answer_with_personal_data_is_refused_and_nothing_is_sent(resolved, officer, answer):
@@ -68,11 +68,11 @@ def test_an_answer_with_personal_data_is_refused_and_nothing_is_sent(resolved, o
 
 def test_the_page_and_the_api_name_the_field(resolved, officer):
     client = english_login(officer)
-    page = client.post(f"/tips/{resolved.pk}/answer/", {"answer": "請打13877112233"})
+    page = client.post(f"/tips/{resolved.pk}/answer/", {"answer": "请打13877112233"})
     assert page.status_code == 400 and "take out a phone number" in page.content.decode()
     api = client.post(
         f"/api/tips/{resolved.pk}/answer",
-        {"answer": "請打13877112233"},
+        {"answer": "请打13877112233"},
         content_type="application/json",
     )
     assert api.status_code == 400
@@ -83,23 +83,23 @@ def test_the_page_and_the_api_name_the_field(resolved, officer):
 def test_an_answer_is_corrected_until_the_reporter_reads_it(resolved, officer):
     services.tip_answer(actor=officer, tip=resolved, answer="已整改")
     assert "correct_answer" in services.tip_allowed_steps(officer, resolved)
-    services.tip_answer_correct(actor=officer, tip=resolved, answer="已整改,雞已圈養")
+    services.tip_answer_correct(actor=officer, tip=resolved, answer="已整改,鸡已圈养")
     entry = AuditEntry.objects.get(action="fangyi.tip.answer_corrected", object_id=resolved.pk)
-    assert entry.changes == {"answer": ["已整改", "已整改,雞已圈養"]}
+    assert entry.changes == {"answer": ["已整改", "已整改,鸡已圈养"]}
     # A correction is checked like the answer.
     with pytest.raises(DomainError):
-        services.tip_answer_correct(actor=officer, tip=resolved, answer="請打13877112233")
+        services.tip_answer_correct(actor=officer, tip=resolved, answer="请打13877112233")
 
     # The reporter opens the tracking page: the answer now stands.
     page = Client().get(f"/track/{resolved.code}/")
-    assert "雞已圈養" in page.content.decode()
+    assert "鸡已圈养" in page.content.decode()
     resolved.refresh_from_db()
     assert resolved.answer_read_at is not None
     assert "correct_answer" not in services.tip_allowed_steps(officer, resolved)
     with pytest.raises(Conflict) as late:
         services.tip_answer_correct(actor=officer, tip=resolved, answer="改了")
     assert set(late.value.errors) == {"answer"}
-    assert Tip.objects.get(pk=resolved.pk).answer == "已整改,雞已圈養"
+    assert Tip.objects.get(pk=resolved.pk).answer == "已整改,鸡已圈养"
     api = english_login(officer).post(
         f"/api/tips/{resolved.pk}/answer/correct",
         {"answer": "改了"},

@@ -27,12 +27,12 @@ def dingdian(db) -> User:
 
 @pytest.fixture
 def hotel_site(db) -> Site:
-    return Site.objects.get(place__name="湖北籍旅客定點酒店")
+    return Site.objects.get(place__name="湖北籍旅客定点酒店")
 
 
 @pytest.fixture
 def point(db) -> Site:
-    return Site.objects.get(place__name="西鄉塘區集中隔離點")
+    return Site.objects.get(place__name="西乡塘区集中隔离点")
 
 
 @pytest.fixture
@@ -47,7 +47,7 @@ def close_contact(db) -> Group:
 
 @pytest.fixture
 def traveller(db) -> Person:
-    return Person.objects.get(name="陳志強")
+    return Person.objects.get(name="陈志强")
 
 
 @pytest.fixture
@@ -85,7 +85,7 @@ def test_the_demo_has_the_two_sites_with_their_beds(hotel_site, point):
 def test_reserve_takes_one_free_bed_with_its_audit_row(health, traveller, hotel_site, hubei):
     free = hotel_site.beds.filter(state="free").count()
     p = services.placement_reserve(
-        actor=health, person=traveller, site=hotel_site, group=hubei, transport="轉運車"
+        actor=health, person=traveller, site=hotel_site, group=hubei, transport="转运车"
     )
     assert p.status == "reserved" and p.bed.site_id == hotel_site.pk
     assert Bed.objects.get(pk=p.bed_id).state == "reserved"
@@ -142,7 +142,7 @@ def test_the_same_client_id_twice_stores_one(health, traveller, hotel_site, hube
 
 
 def test_a_person_outside_the_jurisdiction_is_not_found(health, hotel_site, hubei):
-    outside = Person.objects.filter(node__name="中山小區").first()
+    outside = Person.objects.filter(node__name="中山小区").first()
     with pytest.raises(NotFound):
         services.placement_reserve(actor=health, person=outside, site=hotel_site, group=hubei)
 
@@ -155,7 +155,7 @@ def test_only_health_staff_and_supervisors_place(officer, traveller, hotel_site,
 def test_transport_too_long_names_the_field(health, traveller, hotel_site, hubei):
     with pytest.raises(DomainError) as exc:
         services.placement_reserve(
-            actor=health, person=traveller, site=hotel_site, group=hubei, transport="車" * 201
+            actor=health, person=traveller, site=hotel_site, group=hubei, transport="车" * 201
         )
     assert list(exc.value.errors) == ["transport"]
 
@@ -163,7 +163,7 @@ def test_transport_too_long_names_the_field(health, traveller, hotel_site, hubei
 def test_site_choices_most_free_first_then_nearest(close_contact, point):
     second = Site.objects.get(
         place=Place.objects.create(
-            kind="quarantine_site", name="第二隔離點", node=point.node, address="x"
+            kind="quarantine_site", name="第二隔离点", node=point.node, address="x"
         )
     )
     second.groups.add(close_contact)
@@ -279,10 +279,10 @@ def test_release_on_the_end_date_puts_the_bed_to_cleaning(
 def test_transfer_frees_the_old_bed_and_reserves_at_the_other_site(
     health, dingdian, traveller, hotel_site, hubei
 ):
-    other = Site.objects.get(place__name="西鄉塘區集中隔離點")
+    other = Site.objects.get(place__name="西乡塘区集中隔离点")
     other.groups.add(hubei)
     p = _arrived(health, dingdian, traveller, hotel_site, hubei)
-    new = services.placement_transfer(actor=health, placement=p, site=other, transport="救護車")
+    new = services.placement_transfer(actor=health, placement=p, site=other, transport="救护车")
     p.refresh_from_db()
     assert p.status == "transferred" and Bed.objects.get(pk=p.bed_id).state == "cleaning"
     assert new.status == "reserved" and new.site == other and new.previous == p
@@ -307,7 +307,7 @@ def test_cancel_frees_the_bed_and_needs_a_reason(health, traveller, hotel_site, 
     with pytest.raises(DomainError) as exc:
         services.placement_cancel(actor=health, placement=p, reason=" ")
     assert list(exc.value.errors) == ["reason"]
-    services.placement_cancel(actor=health, placement=p, reason="改為居家")
+    services.placement_cancel(actor=health, placement=p, reason="改为居家")
     assert Bed.objects.get(pk=p.bed_id).state == "free"
     assert Placement.objects.get(pk=p.pk).status == "cancelled"
 
@@ -428,15 +428,15 @@ def test_one_tap_arrival_on_the_site_page(dingdian, hotel_site):
 def test_the_placement_form_lists_sites_and_keeps_what_was_typed(health, traveller, hubei):
     client = english_login(health)
     response = client.get(f"/placements/new/?person={traveller.pk}&group={hubei.pk}")
-    assert "湖北籍旅客定點酒店" in response.content.decode()
-    assert "西鄉塘區集中隔離點" not in response.content.decode().split("site-choices")[1]
+    assert "湖北籍旅客定点酒店" in response.content.decode()
+    assert "西乡塘区集中隔离点" not in response.content.decode().split("site-choices")[1]
     response = client.post(
         "/placements/new/",
-        {"person": traveller.pk, "group": hubei.pk, "where": "site", "transport": "救護車A"},
+        {"person": traveller.pk, "group": hubei.pk, "where": "site", "transport": "救护车A"},
     )
     assert response.status_code == 400
     body = response.content.decode()
-    assert "Choose a site." in body and "救護車A" in body
+    assert "Choose a site." in body and "救护车A" in body
     assert not Placement.objects.filter(person=traveller).exists()
 
 
@@ -532,7 +532,7 @@ def _populate(site: Site, group: Group, health, n: int) -> None:
     node = site.node
     for i in range(n):
         person = Person.objects.create(
-            name=f"佔床{i}", name_norm=f"佔床{i}", id_type="none", node=node
+            name=f"占床{i}", name_norm=f"占床{i}", id_type="none", node=node
         )
         services.placement_reserve(actor=health, person=person, site=site, group=group)
 
@@ -597,7 +597,7 @@ def test_a_centralised_decision_links_to_placing_and_the_person_to_placements(he
     # The form opens for that person and decision, the quarantine point listed for the group.
     cc = Group.objects.get(code="close_contact")
     page = client.get(f"/placements/new/?person={d.person_id}&decision={decision.pk}&group={cc.pk}")
-    assert page.status_code == 200 and "西鄉塘區集中隔離點" in page.content.decode()
+    assert page.status_code == 200 and "西乡塘区集中隔离点" in page.content.decode()
 
 
 def test_the_decision_presets_the_group_and_the_site_it_chose(health, point):

@@ -30,10 +30,10 @@ def test_every_quarantine_operation_answers(health, admin, dingdian):
     def c(client, method, template, expect=200, body=None, params=None, **ids):
         return call(client, method, template, expect, body, params, seen, **ids)
 
-    hotel = Site.objects.get(place__name="湖北籍旅客定點酒店")
-    point = Site.objects.get(place__name="西鄉塘區集中隔離點")
+    hotel = Site.objects.get(place__name="湖北籍旅客定点酒店")
+    point = Site.objects.get(place__name="西乡塘区集中隔离点")
     sites = c(h, "GET", "/api/sites")
-    assert {s["name"] for s in sites} == {"湖北籍旅客定點酒店", "西鄉塘區集中隔離點"}
+    assert {s["name"] for s in sites} == {"湖北籍旅客定点酒店", "西乡塘区集中隔离点"}
     one = c(h, "GET", "/api/sites/{site_id}", site_id=hotel.pk)
     assert one["groups"] == ["hubei"] and one["occupied"] == 3
     c(
@@ -61,11 +61,11 @@ def test_every_quarantine_operation_answers(health, admin, dingdian):
         ]
         == "free"
     )
-    traveller = Person.objects.get(name="陳志強")
+    traveller = Person.objects.get(name="陈志强")
     choices = c(
         h, "GET", "/api/sites/choices", params={"group": "hubei", "person_id": traveller.pk}
     )
-    assert [x["name"] for x in choices][0] == "西鄉塘區集中隔離點"  # most free beds first
+    assert [x["name"] for x in choices][0] == "西乡塘区集中隔离点"  # most free beds first
     placed = c(
         h,
         "POST",
@@ -76,7 +76,7 @@ def test_every_quarantine_operation_answers(health, admin, dingdian):
             "kind": "site",
             "site_id": hotel.pk,
             "group": "hubei",
-            "transport": "轉運車",
+            "transport": "转运车",
             "client_id": str(uuid.uuid4()),
         },
     )
@@ -93,7 +93,7 @@ def test_every_quarantine_operation_answers(health, admin, dingdian):
         h,
         "POST",
         "/api/placements/{placement_id}/transfer",
-        body={"site_id": point.pk, "transport": "救護車"},
+        body={"site_id": point.pk, "transport": "救护车"},
         placement_id=placed["id"],
     )
     assert moved["site_id"] == point.pk and moved["previous_id"] == placed["id"]
@@ -101,7 +101,7 @@ def test_every_quarantine_operation_answers(health, admin, dingdian):
         h,
         "POST",
         "/api/placements/{placement_id}/cancel",
-        body={"reason": "改為居家"},
+        body={"reason": "改为居家"},
         placement_id=moved["id"],
     )
     assert cancelled["status"] == "cancelled"
@@ -120,9 +120,9 @@ def test_every_quarantine_operation_answers(health, admin, dingdian):
 
 def test_errors_name_their_fields(health):
     client = login(health)
-    hotel = Site.objects.get(place__name="湖北籍旅客定點酒店")
-    point = Site.objects.get(place__name="西鄉塘區集中隔離點")
-    traveller = Person.objects.get(name="陳志強")
+    hotel = Site.objects.get(place__name="湖北籍旅客定点酒店")
+    point = Site.objects.get(place__name="西乡塘区集中隔离点")
+    traveller = Person.objects.get(name="陈志强")
     body = {"person_id": traveller.pk, "kind": "site", "site_id": point.pk, "group": "hubei"}
     data = call(client, "POST", "/api/placements", 400, body)
     assert field_names(data) == {"site_id"}
@@ -143,7 +143,7 @@ def test_errors_name_their_fields(health):
 
 def test_another_sites_records_answer_like_missing_ones(hotel_clerk):
     client = login(hotel_clerk)
-    hotel = Site.objects.get(place__name="湖北籍旅客定點酒店")
+    hotel = Site.objects.get(place__name="湖北籍旅客定点酒店")
     p = Placement.objects.filter(site=hotel).first()
     logged = AccessLog.objects.count()
     for path in (f"/api/sites/{hotel.pk}", f"/api/placements/{p.pk}"):

@@ -40,7 +40,7 @@ def test_a_clear_on_a_stale_copy_after_a_referral_is_refused(hotel_clerk, office
     second = GuestReport.objects.get(pk=report.pk)
     guests.guest_refer(actor=officer, report=first, site=site)
     with pytest.raises(Conflict) as exc:
-        guests.guest_clear(actor=officer, report=second, reason="核實非風險")
+        guests.guest_clear(actor=officer, report=second, reason="核实非风险")
     assert "status" in exc.value.errors
     report.refresh_from_db()
     assert report.status == GuestStatus.REFERRED and report.placement_id is not None
@@ -52,7 +52,7 @@ def test_a_referral_on_a_stale_copy_after_a_clear_reserves_no_bed(hotel_clerk, o
     report = registered(hotel_clerk, officer)
     first = GuestReport.objects.get(pk=report.pk)
     second = GuestReport.objects.get(pk=report.pk)
-    guests.guest_clear(actor=officer, report=first, reason="核實非風險")
+    guests.guest_clear(actor=officer, report=first, reason="核实非风险")
     with pytest.raises(Conflict):
         guests.guest_refer(actor=officer, report=second, site=site)
     report.refresh_from_db()
@@ -120,7 +120,7 @@ def test_a_referral_transferred_and_arrived_elsewhere_is_not_overdue(
     report = registered(hotel_clerk, officer)
     guests.guest_refer(actor=officer, report=report, site=site)
     report.refresh_from_db()
-    point = Site.objects.get(place__name="西鄉塘區集中隔離點")
+    point = Site.objects.get(place__name="西乡塘区集中隔离点")
     point.groups.add(report.placement.group)
     moved = quarantine.placement_transfer(actor=supervisor, placement=report.placement, site=point)
     quarantine.placement_arrive(actor=supervisor, placement=moved)
@@ -153,7 +153,7 @@ def test_the_hotel_does_not_see_that_the_arrival_was_not_confirmed(hotel_clerk, 
 
 
 def hotel_site() -> Site:
-    return Site.objects.get(place__name="湖北籍旅客定點酒店")
+    return Site.objects.get(place__name="湖北籍旅客定点酒店")
 
 
 def holders(site: Site) -> list[str]:
@@ -241,7 +241,7 @@ def test_an_observation_moved_home_frees_the_site_placement(health):
 
 def test_an_observation_referred_to_a_clinic_frees_the_site_placement(health):
     placement = active_at_hotel()
-    flows.observation_refer(actor=health, observation=placement.observation, note="發熱")
+    flows.observation_refer(actor=health, observation=placement.observation, note="发热")
     placement.refresh_from_db()
     assert placement.status == PlacementStatus.TRANSFERRED
     assert Bed.objects.get(pk=placement.bed_id).state == "cleaning"
@@ -275,7 +275,7 @@ def moved_away(health) -> tuple[Placement, Placement]:
     from fangyi.quarantine import services as quarantine
     from fangyi.quarantine.models import Group
 
-    point = Site.objects.get(place__name="西鄉塘區集中隔離點")
+    point = Site.objects.get(place__name="西乡塘区集中隔离点")
     point.groups.add(*Group.objects.all())
     placement = active_at_hotel()
     return placement, quarantine.placement_transfer(actor=health, placement=placement, site=point)
@@ -312,7 +312,7 @@ def test_a_transfer_cancelled_moves_the_observation_home(health):
     obs = Observation.objects.get(pk=old.observation_id)
     # on the way to the other site, the hotel's staff no longer see the person they let go
     assert not osel.followup_list(staff, observation=obs).exists()
-    quarantine.placement_cancel(actor=health, placement=new, reason="不轉了")
+    quarantine.placement_cancel(actor=health, placement=new, reason="不转了")
     obs.refresh_from_db()
     assert obs.kind == "home" and obs.place_id is None and obs.status == "active"
 

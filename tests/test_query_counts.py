@@ -115,7 +115,7 @@ def test_the_dispatch_board_costs_the_same_for_a_station_with_more_tips(officer,
     shown = client.get(f"/dispatch/{station.pk}/").content.decode().count('href="/tips/')
     category = TipCategory.objects.order_by("order").first()
     for i in range(3):
-        data = tips.TipInput(category=category, description=f"樓道裡有人聚集打牌 {i}", node=jiwu)
+        data = tips.TipInput(category=category, description=f"楼道里有人聚集打牌 {i}", node=jiwu)
         tips.tip_submit_public(data=data, ip=f"10.0.0.{i}")
     assert _cost(client, f"/dispatch/{station.pk}/") == (200, before)
     after = client.get(f"/dispatch/{station.pk}/").content.decode().count('href="/tips/')

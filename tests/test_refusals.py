@@ -32,14 +32,14 @@ pytestmark = pytest.mark.django_db
 # --- helpers (also used by the API, notice and scenario tests) ---------------------------------
 
 
-def make_site(name: str = "測試隔離點", beds: int = 2, group_code: str = "close_contact"):
+def make_site(name: str = "测试隔离点", beds: int = 2, group_code: str = "close_contact"):
     """A quarantine point of the district with `beds` free beds, taking the group."""
-    district = Node.objects.get(name="西鄉塘區")
+    district = Node.objects.get(name="西乡塘区")
     place = Place.objects.create(
-        kind="quarantine_site", name=name, node=district, address=f"{name}路1號"
+        kind="quarantine_site", name=name, node=district, address=f"{name}路1号"
     )
     site = Site.objects.get(place=place)
-    group, _made = Group.objects.get_or_create(code=group_code, defaults={"name": "密切接觸者"})
+    group, _made = Group.objects.get_or_create(code=group_code, defaults={"name": "密切接触者"})
     site.groups.add(group)
     room = Room.objects.create(site=site, number="101", floor=1)
     for i in range(beds):
@@ -58,7 +58,7 @@ def fill(site, group, health) -> None:
     from fangyi.people.models import Person
 
     taken = set(Placement.objects.values_list("person_id", flat=True))
-    people = Person.objects.filter(node__name="機務小區").exclude(pk__in=taken).order_by("-pk")
+    people = Person.objects.filter(node__name="机务小区").exclude(pk__in=taken).order_by("-pk")
     free = site.beds.filter(state="free").count()
     for person in people[:free]:
         reserve(person, site, group, health)
@@ -77,7 +77,7 @@ def placement(site, jiwu_person, health):
 
 @pytest.fixture
 def refusal(placement, grid_worker):
-    return refusals.refusal_record(actor=grid_worker, placement=placement, reason="家裡有老人")
+    return refusals.refusal_record(actor=grid_worker, placement=placement, reason="家里有老人")
 
 
 # --- recording a refusal -------------------------------------------------------------------------
@@ -87,12 +87,12 @@ def test_a_refusal_frees_the_bed_at_once(placement, grid_worker):
     bed = placement.bed
     assert bed.state == "reserved"
     refusal = refusals.refusal_record(
-        actor=grid_worker, placement=placement, reason="  不想去隔離點  "
+        actor=grid_worker, placement=placement, reason="  不想去隔离点  "
     )
     placement.refresh_from_db()
     bed.refresh_from_db()
     assert placement.status == "refused" and bed.state == "free"
-    assert refusal.status == "open" and refusal.reason == "不想去隔離點"
+    assert refusal.status == "open" and refusal.reason == "不想去隔离点"
     assert refusal.person_id == placement.person_id and refusal.node_id == placement.node_id
     assert refusal.by == grid_worker
     assert AuditEntry.objects.filter(action="fangyi.refusal.created", object_id=refusal.pk).exists()
@@ -149,10 +149,10 @@ def test_a_placement_outside_is_not_found(placement, outsider):
 def test_persuasion_attempts_are_kept_in_order(refusal, grid_worker, officer):
     now = timezone.now()
     first = refusals.persuasion_record(
-        actor=grid_worker, refusal=refusal, at=now, explained="講了規定", outcome="still_refuses"
+        actor=grid_worker, refusal=refusal, at=now, explained="讲了规定", outcome="still_refuses"
     )
     second = refusals.persuasion_record(
-        actor=officer, refusal=refusal, at=now, explained="講了法律", outcome="agreed"
+        actor=officer, refusal=refusal, at=now, explained="讲了法律", outcome="agreed"
     )
     assert [a.pk for a in refusals.attempts_of(refusal)] == [first.pk, second.pk]
     assert second.by == officer
@@ -168,11 +168,11 @@ def test_persuasion_attempts_are_kept_in_order(refusal, grid_worker, officer):
 @pytest.mark.parametrize(
     "at,explained,outcome,field",
     [
-        (dt.timedelta(hours=1), "講了規定", "still_refuses", "at"),
-        (None, "講了規定", "still_refuses", "at"),
+        (dt.timedelta(hours=1), "讲了规定", "still_refuses", "at"),
+        (None, "讲了规定", "still_refuses", "at"),
         (dt.timedelta(0), "   ", "still_refuses", "explained"),
-        (dt.timedelta(0), "講了規定", "maybe", "outcome"),
-        (dt.timedelta(0), "長" * 2001, "agreed", "explained"),
+        (dt.timedelta(0), "讲了规定", "maybe", "outcome"),
+        (dt.timedelta(0), "长" * 2001, "agreed", "explained"),
     ],
 )
 def test_a_bad_attempt_names_its_field(refusal, grid_worker, at, explained, outcome, field):
@@ -210,20 +210,20 @@ def test_agreed_at_a_full_site_names_the_site_and_stores_nothing(
     assert refusal.status == "open" and refusal.new_placement is None
     assert Placement.objects.count() == placements
     # Another site with a free bed takes the person.
-    other, _group = make_site("第二隔離點", beds=1)
+    other, _group = make_site("第二隔离点", beds=1)
     new = refusals.refusal_agree(actor=grid_worker, refusal=refusal, site=other)
     assert new.site == other
 
 
 def test_home_quarantine_only_by_health_staff(refusal, officer, health):
     with pytest.raises(Forbidden):
-        refusals.refusal_allow_home(actor=officer, refusal=refusal, reason="獨居")
+        refusals.refusal_allow_home(actor=officer, refusal=refusal, reason="独居")
     with pytest.raises(DomainError) as err:
         refusals.refusal_allow_home(actor=health, refusal=refusal, reason=" ")
     assert "reason" in err.value.errors
     refusal.refresh_from_db()
     assert refusal.status == "open"
-    home = refusals.refusal_allow_home(actor=health, refusal=refusal, reason="獨居,條件符合")
+    home = refusals.refusal_allow_home(actor=health, refusal=refusal, reason="独居,条件符合")
     refusal.refresh_from_db()
     assert refusal.status == "home_allowed" and refusal.new_placement == home
     assert home.kind == "home" and home.status == "active" and refusal.outcome_note
@@ -272,12 +272,12 @@ def test_an_ended_refusal_takes_no_more_steps(refusal, grid_worker, health, offi
     refusal.refresh_from_db()
     for step in (
         lambda: refusals.refusal_agree(actor=grid_worker, refusal=refusal),
-        lambda: refusals.refusal_allow_home(actor=health, refusal=refusal, reason="獨居"),
+        lambda: refusals.refusal_allow_home(actor=health, refusal=refusal, reason="独居"),
         lambda: refusals.persuasion_record(
             actor=grid_worker,
             refusal=refusal,
             at=timezone.now(),
-            explained="再講",
+            explained="再讲",
             outcome="agreed",
         ),
         lambda: refusals.refusal_call_police(actor=grid_worker, refusal=refusal),
@@ -300,12 +300,12 @@ def test_the_refuse_page_records_a_refusal(placement, grid_worker):
     assert not Refusal.objects.filter(placement=placement).exists()
     key = str(uuid.uuid4())
     done = client.post(
-        f"/placements/{placement.pk}/refuse/", {"reason": "要照顧老人", "client_id": key}
+        f"/placements/{placement.pk}/refuse/", {"reason": "要照顾老人", "client_id": key}
     )
     refusal = Refusal.objects.get(placement=placement)
     assert done.status_code == 302 and done["Location"] == f"/refusals/{refusal.pk}/"
     again = client.post(
-        f"/placements/{placement.pk}/refuse/", {"reason": "要照顧老人", "client_id": key}
+        f"/placements/{placement.pk}/refuse/", {"reason": "要照顾老人", "client_id": key}
     )
     assert again.status_code == 302
     assert Refusal.objects.filter(placement=placement).count() == 1
@@ -316,12 +316,12 @@ def test_the_refusal_page_shows_the_attempts_and_keeps_what_was_typed(refusal, g
         actor=grid_worker,
         refusal=refusal,
         at=timezone.now(),
-        explained="講解了隔離規定",
+        explained="讲解了隔离规定",
         outcome="still_refuses",
     )
     client = english_login(grid_worker)
     page = client.get(f"/refusals/{refusal.pk}/").content.decode()
-    assert "講解了隔離規定" in page and grid_worker.display_name in page
+    assert "讲解了隔离规定" in page and grid_worker.display_name in page
     assert "Still refuses" in page and "Call police support" in page
     # Home quarantine is health staff's; a referral is the police's.
     assert "Allow home quarantine" not in page and "Refer for enforcement" not in page
@@ -360,7 +360,7 @@ def test_the_pages_take_each_ending(refusal, grid_worker, health, officer, site)
     fill(*site, health)
     full = english_login(grid_worker).post(f"/refusals/{refusal.pk}/agree/", {})
     assert full.status_code == 400 and "errorlist" in full.content.decode()
-    other, _group = make_site("第三隔離點", beds=1)
+    other, _group = make_site("第三隔离点", beds=1)
     agreed = login(grid_worker).post(f"/refusals/{refusal.pk}/agree/", {"site": other.pk})
     assert agreed.status_code == 302
     refusal.refresh_from_db()

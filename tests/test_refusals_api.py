@@ -27,17 +27,17 @@ def _people(jiwu, count):
 def test_every_refusals_operation_answers(grid_worker, officer, health, supervisor, jiwu):
     seen: set[tuple[str, str]] = set()
     gw, police, doc = login(grid_worker), login(officer), login(health)
-    site, group = make_site("接口隔離點", beds=4)
+    site, group = make_site("接口隔离点", beds=4)
     one, two, three = (reserve(p, site, group, health) for p in _people(jiwu, 3))
 
     def c(client, method, template, expect=200, body=None, params=None, **ids):
         return call(client, method, template, expect, body, params, seen, **ids)
 
     key = str(uuid.uuid4())
-    body = {"reason": "家中有老人需要照顧", "client_id": key}
+    body = {"reason": "家中有老人需要照顾", "client_id": key}
     made = c(gw, "POST", "/api/placements/{placement_id}/refusals", 201, body, placement_id=one.pk)
     assert made["status"] == "open" and made["placement_id"] == one.pk
-    assert made["site_name"] == "接口隔離點" and made["person_name"] == one.person.name
+    assert made["site_name"] == "接口隔离点" and made["person_name"] == one.person.name
     again = c(gw, "POST", "/api/placements/{placement_id}/refusals", 201, body, placement_id=one.pk)
     assert again["id"] == made["id"] and Refusal.objects.filter(client_id=key).count() == 1
     one.refresh_from_db()
@@ -52,7 +52,7 @@ def test_every_refusals_operation_answers(grid_worker, officer, health, supervis
         "POST",
         "/api/refusals/{refusal_id}/attempts",
         201,
-        {"at": timezone.now().isoformat(), "explained": "講解了規定", "outcome": "still_refuses"},
+        {"at": timezone.now().isoformat(), "explained": "讲解了规定", "outcome": "still_refuses"},
         refusal_id=rid,
     )
     assert attempt["by_id"] == grid_worker.pk and attempt["outcome"] == "still_refuses"
@@ -65,7 +65,7 @@ def test_every_refusals_operation_answers(grid_worker, officer, health, supervis
     reads = AccessLog.objects.count()
     detail = c(gw, "GET", "/api/refusals/{refusal_id}", refusal_id=rid)
     assert AccessLog.objects.count() == reads + 1
-    assert [a["explained"] for a in detail["attempts"]] == ["講解了規定"]
+    assert [a["explained"] for a in detail["attempts"]] == ["讲解了规定"]
     assert detail["support_request_id"] == called["id"] and detail["support_status"] == "open"
 
     placed = c(gw, "POST", "/api/refusals/{refusal_id}/agree", body={}, refusal_id=rid)
@@ -84,7 +84,7 @@ def test_every_refusals_operation_answers(grid_worker, officer, health, supervis
         doc,
         "POST",
         "/api/refusals/{refusal_id}/allow-home",
-        body={"reason": "獨居,條件符合"},
+        body={"reason": "独居,条件符合"},
         refusal_id=second["id"],
     )
     assert home["kind"] == "home" and home["status"] == "active"
@@ -109,7 +109,7 @@ def test_every_refusals_operation_answers(grid_worker, officer, health, supervis
     assert Refusal.objects.get(pk=third["id"]).status == "enforcement"
 
     notice = c(gw, "POST", "/api/placements/{placement_id}/notice", placement_id=placed["id"])
-    assert notice["name"] == one.person.name and notice["place_name"] == "接口隔離點"
+    assert notice["name"] == one.person.name and notice["place_name"] == "接口隔离点"
     assert notice["selfreport_url"].startswith("http://testserver/r/")
     assert "传染病防治法" in notice["legal_bases"][0]["title"]
     token = notice["selfreport_url"].rsplit("/r/", 1)[1].strip("/")
@@ -120,7 +120,7 @@ def test_every_refusals_operation_answers(grid_worker, officer, health, supervis
 
 def test_bad_input_names_its_field_and_stores_nothing(grid_worker, officer, health, jiwu):
     client = login(grid_worker)
-    site, group = make_site("壞輸入隔離點", beds=1)
+    site, group = make_site("坏输入隔离点", beds=1)
     (person,) = _people(jiwu, 1)
     placement = reserve(person, site, group, health)
     empty = client.post(
@@ -176,7 +176,7 @@ def test_bad_input_names_its_field_and_stores_nothing(grid_worker, officer, heal
 
 
 def test_outside_answers_like_missing(grid_worker, outsider, health, jiwu):
-    site, group = make_site("範圍隔離點", beds=1)
+    site, group = make_site("范围隔离点", beds=1)
     (person,) = _people(jiwu, 1)
     placement = reserve(person, site, group, health)
     made = (

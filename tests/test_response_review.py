@@ -190,7 +190,7 @@ def _public_tip(node_name: str, category: str = "poultry", *, ip: str = ""):
     return ts.tip_submit_public(
         data=ts.TipInput(
             category=TipCategory.objects.get(code=category),
-            description="雞在樓道",
+            description="鸡在楼道",
             node=Node.objects.get(name=node_name),
         ),
         ip=ip or str(uuid.uuid4()),
@@ -202,11 +202,11 @@ def test_merging_into_a_duplicate_whose_main_tip_is_out_of_scope_is_refused(offi
     from fangyi.tips import services as ts
 
     district = User.objects.create(username="district_sup", role="supervisor")
-    district.nodes.add(Node.objects.get(name="西鄉塘區"))
+    district.nodes.add(Node.objects.get(name="西乡塘区"))
     duplicate, elsewhere, mine = (
-        _public_tip("機務小區"),
-        _public_tip("北湖小區"),
-        _public_tip("機務小區"),
+        _public_tip("机务小区"),
+        _public_tip("北湖小区"),
+        _public_tip("机务小区"),
     )
     ts.tip_merge(actor=district, tip=duplicate, into=elsewhere)
     c = login(officer)
@@ -230,7 +230,7 @@ def _support_request(grid_worker, jiwu_household, *, hours_ago: float = 1):
     made = post_json(
         login(grid_worker),
         "/api/support-requests",
-        {"agency": "police", "need": "協助勸返", "household_id": jiwu_household.pk},
+        {"agency": "police", "need": "协助劝返", "household_id": jiwu_household.pk},
     )
     assert made.status_code == 201, made.content
     rid = made.json()["id"]
@@ -265,7 +265,7 @@ def test_a_support_request_is_not_marked_arrived_before_it_was_accepted(
     arrived = post_json(police, f"/api/support-requests/{rid}/arrive", {"at": _ago(20)})
     assert arrived.status_code == 200, arrived.content
     done_early = post_json(
-        police, f"/api/support-requests/{rid}/done", {"outcome": "已勸返", "at": _ago(25)}
+        police, f"/api/support-requests/{rid}/done", {"outcome": "已劝返", "at": _ago(25)}
     )
     assert done_early.status_code == 400
     assert done_early.json()["errors"] == [
@@ -274,7 +274,7 @@ def test_a_support_request_is_not_marked_arrived_before_it_was_accepted(
     sr = SupportRequest.objects.get(pk=rid)
     assert sr.status == "arrived" and sr.done_at is None
     done = post_json(
-        police, f"/api/support-requests/{rid}/done", {"outcome": "已勸返", "at": _ago(10)}
+        police, f"/api/support-requests/{rid}/done", {"outcome": "已劝返", "at": _ago(10)}
     )
     assert done.status_code == 200
     sr.refresh_from_db()
@@ -284,7 +284,7 @@ def test_a_support_request_is_not_marked_arrived_before_it_was_accepted(
 def test_a_tip_is_not_on_scene_before_it_was_accepted_nor_visited_before_it_came(officer):
     from fangyi.tips.models import Tip, TipVisit
 
-    tip = _public_tip("南鐵北四區", "gathering")
+    tip = _public_tip("南铁北四区", "gathering")
     Tip.objects.filter(pk=tip.pk).update(received_at=timezone.now() - dt.timedelta(hours=2))
     c = login(officer)
     assert post_json(c, f"/api/tips/{tip.pk}/accept").status_code == 200
@@ -303,7 +303,7 @@ def test_a_tip_is_not_on_scene_before_it_was_accepted_nor_visited_before_it_came
     # A visit 4 minutes before the tip came is refused (the old tolerance let 5 through).
     before = (tip.received_at - dt.timedelta(minutes=4)).isoformat()
     visit = post_json(
-        c, f"/api/tips/{tip.pk}/visits", {"at": before, "found": "無人", "actions": []}
+        c, f"/api/tips/{tip.pk}/visits", {"at": before, "found": "无人", "actions": []}
     )
     assert visit.status_code == 400
     assert visit.json()["errors"][0]["field"] == "at"
@@ -316,10 +316,10 @@ def test_a_tip_is_not_on_scene_before_it_was_accepted_nor_visited_before_it_came
 def test_a_merged_duplicate_cannot_be_answered_or_closed(officer):
     from fangyi.tips.models import Tip
 
-    main, duplicate = _public_tip("機務小區"), _public_tip("機務小區")
+    main, duplicate = _public_tip("机务小区"), _public_tip("机务小区")
     c = login(officer)
     assert post_json(c, f"/api/tips/{duplicate.pk}/merge", {"into_id": main.pk}).status_code == 200
-    for path, body in (("answer", {"answer": "已處理"}), ("close", {})):
+    for path, body in (("answer", {"answer": "已处理"}), ("close", {})):
         response = post_json(c, f"/api/tips/{duplicate.pk}/{path}", body)
         assert response.status_code == 409, (path, response.content)
         assert response.json()["errors"][0]["field"] == "status"
@@ -327,7 +327,7 @@ def test_a_merged_duplicate_cannot_be_answered_or_closed(officer):
     stored = Tip.objects.get(pk=duplicate.pk)
     assert stored.status == "resolved" and stored.answer == "" and stored.closed_at is None
     # The page says the same.
-    page = c.post(f"/tips/{duplicate.pk}/answer/", {"answer": "已處理"}, follow=True)
+    page = c.post(f"/tips/{duplicate.pk}/answer/", {"answer": "已处理"}, follow=True)
     assert "Answer the main tip" in page.content.decode()
     assert Tip.objects.get(pk=duplicate.pk).answer == ""
 
@@ -338,7 +338,7 @@ def test_a_merged_duplicate_cannot_be_answered_or_closed(officer):
 def test_reading_a_tips_visits_through_the_api_is_logged(officer):
     from fangyi.tips.models import Tip
 
-    tip = Tip.objects.filter(node__name="機務小區").first()
+    tip = Tip.objects.filter(node__name="机务小区").first()
     before = AccessLog.objects.filter(user=officer, object_type="tip", object_id=tip.pk).count()
     assert login(officer).get(f"/api/tips/{tip.pk}/visits").status_code == 200
     rows = AccessLog.objects.filter(user=officer, object_type="tip", object_id=tip.pk)
@@ -379,7 +379,7 @@ def _ask(user, household, agency="police") -> int:
     made = post_json(
         login(user),
         "/api/support-requests",
-        {"agency": agency, "need": "協助", "urgency": "urgent", "household_id": household.pk},
+        {"agency": agency, "need": "协助", "urgency": "urgent", "household_id": household.pk},
     )
     assert made.status_code == 201, made.content
     return made.json()["id"]

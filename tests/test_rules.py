@@ -27,8 +27,8 @@ def config(**overrides) -> RulesConfig:
         observation_days=14,
         fever_threshold=Decimal("37.3"),
         areas=(
-            AreaRule("湖北省", area_keys("湖北省", "湖北, 武漢, 武汉市"), D(2020, 1, 10)),
-            AreaRule("溫州市", area_keys("溫州市", "温州"), D(2020, 1, 20), D(2020, 2, 5)),
+            AreaRule("湖北省", area_keys("湖北省", "湖北, 武汉, 武汉市"), D(2020, 1, 10)),
+            AreaRule("温州市", area_keys("温州市", "温州"), D(2020, 1, 20), D(2020, 2, 5)),
         ),
         symptoms={"fever": "发热", "dry_cough": "干咳"},
     )
@@ -36,12 +36,12 @@ def config(**overrides) -> RulesConfig:
     return RulesConfig(**values)
 
 
-def trip(place, start, end=None, transport="高鐵"):
+def trip(place, start, end=None, transport="高铁"):
     return {"place": place, "from": start, "to": end or start, "transport": transport}
 
 
 def contact(kind, day, who="王某"):
-    return {"kind": kind, "who": who, "date": day, "place": "南寧"}
+    return {"kind": kind, "who": who, "date": day, "place": "南宁"}
 
 
 T = Decimal("36.5")
@@ -57,21 +57,21 @@ CASES = [
         "fever beats travel",
         Decimal("38.0"),
         [],
-        [trip("武漢市", D(2020, 2, 1))],
+        [trip("武汉市", D(2020, 2, 1))],
         [],
         "fever_clinic",
         D(2020, 2, 1),
-        ["38.0", "back from 武漢市 on 2020-02-01"],
+        ["38.0", "back from 武汉市 on 2020-02-01"],
     ),
     (
         "back from Wuhan, as in the issue",
         T,
         [],
-        [trip("武漢市", D(2020, 1, 28), D(2020, 2, 1))],
+        [trip("武汉市", D(2020, 1, 28), D(2020, 2, 1))],
         [],
         "home",
         D(2020, 2, 1),
-        ["back from 武漢市 on 2020-02-01, within 14 days"],
+        ["back from 武汉市 on 2020-02-01, within 14 days"],
     ),
     (
         "day 14 after the last day counts",
@@ -127,7 +127,7 @@ CASES = [
         "an alias typed in traditional matches a simplified alias",
         T,
         [],
-        [trip("武漢市洪山區", D(2020, 2, 10))],
+        [trip("武汉市洪山区", D(2020, 2, 10))],
         [],
         "home",
         D(2020, 2, 10),
@@ -147,7 +147,7 @@ CASES = [
         "days after counts_until do not count",
         T,
         [],
-        [trip("溫州", D(2020, 2, 6), D(2020, 2, 10))],
+        [trip("温州", D(2020, 2, 6), D(2020, 2, 10))],
         [],
         "cleared",
         None,
@@ -157,7 +157,7 @@ CASES = [
         "counts_until is the last day that counts",
         T,
         [],
-        [trip("溫州", D(2020, 2, 5), D(2020, 2, 10))],
+        [trip("温州", D(2020, 2, 5), D(2020, 2, 10))],
         [],
         "home",
         D(2020, 2, 5),
@@ -177,7 +177,7 @@ CASES = [
         "the latest of two trips is the last exposure",
         T,
         [],
-        [trip("武漢", D(2020, 1, 20), D(2020, 1, 24)), trip("湖北孝感", D(2020, 2, 7))],
+        [trip("武汉", D(2020, 1, 20), D(2020, 1, 24)), trip("湖北孝感", D(2020, 2, 7))],
         [],
         "home",
         D(2020, 2, 7),
@@ -227,11 +227,11 @@ CASES = [
         "contact beats travel, last exposure is the latest of both",
         T,
         [],
-        [trip("武漢", D(2020, 2, 12))],
+        [trip("武汉", D(2020, 2, 12))],
         [contact("confirmed", D(2020, 2, 5))],
         "central",
         D(2020, 2, 12),
-        ["confirmed case", "back from 武漢"],
+        ["confirmed case", "back from 武汉"],
     ),
     (
         "travel without a temperature needs an assessment",
@@ -247,11 +247,11 @@ CASES = [
         "risk travel without a temperature is home observation, both said",
         None,
         [],
-        [trip("武漢", D(2020, 2, 10))],
+        [trip("武汉", D(2020, 2, 10))],
         [],
         "home",
         D(2020, 2, 10),
-        ["back from 武漢", "no temperature"],
+        ["back from 武汉", "no temperature"],
     ),
     ("no temperature and no travel", None, [], [], [], "cleared", None, []),
 ]
@@ -283,7 +283,7 @@ def test_dates_as_iso_strings_count_like_dates():
         declared_on=DAY,
         temperature=T,
         symptoms=[],
-        travel=[trip("武漢", "2020-02-01")],
+        travel=[trip("武汉", "2020-02-01")],
         contacts=[contact("confirmed", "2020-02-03")],
         config=config(),
     )
@@ -292,7 +292,7 @@ def test_dates_as_iso_strings_count_like_dates():
 
 def test_the_numbers_are_configuration():
     """Observation days and the fever threshold come from the configuration, not the code."""
-    travel = [trip("武漢", D(2020, 2, 1))]
+    travel = [trip("武汉", D(2020, 2, 1))]
     short = config(observation_days=10)
     assert (
         rules_evaluate(
@@ -319,13 +319,13 @@ def test_the_numbers_are_configuration():
 def test_a_one_character_alias_matches_only_the_whole_place():
     rule = AreaRule("湖北省", area_keys("湖北省", "鄂"), D(2020, 1, 10))
     assert rule.matches("鄂")
-    assert not rule.matches("鄂爾多斯")  # Ordos is in Inner Mongolia
+    assert not rule.matches("鄂尔多斯")  # Ordos is in Inner Mongolia
     assert rule.matches(" 湖北省 ")
     assert not rule.matches("")
 
 
 def test_area_keys_split_on_any_separator_and_fold_scripts():
-    assert area_keys("湖北省", "湖北，武漢、武汉; Wuhan") == tuple(
+    assert area_keys("湖北省", "湖北，武汉、武汉; Wuhan") == tuple(
         sorted({"湖北省", "湖北", "武汉", "wuhan"})
     )
 
@@ -334,16 +334,16 @@ def test_area_keys_split_on_any_separator_and_fold_scripts():
 def test_rules_config_reads_active_areas_and_symptoms():
     RiskArea.objects.update_or_create(
         name="湖北省",
-        defaults={"aliases": "武漢", "counts_from": D(2020, 1, 10), "is_active": True},
+        defaults={"aliases": "武汉", "counts_from": D(2020, 1, 10), "is_active": True},
     )
-    RiskArea.objects.create(name="舊區", counts_from=D(2020, 1, 1), is_active=False)
+    RiskArea.objects.create(name="旧区", counts_from=D(2020, 1, 1), is_active=False)
     Symptom.objects.filter(code="fatigue").update(is_active=False)
     settings = RiskSettings.current()
     settings.observation_days = 21
     settings.save()
     cfg = rules_config()
     names = [a.name for a in cfg.areas]
-    assert "湖北省" in names and "舊區" not in names
+    assert "湖北省" in names and "旧区" not in names
     assert "fatigue" not in cfg.symptoms and cfg.symptoms["fever"] == "发热"
     assert cfg.observation_days == 21
     # An inactive area proposes nothing.
@@ -351,7 +351,7 @@ def test_rules_config_reads_active_areas_and_symptoms():
         declared_on=DAY,
         temperature=T,
         symptoms=[],
-        travel=[trip("舊區", D(2020, 2, 10))],
+        travel=[trip("旧区", D(2020, 2, 10))],
         contacts=[],
         config=cfg,
     )

@@ -30,7 +30,7 @@ def today() -> dt.date:
     return timezone.localdate()
 
 
-def open_sweep(supervisor, node, *, starts=None, ends=None, purpose="全面入戶排查") -> Sweep:
+def open_sweep(supervisor, node, *, starts=None, ends=None, purpose="全面入户排查") -> Sweep:
     starts = starts or today()
     return services.sweep_open(
         actor=supervisor,
@@ -63,7 +63,7 @@ def wlt(db) -> Node:
 
 @pytest.fixture
 def community(db) -> Node:
-    return Node.objects.get(name="機務社區")
+    return Node.objects.get(name="机务社区")
 
 
 # --- opening a sweep ---------------------------------------------------------------------------
@@ -93,8 +93,8 @@ def test_a_grid_without_a_grid_worker_goes_to_the_officer(
     supervisor, officer, grid_worker, community
 ):
     sweep = open_sweep(supervisor, community)
-    grid2 = Node.objects.get(name="機務第二網格")
-    g1 = Assignment.objects.filter(sweep=sweep, grid=community.children.get(name="機務第一網格"))
+    grid2 = Node.objects.get(name="机务第二网格")
+    g1 = Assignment.objects.filter(sweep=sweep, grid=community.children.get(name="机务第一网格"))
     g2 = Assignment.objects.filter(sweep=sweep, grid=grid2)
     assert g1.count() and set(g1.values_list("assignee", flat=True)) == {grid_worker.pk}
     assert g2.count() and set(g2.values_list("assignee", flat=True)) == {officer.pk}
@@ -144,7 +144,7 @@ def test_opening_a_sweep_refuses_bad_input_and_stores_nothing(
 def test_a_node_without_households_cannot_be_swept(supervisor, jiwu):
     from fangyi.core.services import node_create
 
-    empty = node_create(actor=None, kind="compound", name="空小區", parent=jiwu.parent)
+    empty = node_create(actor=None, kind="compound", name="空小区", parent=jiwu.parent)
     with pytest.raises(DomainError) as exc:
         open_sweep(supervisor, empty)
     assert field_errors(exc.value) == {"node"}
@@ -181,7 +181,7 @@ def test_every_attempt_is_kept_and_the_door_follows_the_latest(
         latitude="22.817012",
         longitude=108.366901,
         accuracy=12.4,
-        notes="民警到場後開門配合",
+        notes="民警到场后开门配合",
     )
     a.refresh_from_db()
     assert (a.status, a.attempts, a.needs_police, a.revisit_due) == (
@@ -267,7 +267,7 @@ def test_bad_visits_name_the_field_and_store_nothing(sweep, grid_worker, jiwu_ho
         ({"latitude": 22.8}, {"longitude"}),
         ({"latitude": "north", "longitude": 1}, {"latitude"}),
         ({"accuracy": -5}, {"accuracy"}),
-        ({"notes": "長" * 2001}, {"notes"}),
+        ({"notes": "长" * 2001}, {"notes"}),
     ]
     for extra, fields in cases:
         with pytest.raises(DomainError) as exc:
@@ -495,10 +495,10 @@ def test_coverage_by_grid_community_and_station(supervisor, grid_worker, officer
     services.door_visit_record(actor=officer, assignment=g2, outcome="visited")
 
     rows = selectors.coverage(supervisor, sweep, level="grid")
-    assert [r.node.name for r in rows[:-1]] == ["機務第一網格", "機務第二網格"]
+    assert [r.node.name for r in rows[:-1]] == ["机务第一网格", "机务第二网格"]
     first, second, total = rows
-    n1 = Household.objects.filter(node__name="機務小區").count()
-    n2 = Household.objects.filter(node__name="機務新村").count()
+    n1 = Household.objects.filter(node__name="机务小区").count()
+    n2 = Household.objects.filter(node__name="机务新村").count()
     assert (
         first.households,
         first.visited,
@@ -525,10 +525,10 @@ def test_coverage_by_grid_community_and_station(supervisor, grid_worker, officer
     (s, _t) = selectors.coverage(supervisor, sweep, level="station")
     assert s.node.name == "五里亭派出所" and s.done == 3
     (d, _t) = selectors.coverage(supervisor, sweep, level="district")
-    assert d.node.name == "西鄉塘區"
+    assert d.node.name == "西乡塘区"
     # the grid worker sees his grid only
     mine = selectors.coverage(grid_worker, sweep)
-    assert [r.node.name for r in mine[:-1]] == ["機務第一網格"] and mine[-1].households == n1
+    assert [r.node.name for r in mine[:-1]] == ["机务第一网格"] and mine[-1].households == n1
     with pytest.raises(DomainError) as exc:
         selectors.coverage(supervisor, sweep, level="planet")
     assert field_errors(exc.value) == {"level"}
@@ -599,33 +599,33 @@ def test_pages_open_a_sweep_with_the_errors_next_to_the_fields(supervisor, jiwu)
     client = login(supervisor)
     page = client.get("/sweeps/new/")
     assert page.status_code == 200
-    assert "春節以來返邕人員排查" in page.content.decode()
+    assert "春节以来返邕人员排查" in page.content.decode()
     bad = client.post(
         "/sweeps/new/",
         {
             "node": jiwu.pk,
-            "purpose": "樓棟排查",
+            "purpose": "楼栋排查",
             "starts": today().isoformat(),
             "ends": (today() - dt.timedelta(days=2)).isoformat(),
         },
     )
     assert bad.status_code == 200
     html = bad.content.decode()
-    assert "cannot end before it starts" in html and "樓棟排查" in html
-    assert not Sweep.objects.filter(purpose="樓棟排查").exists()
+    assert "cannot end before it starts" in html and "楼栋排查" in html
+    assert not Sweep.objects.filter(purpose="楼栋排查").exists()
     ok = client.post(
         "/sweeps/new/",
         {
             "node": jiwu.pk,
-            "purpose": "樓棟排查",
+            "purpose": "楼栋排查",
             "starts": today().isoformat(),
             "ends": (today() + dt.timedelta(days=2)).isoformat(),
         },
     )
-    sweep = Sweep.objects.get(purpose="樓棟排查")
+    sweep = Sweep.objects.get(purpose="楼栋排查")
     assert ok.status_code == 302 and ok["Location"] == f"/sweeps/{sweep.pk}/"
     listing = client.get("/sweeps/").content.decode()
-    assert "樓棟排查" in listing and PURPOSE in listing
+    assert "楼栋排查" in listing and PURPOSE in listing
 
 
 def test_the_coverage_page_polls_its_fragment(supervisor, sweep):
@@ -635,7 +635,7 @@ def test_the_coverage_page_polls_its_fragment(supervisor, sweep):
     assert page.status_code == 200
     assert f'hx-get="/sweeps/{sweep.pk}/coverage/?level=grid"' in html
     assert 'hx-trigger="every 15s"' in html
-    assert "機務第一網格" in html
+    assert "机务第一网格" in html
     assert f"/sweeps/{sweep.pk}/reassign/?grid=" in html
     frag = client.get(f"/sweeps/{sweep.pk}/coverage/?level=station", HTTP_HX_REQUEST="true")
     assert frag.status_code == 200
@@ -687,11 +687,11 @@ def test_the_door_page_keeps_what_was_typed_on_error(grid_worker, sweep, jiwu_ho
     client = login(grid_worker)
     bad = client.post(
         f"/doors/{a.pk}/",
-        {"outcome": "visited", "notes": "門口留言", "latitude": "123", "longitude": "108"},
+        {"outcome": "visited", "notes": "门口留言", "latitude": "123", "longitude": "108"},
     )
     assert bad.status_code == 400
     html = bad.content.decode()
-    assert "between -90 and 90" in html and "門口留言" in html
+    assert "between -90 and 90" in html and "门口留言" in html
     htmx = client.post(f"/doors/{a.pk}/", {"outcome": "flew", "notes": "x"}, HTTP_HX_REQUEST="true")
     assert htmx.status_code == 200 and "errorlist" in htmx.content.decode()
     assert not DoorVisit.objects.filter(assignment=a).exists()

@@ -39,7 +39,7 @@ def test_every_screening_operation_answers(supervisor, grid_worker, officer, jiw
         201,
         {
             "node_id": jiwu.pk,
-            "purpose": "全面入戶排查",
+            "purpose": "全面入户排查",
             "starts": today().isoformat(),
             "ends": (today() + dt.timedelta(days=5)).isoformat(),
         },
@@ -49,7 +49,7 @@ def test_every_screening_operation_answers(supervisor, grid_worker, officer, jiw
     assert Sweep.objects.get(pk=sweep["id"]).created_by == supervisor
     listed = c(gw, "GET", "/api/sweeps", params={"status": "open"})
     assert sweep["id"] in [s["id"] for s in listed["items"]]
-    assert c(gw, "GET", "/api/sweeps/{sweep_id}", sweep_id=sweep["id"])["purpose"] == "全面入戶排查"
+    assert c(gw, "GET", "/api/sweeps/{sweep_id}", sweep_id=sweep["id"])["purpose"] == "全面入户排查"
 
     doors = c(
         gw,
@@ -77,7 +77,7 @@ def test_every_screening_operation_answers(supervisor, grid_worker, officer, jiw
         "latitude": "22.817",
         "longitude": "108.367",
         "accuracy": 10,
-        "notes": "全戶在家",
+        "notes": "全户在家",
         "client_id": key,
         "declarations": [
             {
@@ -85,7 +85,7 @@ def test_every_screening_operation_answers(supervisor, grid_worker, officer, jiw
                 "temperature": "36.6",
                 "temperature_method": "forehead",
                 "travel": [
-                    {"place": "武漢市", "from": (today() - dt.timedelta(days=5)).isoformat()}
+                    {"place": "武汉市", "from": (today() - dt.timedelta(days=5)).isoformat()}
                 ],
             }
         ],
@@ -145,7 +145,7 @@ def sweep(supervisor, jiwu):
     return sweep_open(
         actor=supervisor,
         node=jiwu,
-        purpose="全面入戶排查",
+        purpose="全面入户排查",
         starts=today(),
         ends=today() + dt.timedelta(days=3),
     )
@@ -214,7 +214,7 @@ def test_a_door_not_yours_answers_like_one_that_is_not_there(supervisor, grid_wo
 
     station = Node.objects.get(name="五里亭派出所")
     sweep = sweep_open(
-        actor=supervisor, node=station, purpose="全面入戶排查", starts=today(), ends=today()
+        actor=supervisor, node=station, purpose="全面入户排查", starts=today(), ends=today()
     )
     theirs = Assignment.objects.filter(sweep=sweep, node=nantie4).first()
     client = login(grid_worker)
@@ -229,7 +229,7 @@ def test_a_door_not_yours_answers_like_one_that_is_not_there(supervisor, grid_wo
     outsider_view = call(
         login(grid_worker), "GET", "/api/sweeps/{sweep_id}/coverage", sweep_id=sweep.pk
     )
-    assert [r["node_name"] for r in outsider_view[:-1]] == ["機務第一網格"]
+    assert [r["node_name"] for r in outsider_view[:-1]] == ["机务第一网格"]
 
 
 def test_a_closed_sweep_answers_409(supervisor, grid_worker, sweep, a):

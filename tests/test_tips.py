@@ -73,7 +73,7 @@ def cat(code: str) -> TipCategory:
     return TipCategory.objects.get(code=code)
 
 
-def public_tip(node, *, code="poultry", description="3棟後面有人散養雞", ip="198.51.100.1", **kw):
+def public_tip(node, *, code="poultry", description="3栋后面有人散养鸡", ip="198.51.100.1", **kw):
     return services.tip_submit_public(
         data=services.TipInput(category=cat(code), description=description, node=node, **kw),
         ip=ip,
@@ -82,7 +82,7 @@ def public_tip(node, *, code="poultry", description="3棟後面有人散養雞",
 
 @pytest.fixture
 def tip(jiwu) -> Tip:
-    return public_tip(jiwu, reporter_name="陳女士", reporter_phone="13877112233")
+    return public_tip(jiwu, reporter_name="陈女士", reporter_phone="13877112233")
 
 
 def fields(exc: DomainError) -> set[str]:
@@ -101,7 +101,7 @@ def test_poultry_goes_to_community_staff_and_police(tip, community_staff, office
 
 
 def test_a_gathering_goes_to_the_police_at_once(nantie4, officer):
-    t = public_tip(nantie4, code="gathering", description="7棟聚餐")
+    t = public_tip(nantie4, code="gathering", description="7栋聚餐")
     assert t.urgent
     assert officer in t.assignees.all()
     assert t.due_at - t.received_at == dt.timedelta(minutes=15)
@@ -120,19 +120,19 @@ def test_the_whole_way_with_events_audit_and_times(tip, community_staff, officer
         actor=community_staff,
         tip=tip,
         at=timezone.now(),
-        found="散養雞12隻",
+        found="散养鸡12只",
         actions=["persuaded", "notices"],
         people=2,
         notices=3,
     )
     assert visit.pk and tip.status == TipStatus.IN_PROGRESS
     services.tip_visit_record(
-        actor=officer, tip=tip, at=None, found="再次上門", actions=["notices"], notices=2
+        actor=officer, tip=tip, at=None, found="再次上门", actions=["notices"], notices=2
     )
     assert tip.visits.count() == 2 and tip.status == TipStatus.IN_PROGRESS
-    services.tip_resolve(actor=officer, tip=tip, resolution=Resolution.RECTIFIED, note="已圈養")
+    services.tip_resolve(actor=officer, tip=tip, resolution=Resolution.RECTIFIED, note="已圈养")
     assert tip.status == TipStatus.RESOLVED and tip.resolved_at
-    services.tip_answer(actor=community_staff, tip=tip, answer="已整改,謝謝反映")
+    services.tip_answer(actor=community_staff, tip=tip, answer="已整改,谢谢反映")
     assert tip.status == TipStatus.ANSWERED and tip.answered_at and tip.answer
     services.tip_close(actor=community_staff, tip=tip)
     tip.refresh_from_db()
@@ -149,7 +149,7 @@ def test_the_whole_way_with_events_audit_and_times(tip, community_staff, officer
         "closed",
     ]
     notes = list(tip.events.filter(public=False).values_list("note", flat=True))
-    assert "已圈養" in notes  # the staff note is not public
+    assert "已圈养" in notes  # the staff note is not public
     actions = set(
         AuditEntry.objects.filter(object_id=tip.pk, action__startswith="fangyi.tip.").values_list(
             "action", flat=True
@@ -256,13 +256,13 @@ def test_reopen_keeps_the_history_and_visits_go_on(tip, community_staff):
     with pytest.raises(DomainError) as exc:
         services.tip_reopen(actor=community_staff, tip=tip, note="")
     assert fields(exc.value) == {"note"}
-    services.tip_reopen(actor=community_staff, tip=tip, note="又散養了")
+    services.tip_reopen(actor=community_staff, tip=tip, note="又散养了")
     tip.refresh_from_db()
     assert tip.status == TipStatus.ASSIGNED and tip.reopened == 1
     assert tip.answer == "" and tip.resolution == "" and tip.closed_at is None
     assert tip.events.count() == events + 2
     assert tip.events.filter(status=TipStatus.CLOSED).exists()  # history kept
-    services.tip_visit_record(actor=community_staff, tip=tip, at=None, found="又見", actions=[])
+    services.tip_visit_record(actor=community_staff, tip=tip, at=None, found="又见", actions=[])
     assert tip.status == TipStatus.IN_PROGRESS
 
 
@@ -270,7 +270,7 @@ def test_reopen_without_assignees_is_new(jiwu, community_staff):
     t = public_tip(jiwu, code="other", description="其他")
     t.assignees.clear()
     services.tip_resolve(actor=community_staff, tip=t, resolution="unfounded")
-    services.tip_reopen(actor=community_staff, tip=t, note="再來")
+    services.tip_reopen(actor=community_staff, tip=t, note="再来")
     assert t.status == TipStatus.NEW
 
 
@@ -283,7 +283,7 @@ def test_a_visit_with_photos(tip, community_staff):
         actor=community_staff,
         tip=tip,
         at=None,
-        found="有雞",
+        found="有鸡",
         actions=["penned"],
         photos=[upload(), upload("b.png")],
     )
@@ -308,7 +308,7 @@ def test_bad_photos_refused_and_nothing_stored(tip, community_staff, bad):
             actor=community_staff,
             tip=tip,
             at=None,
-            found="有雞",
+            found="有鸡",
             actions=[],
             photos=[upload(), bad()],
         )
@@ -343,7 +343,7 @@ def test_visit_client_id_twice_stores_one(tip, community_staff, jiwu):
         actor=community_staff, tip=tip, at=None, found="x", actions=[], client_id=cid
     )
     assert a.pk == b.pk and TipVisit.objects.filter(tip=tip).count() == 1
-    other = public_tip(jiwu, description="另一處", ip="198.51.100.3")
+    other = public_tip(jiwu, description="另一处", ip="198.51.100.3")
     with pytest.raises(Conflict) as exc:
         services.tip_visit_record(
             actor=community_staff, tip=other, at=None, found="x", actions=[], client_id=cid
@@ -355,7 +355,7 @@ def test_visit_client_id_twice_stores_one(tip, community_staff, jiwu):
 
 
 def test_duplicates_suggested_and_merged(tip, jiwu, community_staff, officer):
-    second = public_tip(jiwu, description="又看到雞", ip="198.51.100.2")
+    second = public_tip(jiwu, description="又看到鸡", ip="198.51.100.2")
     assert tip in duplicates(second) and second in duplicates(tip)
     services.tip_accept(actor=community_staff, tip=tip)
     services.tip_merge(actor=community_staff, tip=second, into=tip)
@@ -366,9 +366,9 @@ def test_duplicates_suggested_and_merged(tip, jiwu, community_staff, officer):
     view = selectors.public_view(second)
     assert view.merged and view.status == TipStatus.ACCEPTED and view.answer == ""
     services.tip_resolve(actor=community_staff, tip=tip, resolution="rectified")
-    services.tip_answer(actor=community_staff, tip=tip, answer="已處理完畢")
+    services.tip_answer(actor=community_staff, tip=tip, answer="已处理完毕")
     view = selectors.public_view(selectors.tip_public(second.code))
-    assert view.status == TipStatus.ANSWERED and view.answer == "已處理完畢"
+    assert view.status == TipStatus.ANSWERED and view.answer == "已处理完毕"
     with pytest.raises(Conflict):
         services.tip_reopen(actor=community_staff, tip=second, note="x")
 
@@ -400,9 +400,9 @@ def test_merge_refusals(tip, jiwu, beihu_compound, community_staff, grid_worker)
 def report_post(client, category="poultry", **extra):
     data = {
         "category": category,
-        "description": "3棟後有散養雞",
+        "description": "3栋后有散养鸡",
         "node": "",
-        "address": "機務小區3棟",
+        "address": "机务小区3栋",
         "reporter_name": "",
         "reporter_phone": "",
         "website": "",
@@ -417,14 +417,14 @@ def test_two_hundred_reports_in_a_minute_from_one_address(jiwu):
     before = Tip.objects.count()
     codes = []
     for i in range(200):
-        r = report_post(client, description=f"第{i}次舉報 散養雞")
+        r = report_post(client, description=f"第{i}次举报 散养鸡")
         codes.append(r.status_code)
     assert codes[:limit] == [200] * limit
     assert set(codes[limit:]) == {429}
     assert Tip.objects.count() - before == limit
     last = r.content.decode()
-    assert "Too many reports" in last or "太多" in last or "過多" in last
-    assert "第199次舉報 散養雞" in last  # what was typed is kept
+    assert "Too many reports" in last or "太多" in last or "过多" in last
+    assert "第199次举报 散养鸡" in last  # what was typed is kept
     # another address is not held back
     assert report_post(client, ip="192.0.2.51").status_code == 200
 
@@ -450,8 +450,8 @@ def test_report_page_offers_categories_then_questions():
     form = client.get("/report/?category=poultry").content.decode()
     assert "什么家禽" in form and 'value="鹅"' in form
     assert 'name="website"' in form and 'class="hp"' in form
-    assert "機務小區" in form and "<optgroup" in form
-    assert "北湖小區" in form  # every compound of the city, grouped by community
+    assert "机务小区" in form and "<optgroup" in form
+    assert "北湖小区" in form  # every compound of the city, grouped by community
 
 
 def test_a_resident_reports_and_tracks(jiwu):
@@ -460,19 +460,19 @@ def test_a_resident_reports_and_tracks(jiwu):
         client,
         node=str(jiwu.pk),
         address="",
-        reporter_name="陳女士",
+        reporter_name="陈女士",
         reporter_phone="13877112233",
         **{"answers.kind": "鸭"},
     )
     assert r.status_code == 200
     tip = Tip.objects.latest("id")
-    assert tip.node == jiwu and tip.answers == {"kind": "鸭"} and tip.reporter_name == "陳女士"
+    assert tip.node == jiwu and tip.answers == {"kind": "鸭"} and tip.reporter_name == "陈女士"
     assert tip.code in r.content.decode()
     page = client.get(f"/track/{tip.code}/")
     text = page.content.decode()
     assert page.status_code == 200
-    assert cat("poultry").name in text and "機務小區" in text
-    for secret in ("陳女士", "13877112233", "3棟後有散養雞", "徐", "李麗", "13877"):
+    assert cat("poultry").name in text and "机务小区" in text
+    for secret in ("陈女士", "13877112233", "3栋后有散养鸡", "徐", "李丽", "13877"):
         assert secret not in text
     # lower case and dashes are what people type
     typed = f"{tip.code[:5].lower()}-{tip.code[5:]}"
@@ -482,11 +482,11 @@ def test_a_resident_reports_and_tracks(jiwu):
 def test_report_errors_stay_next_to_their_fields(jiwu):
     client = Client()
     before = Tip.objects.count()
-    r = report_post(client, description="", address="機務小區", reporter_name="陳")
+    r = report_post(client, description="", address="机务小区", reporter_name="陈")
     assert r.status_code == 400
-    assert 'value="陳"' in r.content.decode()  # kept
+    assert 'value="陈"' in r.content.decode()  # kept
     assert r.context["form"].errors.keys() == {"description"}
-    r = report_post(client, address="", reporter_phone="12", **{"answers.kind": "龍"})
+    r = report_post(client, address="", reporter_phone="12", **{"answers.kind": "龙"})
     assert r.status_code == 400
     assert set(r.context["form"].errors) == {"reporter_phone"}
     assert 'value="12"' in r.content.decode()
@@ -539,7 +539,7 @@ def test_staff_list_detail_and_every_step_through_the_pages(tip, community_staff
     logged = AccessLog.objects.count()
     detail = client.get(f"/tips/{tip.pk}/").content.decode()
     assert AccessLog.objects.count() == logged + 1
-    assert "陳女士" in detail and "13877112233" in detail
+    assert "陈女士" in detail and "13877112233" in detail
     assert f'hx-get="/tips/{tip.pk}/support/"' in detail
     assert f"/support/new/?tip={tip.pk}" in detail
     assert f"/enforcement/new/?tip={tip.pk}" not in detail  # community staff: no enforcement
@@ -554,7 +554,7 @@ def test_staff_list_detail_and_every_step_through_the_pages(tip, community_staff
     post("on-scene")
     post(
         "visits",
-        {"found": "有雞12隻", "actions": ["persuaded", "notices"], "notices": "3"},
+        {"found": "有鸡12只", "actions": ["persuaded", "notices"], "notices": "3"},
         {"photos": [upload(), upload("c.png")]},
     )
     tip.refresh_from_db()
@@ -571,7 +571,7 @@ def test_staff_list_detail_and_every_step_through_the_pages(tip, community_staff
     assert "This field is required" in r.content.decode()
     post("answer", {"answer": "已整改"})
     post("close")
-    post("reopen", {"note": "又散養"})
+    post("reopen", {"note": "又散养"})
     tip.refresh_from_db()
     assert tip.status == TipStatus.ASSIGNED and tip.reopened == 1
 
@@ -587,7 +587,7 @@ def test_staff_enter_a_tip_by_phone(grid_worker, jiwu, jiwu_household):
             "category": "no_mask",
             "household": str(jiwu_household.pk),
             "source": "phone",
-            "description": "樓下超市不戴口罩",
+            "description": "楼下超市不戴口罩",
             "node": "",
             "answers.place": "超市",
         },
@@ -641,7 +641,7 @@ def test_staff_of_another_jurisdiction_get_404(tip, outsider):
 
 
 def test_the_merge_button_on_the_page(tip, jiwu, officer):
-    second = public_tip(jiwu, description="同一群雞", ip="198.51.100.7")
+    second = public_tip(jiwu, description="同一群鸡", ip="198.51.100.7")
     client = login(officer)
     page = client.get(f"/tips/{second.pk}/").content.decode()
     assert "Likely duplicates" in page and tip.code in page
@@ -672,7 +672,7 @@ def test_categories_configured_by_the_administrator(admin, officer):
     assert client.get("/tips/categories/").status_code == 200
     assert client.get(f"/tips/categories/{poultry.pk}/").status_code == 200
     base = {
-        "name": "散養家禽",
+        "name": "散养家禽",
         "description": "",
         "route_roles": ["community_staff", "police"],
         "response_minutes": "240",
@@ -690,7 +690,7 @@ def test_categories_configured_by_the_administrator(admin, officer):
     assert poultry.duplicate_hours == 72
     ok = client.post(
         f"/tips/categories/{poultry.pk}/",
-        {**base, "questions": '[{"code": "count", "label": "幾隻", "type": "number"}]'},
+        {**base, "questions": '[{"code": "count", "label": "几只", "type": "number"}]'},
     )
     assert ok.status_code == 302
     poultry.refresh_from_db()
@@ -701,11 +701,11 @@ def test_categories_configured_by_the_administrator(admin, officer):
 def test_events_never_leak_into_the_public_view(tip, community_staff):
     services.tip_accept(actor=community_staff, tip=tip)
     services.tip_visit_record(
-        actor=community_staff, tip=tip, at=None, found="飼養戶張三", actions=[], notes="電話139"
+        actor=community_staff, tip=tip, at=None, found="饲养户张三", actions=[], notes="电话139"
     )
     view = selectors.public_view(tip)
     text = repr(view)
-    for secret in ("張三", "139", "陳女士", "13877112233", community_staff.display_name):
+    for secret in ("张三", "139", "陈女士", "13877112233", community_staff.display_name):
         assert secret not in text
     assert [e.status for e in view.events] == ["new", "assigned", "accepted", "in_progress"]
     assert TipEvent.objects.filter(tip=tip, public=False).exists()
@@ -741,7 +741,7 @@ def test_the_day_list_section_costs_one_query_at_any_size(jiwu, officer):
     public_tip(jiwu, ip=None)
     small = cost()
     for i in range(60):
-        public_tip(jiwu, description=f"第{i}隻雞", ip=None)
+        public_tip(jiwu, description=f"第{i}只鸡", ip=None)
     assert small == 1, small
     assert cost() == 2  # the full section counts the rest once
 
@@ -761,7 +761,7 @@ def test_the_list_page_costs_the_same_at_two_sizes(jiwu, community_staff):
     public_tip(jiwu, ip=None)
     small = cost()
     for i in range(30):
-        public_tip(jiwu, description=f"第{i}隻雞", ip=None)
+        public_tip(jiwu, description=f"第{i}只鸡", ip=None)
     assert cost() == small
 
 
@@ -771,13 +771,13 @@ def test_a_bad_photo_on_the_page_shows_next_to_the_photos(tip, community_staff):
     before = photo_files()
     r = client.post(
         f"/tips/{tip.pk}/visits/",
-        {"found": "有雞", "photos": [upload("big.png", data=png((300, 300)) + b"\0" * 4000)]},
+        {"found": "有鸡", "photos": [upload("big.png", data=png((300, 300)) + b"\0" * 4000)]},
     )
     assert r.status_code == 400
     text = r.content.decode()
     section = text[text.index('id="fg-photos"') :]
     assert "at most" in section[: section.index("</div>")]
-    assert 'value="有雞"' in text or "有雞</textarea>" in text  # what was typed is kept
+    assert 'value="有鸡"' in text or "有鸡</textarea>" in text  # what was typed is kept
     assert not TipVisit.objects.filter(tip=tip).exists() and photo_files() == before
 
 

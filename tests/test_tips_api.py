@@ -61,7 +61,7 @@ def post_public(client, body, ip="192.0.2.80"):
     )
 
 
-POULTRY = {"category": "poultry", "description": "3棟後散養雞", "address": "機務小區3棟"}
+POULTRY = {"category": "poultry", "description": "3栋后散养鸡", "address": "机务小区3栋"}
 
 
 def test_every_tips_operation_answers(community_staff, officer, admin, jiwu):
@@ -78,11 +78,11 @@ def test_every_tips_operation_answers(community_staff, officer, admin, jiwu):
         "POST",
         "/api/public/tips",
         201,
-        {**POULTRY, "answers": {"kind": "鸡"}, "reporter_name": "陳女士"},
+        {**POULTRY, "answers": {"kind": "鸡"}, "reporter_name": "陈女士"},
     )
     assert done["track_url"] == f"/track/{done['code']}/" and done["status"] == "assigned"
     public = c(anon, "GET", "/api/public/tips/{code}", code=done["code"])
-    assert public["place"] == "機務小區" and "陳女士" not in json.dumps(public, ensure_ascii=False)
+    assert public["place"] == "机务小区" and "陈女士" not in json.dumps(public, ensure_ascii=False)
 
     tip = Tip.objects.get(code=done["code"])
     listed = c(cs, "GET", "/api/tips", params={"status": "open", "category": "poultry"})
@@ -92,11 +92,11 @@ def test_every_tips_operation_answers(community_staff, officer, admin, jiwu):
         "POST",
         "/api/tips",
         201,
-        {"category": "poultry", "description": "又見散養雞", "node_id": jiwu.pk},
+        {"category": "poultry", "description": "又见散养鸡", "node_id": jiwu.pk},
     )
-    assert second["source"] == "phone" and second["node_name"] == "機務小區"
+    assert second["source"] == "phone" and second["node_name"] == "机务小区"
     got = c(cs, "GET", "/api/tips/{tip_id}", tip_id=tip.pk)
-    assert got["reporter_name"] == "陳女士" and officer.pk in got["assignee_ids"]
+    assert got["reporter_name"] == "陈女士" and officer.pk in got["assignee_ids"]
     # The buttons the page shows, for a program: the assignee may accept; nothing to reopen.
     steps = c(po, "GET", "/api/tips/{tip_id}/steps", tip_id=tip.pk)
     assert steps["status"] == "assigned" and "accept" in steps["allowed_steps"]
@@ -114,7 +114,7 @@ def test_every_tips_operation_answers(community_staff, officer, admin, jiwu):
         "POST",
         t + "/visits",
         201,
-        {"found": "有雞", "actions": ["notices"], "notices": 3},
+        {"found": "有鸡", "actions": ["notices"], "notices": 3},
         tip_id=tip.pk,
     )
     assert visit["notices"] == 3 and visit["photos"] == []
@@ -122,7 +122,7 @@ def test_every_tips_operation_answers(community_staff, officer, admin, jiwu):
     r = cs.post(
         f"/api/tips/{tip.pk}/visits",
         {
-            "found": "再訪",
+            "found": "再访",
             "actions": ["persuaded", "notices"],
             "photos": [SimpleUploadedFile("a.png", png(), content_type="image/png")],
         },
@@ -142,11 +142,11 @@ def test_every_tips_operation_answers(community_staff, officer, admin, jiwu):
     answered = c(cs, "POST", t + "/answer", body={"answer": "已整改"}, tip_id=tip.pk)
     assert answered["answer"] == "已整改"
     corrected = c(
-        cs, "POST", t + "/answer/correct", body={"answer": "已整改,雞已圈養"}, tip_id=tip.pk
+        cs, "POST", t + "/answer/correct", body={"answer": "已整改,鸡已圈养"}, tip_id=tip.pk
     )
-    assert corrected["answer"] == "已整改,雞已圈養" and corrected["status"] == "answered"
+    assert corrected["answer"] == "已整改,鸡已圈养" and corrected["status"] == "answered"
     assert c(cs, "POST", t + "/close", tip_id=tip.pk)["status"] == "closed"
-    again = c(cs, "POST", t + "/reopen", body={"note": "又散養"}, tip_id=tip.pk)
+    again = c(cs, "POST", t + "/reopen", body={"note": "又散养"}, tip_id=tip.pk)
     assert again["status"] == "assigned" and again["reopened"] == 1
 
     staff_cats = c(cs, "GET", "/api/tip-categories")
@@ -172,14 +172,14 @@ def test_public_tip_never_shows_personal_data(community_staff, officer):
     client = Client()
     done = post_public(
         client,
-        {**POULTRY, "reporter_name": "陳女士", "reporter_phone": "13877112233"},
+        {**POULTRY, "reporter_name": "陈女士", "reporter_phone": "13877112233"},
     ).json()
     tip = Tip.objects.get(code=done["code"])
     services.tip_accept(actor=community_staff, tip=tip)
     services.tip_visit_record(
-        actor=community_staff, tip=tip, at=None, found="飼養戶王五", actions=[], notes="私下"
+        actor=community_staff, tip=tip, at=None, found="饲养户王五", actions=[], notes="私下"
     )
-    services.tip_resolve(actor=community_staff, tip=tip, resolution="rectified", note="內部")
+    services.tip_resolve(actor=community_staff, tip=tip, resolution="rectified", note="内部")
     services.tip_answer(actor=community_staff, tip=tip, answer="已整改")
     for response in (client.get(f"/api/public/tips/{tip.code}"), client.get(f"/track/{tip.code}/")):
         text = response.content.decode()
@@ -187,12 +187,12 @@ def test_public_tip_never_shows_personal_data(community_staff, officer):
             text = json.dumps(response.json(), ensure_ascii=False)
         assert response.status_code == 200 and "已整改" in text
         for secret in (
-            "陳女士",
+            "陈女士",
             "13877112233",
-            "3棟後散養雞",
+            "3栋后散养鸡",
             "王五",
             "私下",
-            "內部",
+            "内部",
             community_staff.display_name,
             officer.display_name,
         ):
@@ -214,9 +214,9 @@ def test_public_tip_bad_input_names_the_field_and_stores_nothing():
     assert r.status_code == 400 and field_names(r.json()) == {"category"}
     r = post_public(client, {**POULTRY, "description": "", "reporter_phone": "12"})
     assert r.status_code == 400 and field_names(r.json()) == {"description", "reporter_phone"}
-    r = post_public(client, {**POULTRY, "address": "不知道哪裡"})
+    r = post_public(client, {**POULTRY, "address": "不知道哪里"})
     assert r.status_code == 400 and field_names(r.json()) == {"node"}
-    r = post_public(client, {**POULTRY, "answers": {"kind": "龍"}})
+    r = post_public(client, {**POULTRY, "answers": {"kind": "龙"}})
     assert r.status_code == 400 and field_names(r.json()) == {"answers.kind"}
     r = post_public(client, {**POULTRY, "node_id": MISSING})
     assert r.status_code == 404 and field_names(r.json()) == {"node_id"}
@@ -261,7 +261,7 @@ def test_the_limit_comes_from_the_settings():
 def tip(jiwu) -> Tip:
     return services.tip_submit_public(
         data=services.TipInput(
-            category=TipCategory.objects.get(code="poultry"), description="散養雞", node=jiwu
+            category=TipCategory.objects.get(code="poultry"), description="散养鸡", node=jiwu
         ),
         ip="198.51.100.77",
     )
@@ -278,7 +278,7 @@ def test_bad_photos_through_the_api(tip, community_staff, data, name):
     r = login(community_staff).post(
         f"/api/tips/{tip.pk}/visits",
         {
-            "found": "有雞",
+            "found": "有鸡",
             "photos": [
                 SimpleUploadedFile("ok.png", png(), content_type="image/png"),
                 SimpleUploadedFile(name, data, content_type="image/png"),
@@ -334,7 +334,7 @@ def test_other_jurisdiction_is_not_found(tip, outsider):
     assert r.status_code == 404
     assert AccessLog.objects.count() == logged
     assert (
-        client.get("/api/tips").json()["count"] == Tip.objects.filter(node__name="北湖小區").count()
+        client.get("/api/tips").json()["count"] == Tip.objects.filter(node__name="北湖小区").count()
     )
 
 

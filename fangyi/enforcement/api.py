@@ -35,19 +35,19 @@ MEASURES = tuple(Measure.values)
 
 class LegalBasisOut(Schema):
     id: int
-    title: str = Field(..., examples=["西鄉塘區公安分局關於嚴禁聚集聚餐的通告"])
-    issuer: str = Field(..., examples=["南寧市公安局西鄉塘分局"])
-    reference: str = Field(..., examples=["第三十九條"])
+    title: str = Field(..., examples=["西乡塘区公安分局关于严禁聚集聚餐的通告"])
+    issuer: str = Field(..., examples=["南宁市公安局西乡塘分局"])
+    reference: str = Field(..., examples=["第三十九条"])
     issued_on: dt.date | None
-    summary: str = Field(..., examples=["多人聚集聚餐、不聽勸阻的,一律依法行政拘留。"])
+    summary: str = Field(..., examples=["多人聚集聚餐、不听劝阻的,一律依法行政拘留。"])
     url: str
     active: bool
     order: int
 
 
 class LegalBasisIn(Schema):
-    title: str = Field(..., max_length=200, examples=["西鄉塘區公安分局關於嚴禁聚集聚餐的通告"])
-    issuer: str = Field("", max_length=100, examples=["南寧市公安局西鄉塘分局"])
+    title: str = Field(..., max_length=200, examples=["西乡塘区公安分局关于严禁聚集聚餐的通告"])
+    issuer: str = Field("", max_length=100, examples=["南宁市公安局西乡塘分局"])
     reference: str = Field("", max_length=100)
     issued_on: dt.date | None = Field(None, examples=["2020-02-03"])
     summary: str = Field("", max_length=2000)
@@ -78,16 +78,16 @@ class BasisRef(Schema):
 class RecordOut(Schema):
     id: int
     node_id: int
-    node_name: str = Field(..., alias="node.name", examples=["南鐵北四區"])
+    node_name: str = Field(..., alias="node.name", examples=["南铁北四区"])
     tip_id: int | None
     person_id: int | None
     measure: str = Field(..., examples=["education"])
     at: dt.datetime
-    location: str = Field(..., examples=["南鐵北四區7棟302"])
+    location: str = Field(..., examples=["南铁北四区7栋302"])
     legal_bases: list[BasisRef]
     person_ids: list[int] = Field(..., description="Registry persons involved.")
-    described_people: str = Field(..., examples=["聚餐人員6名,均未佩戴口罩"])
-    statements: str = Field(..., examples=["組織者表示疫情期間不再組織聚餐"])
+    described_people: str = Field(..., examples=["聚餐人员6名,均未佩戴口罩"])
+    statements: str = Field(..., examples=["组织者表示疫情期间不再组织聚餐"])
     facts: str
     officer_ids: list[int]
     followup_on: dt.date | None
@@ -120,16 +120,16 @@ class RecordIn(Schema):
     person_id: int | None = Field(None, description="The person it is about.")
     measure: Literal[MEASURES] = Field(..., examples=["education"])  # type: ignore[valid-type]
     at: dt.datetime | None = Field(None, description="When; defaults to now. Not in the future.")
-    location: str = Field("", examples=["南鐵北四區7棟302"])
+    location: str = Field("", examples=["南铁北四区7栋302"])
     legal_basis_ids: list[int] = Field(
         [], description="Active legal bases cited; required for every measure but education."
     )
     person_ids: list[int] = Field([], description="Registry persons involved.")
     described_people: str = Field(
-        "", description="People not in the registry.", examples=["聚餐人員6名,均未佩戴口罩"]
+        "", description="People not in the registry.", examples=["聚餐人员6名,均未佩戴口罩"]
     )
-    statements: str = Field("", examples=["組織者當場表示疫情期間不再組織聚餐"])
-    facts: str = Field(..., examples=["現場6人聚餐飲酒,經一小時說服教育後散去"])
+    statements: str = Field("", examples=["组织者当场表示疫情期间不再组织聚餐"])
+    facts: str = Field(..., examples=["现场6人聚餐饮酒,经一小时说服教育后散去"])
     officer_ids: list[int] = Field(
         [], description="Police or supervisors of the place; defaults to the caller."
     )
@@ -140,7 +140,7 @@ class RecordIn(Schema):
 
 
 class FollowupIn(Schema):
-    notes: str = Field(..., examples=["回訪:該戶未再組織聚餐"])
+    notes: str = Field(..., examples=["回访:该户未再组织聚餐"])
 
 
 LIST_FIELDS = ("legal_basis_ids", "person_ids", "officer_ids")

@@ -16,11 +16,11 @@ from .models import LegalBasis, Measure
 from .services import EnforcementInput, enforcement_record
 
 NOTICE = {
-    "title": "西鄉塘區公安分局關於嚴禁聚集聚餐的通告",
-    "issuer": "南寧市公安局西鄉塘分局",
+    "title": "西乡塘区公安分局关于严禁聚集聚餐的通告",
+    "issuer": "南宁市公安局西乡塘分局",
     "reference": "",
     "issued_on": dt.date(2020, 2, 3),
-    "summary": "疫情防控期間嚴禁聚集、聚餐、打牌等活動;多人聚集聚餐、經勸阻拒不解散的,"
+    "summary": "疫情防控期间严禁聚集、聚餐、打牌等活动;多人聚集聚餐、经劝阻拒不解散的,"
     "一律依法予以行政拘留。",
     "order": 1,
 }
@@ -48,11 +48,11 @@ def build(n: dict, users: dict) -> None:
             at=min(at + dt.timedelta(minutes=20), timezone.now()),
             location=tip.address or tip.node.name,
             legal_bases=[notice],
-            described_people="居民6名在屋內喝酒聚餐,均未佩戴口罩。",
-            statements="起初稱「生死由命,富貴在天,疫情與我們無關」;經一小時說服教育,"
-            "聚餐組織者當場表示疫情防控期間不再組織聚餐。",
-            facts="接群眾舉報後與社區工作人員趕赴現場核查,向聚餐人員宣講分局通告"
-            "(多人聚餐不聽勸阻的將一律行政拘留),說服教育後人員散去。",
+            described_people="居民6名在屋内喝酒聚餐,均未佩戴口罩。",
+            statements="起初称“生死由命,富贵在天,疫情与我们无关”;经一小时说服教育,"
+            "聚餐组织者当场表示疫情防控期间不再组织聚餐。",
+            facts="接群众举报后与社区工作人员赶赴现场核查,向聚餐人员宣讲分局通告"
+            "(多人聚餐不听劝阻的将一律行政拘留),说服教育后人员散去。",
             officers=[officer],
             followup_on=timezone.localdate() + dt.timedelta(days=3),
         ),

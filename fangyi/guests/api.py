@@ -34,14 +34,14 @@ METHODS = tuple(TempMethod.values)
 class GuestReportOut(Schema):
     id: int
     place_id: int
-    place_name: str = Field(..., examples=["北大路賓館"])
+    place_name: str = Field(..., examples=["北大路宾馆"])
     node_id: int
     reported_at: dt.datetime
-    name: str = Field(..., examples=["陳志強"])
+    name: str = Field(..., examples=["陈志强"])
     id_type: str = Field(..., examples=["resident"])
     id_number: str = Field(..., examples=["420106198803090157"])
     phone: str = Field(..., examples=["13907712345"])
-    from_where: str = Field(..., examples=["湖北省武漢市"])
+    from_where: str = Field(..., examples=["湖北省武汉市"])
     travel_since: dt.date | None
     arrived_on: dt.date
     room: str = Field(..., examples=["302"])
@@ -51,7 +51,7 @@ class GuestReportOut(Schema):
         None,
         description="Why the rules flagged the guest (police, auxiliary police, supervisors).",
         examples=[
-            "Coming from 湖北省武漢市 (risk area 湖北省), there on 2020-01-25, within 14 days"
+            "Coming from 湖北省武汉市 (risk area 湖北省), there on 2020-01-25, within 14 days"
         ],
     )
     person_id: int | None = Field(None, description="The registry person, once registered.")
@@ -67,11 +67,11 @@ class GuestReportOut(Schema):
 
 
 class GuestReportIn(Schema):
-    name: str = Field(..., max_length=50, examples=["陳志強"])
+    name: str = Field(..., max_length=50, examples=["陈志强"])
     id_type: Literal[ID_TYPES] = Field("resident", examples=["resident"])  # type: ignore[valid-type]
     id_number: str = Field(..., max_length=40, examples=["420106198803090157"])
     phone: str = Field("", max_length=30, examples=["13907712345"])
-    from_where: str = Field(..., max_length=100, examples=["湖北省武漢市"])
+    from_where: str = Field(..., max_length=100, examples=["湖北省武汉市"])
     travel_since: dt.date | None = Field(
         None, description="The day the guest left there; not after arrived_on."
     )
@@ -103,7 +103,7 @@ class GuestReferIn(Schema):
 
 
 class ClearIn(Schema):
-    reason: str = Field(..., max_length=300, examples=["經核實為本地居民,未去過武漢"])
+    reason: str = Field(..., max_length=300, examples=["经核实为本地居民,未去过武汉"])
 
 
 class GuestSettingsOut(Schema):

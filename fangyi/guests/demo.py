@@ -22,7 +22,7 @@ def build(n: dict, users: dict) -> None:
     clerk = users["jiudian"]
     today = timezone.localdate()
     travellers = Person.objects.filter(
-        id_number__startswith="420106", notes__contains="武漢籍旅客"
+        id_number__startswith="420106", notes__contains="武汉籍旅客"
     ).order_by("pk")
     for room, person in zip(("305", "306"), travellers, strict=False):
         guest_report(
@@ -32,22 +32,22 @@ def build(n: dict, users: dict) -> None:
                 "id_type": person.id_type,
                 "id_number": person.id_number,
                 "phone": person.phone,
-                "from_where": "湖北省武漢市",
+                "from_where": "湖北省武汉市",
                 "travel_since": today - dt.timedelta(days=9),
                 "arrived_on": today,
                 "room": room,
-                "notes": "越南旅遊後經憑祥入境,滯留廣西",
+                "notes": "越南旅游后经凭祥入境,滞留广西",
             },
         )
     first17 = "450103199204150213"[:17]
     guest_report(
         actor=clerk,
         data={
-            "name": "黃家明",
+            "name": "黄家明",
             "id_type": "resident",
             "id_number": first17 + id_check_digit(first17),
             "phone": "13877112233",
-            "from_where": "南寧市青秀區",
+            "from_where": "南宁市青秀区",
             "travel_since": today,
             "arrived_on": today,
             "room": "201",

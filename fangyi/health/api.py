@@ -89,10 +89,10 @@ class SettingsIn(Schema):
 
 
 class TravelIn(Schema):
-    place: str = Field(..., examples=["武漢市"])
+    place: str = Field(..., examples=["武汉市"])
     from_: dt.date = Field(..., alias="from", examples=["2020-01-20"])
     to: dt.date | None = Field(None, examples=["2020-02-01"])
-    transport: str = Field("", examples=["高鐵 G1234"])
+    transport: str = Field("", examples=["高铁 G1234"])
 
 
 class ContactIn(Schema):

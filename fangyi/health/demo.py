@@ -55,7 +55,7 @@ def build(n: dict, users: dict) -> None:
         },
     )
     risk_area_create(
-        actor=admin, data={"name": "溫州市", "division": "330300", "counts_from": start}
+        actor=admin, data={"name": "温州市", "division": "330300", "counts_from": start}
     )
 
     worker = users["wanggeyuan"]
@@ -80,7 +80,7 @@ def build(n: dict, users: dict) -> None:
             temperature=Decimal("36.7"),
             temperature_method="forehead",
             travel_since=today - dt.timedelta(days=30),
-            travel=[{"place": "武漢市", "from": day(12), "to": day(6), "transport": "高鐵"}],
+            travel=[{"place": "武汉市", "from": day(12), "to": day(6), "transport": "高铁"}],
         ),
     )
     declaration_record(
@@ -89,8 +89,8 @@ def build(n: dict, users: dict) -> None:
         data=DeclarationInput(
             temperature=Decimal("36.5"),
             temperature_method="ear",
-            contacts=[{"kind": "confirmed", "who": "親戚", "date": day(3), "place": "家庭聚餐"}],
-            notes="住戶舉報:曾與確診病例密切接觸",
+            contacts=[{"kind": "confirmed", "who": "亲戚", "date": day(3), "place": "家庭聚餐"}],
+            notes="住户举报:曾与确诊病例密切接触",
         ),
     )
     link, _token = selfreport_link_create(actor=worker, person=selfreport)
@@ -99,6 +99,6 @@ def build(n: dict, users: dict) -> None:
         data=DeclarationInput(
             temperature=Decimal("36.6"),
             temperature_method="armpit",
-            travel=[{"place": "溫州", "from": day(9), "to": day(8), "transport": "飛機"}],
+            travel=[{"place": "温州", "from": day(9), "to": day(8), "transport": "飞机"}],
         ),
     )

@@ -47,7 +47,7 @@ def _api_fields(exc: DomainError) -> DomainError:
 class SupportOut(Schema):
     id: int
     node_id: int = Field(..., description="Where the support is needed; scopes the request.")
-    node_name: str = Field(..., alias="node.name", examples=["機務小區"])
+    node_name: str = Field(..., alias="node.name", examples=["机务小区"])
     from_node_id: int | None = Field(None, description="The requester's own node above it.")
     agency: str = Field(..., examples=["police"])
     target_user_id: int | None
@@ -59,7 +59,7 @@ class SupportOut(Schema):
     person_id: int | None
     tip_id: int | None
     assignment_id: int | None = Field(None, description="The refused door it was asked from.")
-    need: str = Field(..., examples=["住戶拒不開門,請民警協助入戶排查"])
+    need: str = Field(..., examples=["住户拒不开门,请民警协助入户排查"])
     urgency: str = Field(..., examples=["high"])
     target_minutes: int = Field(..., examples=[30])
     status: str = Field(..., examples=["open"])
@@ -109,7 +109,7 @@ class SupportIn(Schema):
     need: str = Field(
         "",
         max_length=1000,
-        examples=["住戶拒不開門,請民警協助入戶排查"],
+        examples=["住户拒不开门,请民警协助入户排查"],
         description="Required, except from a refused door (filled in from the sweep).",
     )
     target_user_id: int | None = Field(None, description="Only with agency 'user'.")
@@ -123,7 +123,7 @@ class SupportIn(Schema):
 
 
 class DeclineIn(Schema):
-    reason: str = Field(..., max_length=500, examples=["本所警力正在處置聚集,請聯繫北湖派出所"])
+    reason: str = Field(..., max_length=500, examples=["本所警力正在处置聚集,请联系北湖派出所"])
 
 
 class SupportArriveIn(Schema):
@@ -131,7 +131,7 @@ class SupportArriveIn(Schema):
 
 
 class DoneIn(Schema):
-    outcome: str = Field(..., max_length=1000, examples=["已陪同網格員入戶,完成登記"])
+    outcome: str = Field(..., max_length=1000, examples=["已陪同网格员入户,完成登记"])
     at: dt.datetime | None = Field(None, description="When; defaults to now.")
 
 
@@ -139,7 +139,7 @@ class BoardTipOut(Schema):
     id: int
     code: str = Field(..., examples=["K7Q2MX9P"])
     category: str = Field(..., examples=["聚集聚餐"])
-    place: str = Field(..., examples=["南鐵北四區"])
+    place: str = Field(..., examples=["南铁北四区"])
     address: str
     status: str
     urgent: bool
@@ -156,7 +156,7 @@ class BoardRequestOut(Schema):
     urgency: str
     status: str
     need: str
-    place: str = Field(..., examples=["機務小區3棟2單元501"])
+    place: str = Field(..., examples=["机务小区3栋2单元501"])
     requested_by: str
     accepted_by: str
     assignment_id: int | None

@@ -19,7 +19,7 @@ from fangyi.screening.models import Assignment
 from .models import Agency, SupportRequest, Urgency
 from .services import support_accept, support_arrive, support_request_create
 
-URGENT_NEED = "住戶家中老人發熱38.5℃,家屬要求上門診治,請衛健人員盡快上門測溫評估"
+URGENT_NEED = "住户家中老人发热38.5℃,家属要求上门诊治,请卫健人员尽快上门测温评估"
 
 
 @transaction.atomic
@@ -38,8 +38,8 @@ def build(n: dict, users: dict) -> None:
             actor=users["wanggeyuan"],
             agency=Agency.POLICE,
             urgency=Urgency.HIGH,
-            need=f"{door.household.address}住戶拒不開門,拒絕配合「{door.sweep.purpose}」,"
-            "請民警到場協助入戶",
+            need=f"{door.household.address}住户拒不开门,拒绝配合“{door.sweep.purpose}”,"
+            "请民警到场协助入户",
             assignment=door,
         )
         support_accept(actor=users["xuhongxin"], request=asked)

@@ -49,7 +49,7 @@ TAB = Literal[tuple(selectors.TABS)]  # type: ignore[valid-type]
 class ObservationOut(Schema):
     id: int
     person_id: int
-    person_name: str = Field(..., examples=["徐紅心"])
+    person_name: str = Field(..., examples=["徐红心"])
     node_id: int
     decision_id: int | None
     kind: str = Field(..., examples=["home"])
@@ -129,7 +129,7 @@ class FollowUpOut(Schema):
 class SelfReportDailyOut(Schema):
     """What the public self-report answers: the given name and today's record, no ids."""
 
-    given_name: str = Field(..., examples=["紅心"])
+    given_name: str = Field(..., examples=["红心"])
     due: dt.date
     status: str = Field(..., examples=["self_reported"])
     temperature: float | None = Field(None, examples=[36.6])

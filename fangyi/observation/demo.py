@@ -32,7 +32,7 @@ def _people(compound, count: int) -> list[Person]:
     households = list(Household.objects.filter(node=compound).order_by("pk")[20 : 20 + count])
     people = []
     for h in households:
-        person = h.members.exclude(name="徐紅心").order_by("pk").first()
+        person = h.members.exclude(name="徐红心").order_by("pk").first()
         if person is not None:
             people.append(person)
     return people[:count]
@@ -80,5 +80,5 @@ def build(n: dict, users: dict) -> None:
             status=FollowUpStatus.SEEN_UNWELL,
             temperature="37.8",
             symptoms=["dry_cough"],
-            notes="咳嗽兩天",
+            notes="咳嗽两天",
         )

@@ -34,9 +34,9 @@ def _api_fields(exc: DomainError) -> DomainError:
 class SiteOut(Schema):
     id: int
     place_id: int
-    name: str = Field(..., alias="place.name", examples=["湖北籍旅客定點酒店"])
+    name: str = Field(..., alias="place.name", examples=["湖北籍旅客定点酒店"])
     kind: str = Field(..., alias="place.kind", examples=["designated_hotel"])
-    address: str = Field(..., alias="place.address", examples=["西鄉塘區明秀西路18號"])
+    address: str = Field(..., alias="place.address", examples=["西乡塘区明秀西路18号"])
     node_id: int
     groups: list[str] = Field(..., examples=[["hubei"]])
     latitude: Decimal | None = Field(None, examples=["22.836"])
@@ -88,7 +88,7 @@ class BedStateIn(Schema):
 
 class ChoiceOut(Schema):
     site_id: int
-    name: str = Field(..., examples=["西鄉塘區集中隔離點"])
+    name: str = Field(..., examples=["西乡塘区集中隔离点"])
     free: int = Field(..., examples=[112])
     distance_km: float | None = Field(None, description="Null when no coordinates are known.")
 
@@ -96,7 +96,7 @@ class ChoiceOut(Schema):
 class PlacementOut(Schema):
     id: int
     person_id: int
-    person_name: str = Field(..., alias="person.name", examples=["陳志強"])
+    person_name: str = Field(..., alias="person.name", examples=["陈志强"])
     kind: str = Field(..., examples=["site"])
     site_id: int | None
     bed_id: int | None
@@ -107,7 +107,7 @@ class PlacementOut(Schema):
     observation_id: int | None
     previous_id: int | None
     status: str = Field(..., examples=["reserved"])
-    transport: str = Field("", examples=["區衛健局轉運車 桂A·12345"])
+    transport: str = Field("", examples=["区卫健局转运车 桂A·12345"])
     expected_at: dt.datetime | None
     reserved_at: dt.datetime
     arrived_at: dt.datetime | None
@@ -129,7 +129,7 @@ class PlacementIn(Schema):
     group: str | None = Field(None, examples=["hubei"], description="Group code (kind site).")
     source: str = Field("decision", examples=["decision"])
     decision_id: int | None = None
-    transport: str = Field("", max_length=200, examples=["區衛健局轉運車"])
+    transport: str = Field("", max_length=200, examples=["区卫健局转运车"])
     expected_at: dt.datetime | None = None
     client_id: uuid.UUID | None = Field(
         None, description="Client-generated id: a retry with the same id stores nothing new."
@@ -146,7 +146,7 @@ class PlacementTransferIn(Schema):
 
 
 class CancelIn(Schema):
-    reason: str = Field(..., max_length=500, examples=["已轉入定點醫院"])
+    reason: str = Field(..., max_length=500, examples=["已转入定点医院"])
 
 
 class OccupancyOut(Schema):

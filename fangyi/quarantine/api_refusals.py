@@ -31,7 +31,7 @@ class AttemptOut(Schema):
     at: dt.datetime
     by_id: int
     by_name: str = ""
-    explained: str = Field(..., examples=["講解了《傳染病防治法》和隔離點的生活安排"])
+    explained: str = Field(..., examples=["讲解了《传染病防治法》和隔离点的生活安排"])
     outcome: str = Field(..., examples=["still_refuses"])
 
     @staticmethod
@@ -43,11 +43,11 @@ class RefusalOut(Schema):
     id: int
     placement_id: int
     person_id: int
-    person_name: str = Field("", examples=["黃秀英"])
+    person_name: str = Field("", examples=["黄秀英"])
     node_id: int
     site_id: int | None = None
     site_name: str = ""
-    reason: str = Field(..., examples=["家中有老人需要照顧,不願去隔離點"])
+    reason: str = Field(..., examples=["家中有老人需要照顾,不愿去隔离点"])
     at: dt.datetime
     by_id: int
     status: str = Field(..., examples=["open"])
@@ -85,7 +85,7 @@ class RefusalDetailOut(RefusalOut):
 
 
 class RefusalIn(Schema):
-    reason: str = Field(..., max_length=1000, examples=["家中有老人需要照顧,不願去隔離點"])
+    reason: str = Field(..., max_length=1000, examples=["家中有老人需要照顾,不愿去隔离点"])
     client_id: uuid.UUID | None = Field(
         None, description="Client-generated id: a retry with the same id stores nothing new."
     )
@@ -93,7 +93,7 @@ class RefusalIn(Schema):
 
 class AttemptIn(Schema):
     at: dt.datetime = Field(..., description="When; not in the future.")
-    explained: str = Field(..., max_length=2000, examples=["講解了潛伏期和隔離的必要"])
+    explained: str = Field(..., max_length=2000, examples=["讲解了潜伏期和隔离的必要"])
     outcome: Literal[tuple(PersuasionOutcome.values)] = Field(  # type: ignore[valid-type]
         ..., examples=["still_refuses"]
     )
@@ -105,7 +105,7 @@ class AgreeIn(Schema):
 
 
 class HomeIn(Schema):
-    reason: str = Field(..., max_length=1000, examples=["獨居老人,居家條件符合要求"])
+    reason: str = Field(..., max_length=1000, examples=["独居老人,居家条件符合要求"])
 
 
 class RefusalReferIn(Schema):
@@ -146,19 +146,19 @@ class BasisOut(Schema):
 
 class NoticeOut(Schema):
     placement_id: int
-    name: str = Field(..., examples=["黃秀英"])
+    name: str = Field(..., examples=["黄秀英"])
     id_number: str = Field(
         ..., description="Masked but the last four.", examples=["**************1234"]
     )
     address: str
     at_home: bool
-    place_name: str = Field(..., examples=["西鄉塘區集中隔離點"])
+    place_name: str = Field(..., examples=["西乡塘区集中隔离点"])
     place_address: str
     starts: dt.date | None
     ends: dt.date | None
     legal_bases: list[BasisOut]
     office: str = Field(..., examples=["五里亭派出所"])
-    health_office: str = Field(..., examples=["西鄉塘區卫生健康局"])
+    health_office: str = Field(..., examples=["西乡塘区卫生健康局"])
     number: str = Field(..., examples=["隔字〔2020〕第000123号"])
     contact_phone: str = Field(..., examples=["13907710000"])
     issued_on: dt.date

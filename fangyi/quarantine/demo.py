@@ -33,9 +33,9 @@ from .models import (
 
 SITES = [
     # place name, groups, rooms, beds per room, latitude, longitude
-    ("湖北籍旅客定點酒店", ("hubei",), 30, 2, "22.843120", "108.296410"),
+    ("湖北籍旅客定点酒店", ("hubei",), 30, 2, "22.843120", "108.296410"),
     (
-        "西鄉塘區集中隔離點",
+        "西乡塘区集中隔离点",
         ("close_contact", "risk_area", "inbound"),
         60,
         2,
@@ -110,7 +110,7 @@ def build(n: dict, users: dict) -> None:
         place = Place.objects.filter(name=name).first()
         if place is not None:
             sites[name] = _site(place, codes, rooms, per_room, lat, lon)
-    hotel, point = sites.get("湖北籍旅客定點酒店"), sites.get("西鄉塘區集中隔離點")
+    hotel, point = sites.get("湖北籍旅客定点酒店"), sites.get("西乡塘区集中隔离点")
     if hotel is None or point is None:
         return
     today = timezone.localdate()
@@ -156,7 +156,7 @@ def build(n: dict, users: dict) -> None:
             health,
             PlacementStatus.RESERVED,
             expected_at=noon,
-            transport="區衛健局轉運車 桂A·D1203",
+            transport="区卫健局转运车 桂A·D1203",
         )
 
     # The resident already observed at the quarantine point, placed there.

@@ -18,15 +18,15 @@ from fangyi.people.models import PlaceKind
 from . import refusals, services
 from .models import Placement, PlacementStatus, Site
 
-REASON = "家中有八十歲老人和兩個小孩需要照顧,擔心隔離點條件差,全家拒絕前往集中隔離點"
-EXPLAINED = "網格員上門講解了密切接觸者須集中隔離十四天的規定和隔離點的食宿安排,住戶仍拒絕"
+REASON = "家中有八十岁老人和两个小孩需要照顾,担心隔离点条件差,全家拒绝前往集中隔离点"
+EXPLAINED = "网格员上门讲解了密切接触者须集中隔离十四天的规定和隔离点的食宿安排,住户仍拒绝"
 
 
 def _contact(n: dict):
-    """The health demo's close contact in 機務小區 (the declaration with a confirmed contact)."""
+    """The health demo's close contact in 机务小区 (the declaration with a confirmed contact)."""
 
     declaration = (
-        Declaration.objects.filter(person__node=n["jiwu_xq"], notes__contains="密切接觸")
+        Declaration.objects.filter(person__node=n["jiwu_xq"], notes__contains="密切接触")
         .select_related("person", "person__node")
         .order_by("pk")
         .first()
@@ -68,7 +68,7 @@ def build(n: dict, users: dict) -> None:
             site=site,
             group=group,
             source="decision",
-            transport="社區專車",
+            transport="社区专车",
             expected_at=timezone.now() + dt.timedelta(hours=2),
         )
     refusal = refusals.refusal_record(actor=worker, placement=placement, reason=REASON)

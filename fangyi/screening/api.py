@@ -35,8 +35,8 @@ OUTCOME_VALUES = tuple(v for v in DoorStatus.values if v != DoorStatus.PENDING)
 class SweepOut(Schema):
     id: int
     node_id: int
-    node_name: str = Field(..., alias="node.name", examples=["機務社區"])
-    purpose: str = Field(..., examples=["春節以來返邕人員排查"])
+    node_name: str = Field(..., alias="node.name", examples=["机务社区"])
+    purpose: str = Field(..., examples=["春节以来返邕人员排查"])
     starts: dt.date
     ends: dt.date
     status: str = Field(..., examples=["open"])
@@ -49,14 +49,14 @@ class SweepOut(Schema):
 
 class SweepIn(Schema):
     node_id: int = Field(..., description="The jurisdiction to sweep: every household under it.")
-    purpose: str = Field(..., max_length=200, examples=["全面入戶排查"])
+    purpose: str = Field(..., max_length=200, examples=["全面入户排查"])
     starts: dt.date = Field(..., examples=["2020-02-03"])
     ends: dt.date = Field(..., examples=["2020-02-10"])
 
 
 class CoverageRowOut(Schema):
     node_id: int | None = Field(..., description="None on the last row: the total.")
-    node_name: str = Field("", examples=["機務第一網格"])
+    node_name: str = Field("", examples=["机务第一网格"])
     kind: str = Field("", examples=["grid"])
     households: int
     visited: int
@@ -73,7 +73,7 @@ class AssignmentOut(Schema):
     id: int
     sweep_id: int
     household_id: int
-    address: str = Field(..., alias="household.address", examples=["機務小區3棟2單元501"])
+    address: str = Field(..., alias="household.address", examples=["机务小区3栋2单元501"])
     node_id: int
     grid_id: int | None
     assignee_id: int | None
@@ -111,11 +111,11 @@ class DoorDeclarationIn(Schema):
     travel: list[dict] = Field(
         [],
         examples=[
-            [{"place": "武漢市", "from": "2020-01-20", "to": "2020-01-24", "transport": "G1501"}]
+            [{"place": "武汉市", "from": "2020-01-20", "to": "2020-01-24", "transport": "G1501"}]
         ],
     )
     contacts: list[dict] = Field(
-        [], examples=[[{"kind": "confirmed", "who": "李某", "date": "2020-01-28", "place": "武漢"}]]
+        [], examples=[[{"kind": "confirmed", "who": "李某", "date": "2020-01-28", "place": "武汉"}]]
     )
     notes: str = ""
 

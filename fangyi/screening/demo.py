@@ -1,6 +1,6 @@
 """The demo city's part from fangyi.screening; called by fangyi.demo.build_demo.
 
-An open sweep "春節以來返邕人員排查" over 機務社區 that started three days ago: about half of the
+An open sweep "春节以来返邕人员排查" over 機務社區 that started three days ago: about half of the
 doors visited, two where nobody was home (revisits due today), one refused door that needs the
 police. Opened through the service; the attempts are written in bulk (it runs for every test
 database and every browser test, so it must stay well under a second)."""
@@ -19,11 +19,11 @@ from fangyi.core.models import AuditEntry
 from .models import Assignment, DoorStatus, DoorVisit
 from .services import sweep_open, visit_changes
 
-PURPOSE = "春節以來返邕人員排查"
+PURPOSE = "春节以来返邕人员排查"
 NOTES = {
-    DoorStatus.VISITED: "已入戶登記,測溫正常",
-    DoorStatus.NOBODY_HOME: "敲門無人應答,已留聯繫卡",
-    DoorStatus.REFUSED: "住戶不開門,拒絕配合排查",
+    DoorStatus.VISITED: "已入户登记,测温正常",
+    DoorStatus.NOBODY_HOME: "敲门无人应答,已留联系卡",
+    DoorStatus.REFUSED: "住户不开门,拒绝配合排查",
 }
 
 

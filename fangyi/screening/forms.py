@@ -13,7 +13,7 @@ from fangyi.core.web import NodeChoiceField
 
 from .models import VISIT_OUTCOMES
 
-PURPOSES = [_("Full household sweep"), "全面入戶排查", "春節以來返邕人員排查"]
+PURPOSES = [_("Full household sweep"), "全面入户排查", "春节以来返邕人员排查"]
 
 
 class SweepForm(forms.Form):
@@ -25,7 +25,7 @@ class SweepForm(forms.Form):
     purpose = forms.CharField(
         label=_("Purpose"),
         max_length=200,
-        widget=forms.TextInput(attrs={"list": "purposes", "placeholder": "全面入戶排查"}),
+        widget=forms.TextInput(attrs={"list": "purposes", "placeholder": "全面入户排查"}),
     )
     starts = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
     ends = forms.DateField(label=_("Until"), widget=forms.DateInput(attrs={"type": "date"}))

@@ -83,9 +83,9 @@ class CategoryIn(Schema):
 
 class PublicTipIn(Schema):
     category: str = Field(..., description="The category's code.", examples=["poultry"])
-    description: str = Field(..., max_length=2000, examples=["小區3棟旁有人散養雞鴨"])
+    description: str = Field(..., max_length=2000, examples=["小区3栋旁有人散养鸡鸭"])
     node_id: int | None = Field(None, description="The compound, from the public page's list.")
-    address: str = Field("", examples=["機務小區3棟"])
+    address: str = Field("", examples=["机务小区3栋"])
     latitude: Decimal | None = None
     longitude: Decimal | None = None
     answers: dict[str, Any] = Field({}, examples=[{"kind": "鸡"}])
@@ -115,7 +115,7 @@ class PublicTipOut(Schema):
     code: str
     category: str = Field(..., examples=["散养家禽"])
     received_at: dt.datetime
-    place: str = Field(..., examples=["機務小區"])
+    place: str = Field(..., examples=["机务小区"])
     status: str = Field(..., examples=["answered"])
     status_label: str
     answer: str
@@ -126,7 +126,7 @@ class PublicTipOut(Schema):
 
 class TipIn(Schema):
     category: str = Field(..., examples=["gathering"])
-    description: str = Field(..., max_length=2000, examples=["南鐵北四區7棟有人聚餐"])
+    description: str = Field(..., max_length=2000, examples=["南铁北四区7栋有人聚餐"])
     node_id: int | None = Field(None, description="A compound or grid of the caller's.")
     household_id: int | None = None
     address: str = ""
@@ -146,7 +146,7 @@ class TipOut(Schema):
     category: str = Field(..., alias="category.code")
     category_name: str = Field(..., alias="category.name")
     node_id: int
-    node_name: str = Field(..., alias="node.name", examples=["機務小區"])
+    node_name: str = Field(..., alias="node.name", examples=["机务小区"])
     household_id: int | None
     address: str
     latitude: Decimal | None
@@ -212,11 +212,11 @@ class ResolveIn(Schema):
 
 
 class AnswerIn(Schema):
-    answer: str = Field(..., max_length=2000, examples=["經社區和派出所三次上門勸導,已整改。"])
+    answer: str = Field(..., max_length=2000, examples=["经社区和派出所三次上门劝导,已整改。"])
 
 
 class ReopenIn(Schema):
-    note: str = Field(..., examples=["又見散養"])
+    note: str = Field(..., examples=["又见散养"])
 
 
 class TipMergeIn(Schema):
@@ -225,7 +225,7 @@ class TipMergeIn(Schema):
 
 class TipVisitIn(Schema):
     at: dt.datetime | None = Field(None, description="Defaults to now; not in the future.")
-    found: str = Field(..., max_length=2000, examples=["3棟旁空地有雞約十隻"])
+    found: str = Field(..., max_length=2000, examples=["3栋旁空地有鸡约十只"])
     actions: list[str] = Field([], examples=[["persuaded", "notices"]])
     people: int | None = Field(None, examples=[2])
     notices: int | None = Field(None, examples=[3])

@@ -55,10 +55,10 @@ def build(n: dict, users: dict) -> None:
     poultry = tip_submit_public(
         data=TipInput(
             category=cats["poultry"],
-            description="機務小區3棟後面空地有住戶散養雞鴨十多隻,到處跑,糞便很多,疫情期間擔心傳播疾病。",
+            description="机务小区3栋后面空地有住户散养鸡鸭十多只,到处跑,粪便很多,疫情期间担心传播疾病。",
             node=n["jiwu_xq"],
             answers={"kind": "鸡"},
-            reporter_name="陳女士",
+            reporter_name="陈女士",
             reporter_phone="13877112233",
         ),
         ip=DEMO_IP,
@@ -68,11 +68,11 @@ def build(n: dict, users: dict) -> None:
         actor=staff,
         tip=poultry,
         at=timezone.now(),
-        found="3棟後空地確有散養雞約12隻,飼養戶為3棟1單元住戶。",
+        found="3栋后空地确有散养鸡约12只,饲养户为3栋1单元住户。",
         actions=[VisitAction.PERSUADED, VisitAction.NOTICES],
         people=2,
         notices=4,
-        notes="已告知三日內圈養或處理。",
+        notes="已告知三日内圈养或处理。",
     )
     _back(poultry, dt.timedelta(days=1, hours=20))
 
@@ -81,9 +81,9 @@ def build(n: dict, users: dict) -> None:
         actor=users["wanggeyuan"],
         data=TipInput(
             category=cats["no_mask"],
-            description="小區門口超市排隊的人很多不戴口罩。",
+            description="小区门口超市排队的人很多不戴口罩。",
             node=n["jiwu_xq"],
-            answers={"place": "小區門口超市"},
+            answers={"place": "小区门口超市"},
             reporter_phone="13977001122",
         ),
         source=TipSource.PHONE,
@@ -94,7 +94,7 @@ def build(n: dict, users: dict) -> None:
         actor=grid,
         tip=masks,
         at=timezone.now(),
-        found="超市門口排隊約15人,5人未戴口罩。",
+        found="超市门口排队约15人,5人未戴口罩。",
         actions=[VisitAction.EDUCATION, VisitAction.LEAFLETS],
         people=15,
     )
@@ -102,7 +102,7 @@ def build(n: dict, users: dict) -> None:
     tip_answer(
         actor=grid,
         tip=masks,
-        answer="已到現場勸導,並與超市約定門口專人提醒佩戴口罩、一米線排隊。感謝您的反映。",
+        answer="已到现场劝导,并与超市约定门口专人提醒佩戴口罩、一米线排队。感谢您的反映。",
     )
     tip_close(actor=staff, tip=masks)
     _back(masks, dt.timedelta(days=4))
@@ -111,7 +111,7 @@ def build(n: dict, users: dict) -> None:
     tip_submit_public(
         data=TipInput(
             category=cats["gathering"],
-            description="南鐵北四區7棟2單元有一家在聚餐,來了十幾個親戚,很吵。",
+            description="南铁北四区7栋2单元有一家在聚餐,来了十几个亲戚,很吵。",
             node=n["nb4"],
             answers={"people": "12", "masks": "no", "ongoing": "yes"},
         ),

@@ -156,7 +156,7 @@ class RequestOut(Schema):
     requested_datetime: dt.datetime
     updated_datetime: dt.datetime | None = None
     expected_datetime: dt.datetime | None = None
-    address: str = Field("", examples=["南鐵北四區"])
+    address: str = Field("", examples=["南铁北四区"])
     address_id: int | None = None
     zipcode: str | None = None
     lat: float | None = Field(None, examples=[22.817])

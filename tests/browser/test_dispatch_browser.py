@@ -19,7 +19,7 @@ def _ask(urgency: str, need: str):
     from fangyi.linkage.services import support_request_create
     from fangyi.people.models import Household
 
-    household = Household.objects.filter(node__name="機務小區").order_by("-pk").first()
+    household = Household.objects.filter(node__name="机务小区").order_by("-pk").first()
     return support_request_create(
         actor=User.objects.get(username="wanggeyuan"),
         agency="police",
@@ -37,7 +37,7 @@ def _station():
 
 def test_the_board_ticks_and_polls_on_a_phone(phone_page, shot):
     page = phone_page
-    first = _ask("urgent", "發熱老人需民警協助送醫")
+    first = _ask("urgent", "发热老人需民警协助送医")
     log_in(page, "xuhongxin")
     with page.expect_navigation(url=re.compile(r"/dispatch/\d+/$")):
         page.goto("/dispatch/")  # one station: straight to its board
@@ -58,7 +58,7 @@ def test_the_board_ticks_and_polls_on_a_phone(phone_page, shot):
 
     # a request made on the server meanwhile shows up with the next poll (every 5 s)
     started = time.monotonic()
-    second = _ask("high", "住戶拒不開門,請民警協助")
+    second = _ask("high", "住户拒不开门,请民警协助")
     page.locator(f"li[data-request='{second.pk}']").wait_for(timeout=7000)
     assert time.monotonic() - started < 7
     assert_no_horizontal_scroll(page, "the dispatch board after a poll")
@@ -100,7 +100,7 @@ def _refused_door():
     door = Assignment.objects.filter(
         assignee=worker, status="pending", sweep__status="open"
     ).first()
-    door_visit_record(actor=worker, assignment=door, outcome="refused", notes="不開門")
+    door_visit_record(actor=worker, assignment=door, outcome="refused", notes="不开门")
     return door
 
 
@@ -148,7 +148,7 @@ def test_the_board_has_two_columns_on_a_desk(browser, live_server, demo_city, sh
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     try:
-        first = _ask("urgent", "聚集聚餐需民警到場")
+        first = _ask("urgent", "聚集聚餐需民警到场")
         log_in(page, "xuhongxin")
         with page.expect_navigation():
             page.goto(f"/dispatch/{_station().pk}/")

@@ -82,7 +82,7 @@ def test_a_free_bed_is_taken_out_of_service_only_deliberately(phone_page, shot):
     from fangyi.quarantine.models import Bed, Site
 
     page = phone_page
-    site = Site.objects.get(place__name="湖北籍旅客定點酒店")
+    site = Site.objects.get(place__name="湖北籍旅客定点酒店")
     bed = Bed.objects.filter(site=site, state="free").order_by("pk").first()
     log_in(page, "dingdian")
     assert page.locator("#rooms").inner_text().count("×") == 0

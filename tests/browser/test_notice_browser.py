@@ -20,10 +20,10 @@ def test_the_notice_prints_to_one_a4_page_and_fits_a_phone(phone_page, shot):
 
     page = phone_page
     health = User.objects.get(username="weijian")
-    site, group = make_site("瀏覽器隔離點", beds=2)
+    site, group = make_site("浏览器隔离点", beds=2)
     taken = set(Placement.objects.values_list("person_id", flat=True))
     person = (
-        Person.objects.filter(node__name="機務小區", household__isnull=False)
+        Person.objects.filter(node__name="机务小区", household__isnull=False)
         .exclude(pk__in=taken)
         .order_by("pk")
         .first()
@@ -35,7 +35,7 @@ def test_the_notice_prints_to_one_a4_page_and_fits_a_phone(phone_page, shot):
     with page.expect_navigation():
         page.goto(f"/placements/{placement.pk}/refuse/")
     assert_no_horizontal_scroll(page, "the refusal form")
-    page.fill("textarea[name=reason]", "家中有老人需要照顧,不願前往隔離點")
+    page.fill("textarea[name=reason]", "家中有老人需要照顾,不愿前往隔离点")
     with page.expect_navigation(url=re.compile(r"/refusals/\d+/$")):
         page.click("main form button.go-ok")
     refusal = Refusal.objects.get(placement=placement)
@@ -59,7 +59,7 @@ def test_the_notice_prints_to_one_a4_page_and_fits_a_phone(phone_page, shot):
         page.click("#issue")
     assert page.locator("#qr svg").count() == 1
     assert person.name in page.locator("#n-name").inner_text()
-    assert "瀏覽器隔離點" in page.locator("#n-place").inner_text()
+    assert "浏览器隔离点" in page.locator("#n-place").inner_text()
     url = page.locator("#n-url").inner_text()
     assert re.search(r"/r/[^/]+/$", url)
     assert_no_horizontal_scroll(page, "the issued notice")

@@ -16,7 +16,7 @@ def test_the_site_staff_confirm_an_arrival_with_one_tap(phone_page, shot):
     from fangyi.quarantine.models import Placement, Site
 
     page = phone_page
-    site = Site.objects.get(place__name="湖北籍旅客定點酒店")
+    site = Site.objects.get(place__name="湖北籍旅客定点酒店")
     placement = Placement.objects.get(site=site, status="reserved")
     log_in(page, "dingdian")
     # Their home is their site's page.

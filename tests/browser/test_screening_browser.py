@@ -55,7 +55,7 @@ def test_grid_worker_records_door_visits_on_a_phone(phone_page, shot):
     # The position arrives in the hidden fields; the form never waits for it.
     page.wait_for_function("document.querySelector('input[name=latitude]').value !== ''")
     shot(page, "screening-02-door")
-    page.fill("textarea[name=notes]", "全家三人在家,均無發熱")
+    page.fill("textarea[name=notes]", "全家三人在家,均无发热")
     page.click("button[name=outcome][value=visited]")
     page.locator("p.last-attempt").wait_for()
     page.wait_for_function("document.querySelector('#door-status').classList.contains('s-visited')")
@@ -70,7 +70,7 @@ def test_grid_worker_records_door_visits_on_a_phone(phone_page, shot):
     assert (visit.outcome, visit.by_id, visit.notes) == (
         "visited",
         worker.pk,
-        "全家三人在家,均無發熱",
+        "全家三人在家,均无发热",
     )
     assert visit.latitude is not None and abs(float(visit.latitude) - POSITION["latitude"]) < 1e-5
     assert visit.accuracy == 15

@@ -33,8 +33,8 @@ def test_a_resident_reports_poultry_and_tracks_it(phone_page, shot):
     assert box is None or box["x"] + box["width"] <= 0
     assert page.locator("input[name=website]").get_attribute("tabindex") == "-1"
     page.check("input[name='answers.kind'][value='鸡']")
-    page.fill("textarea[name=description]", "3棟後面空地有人散養雞鴨,到處跑。")
-    page.select_option("select[name=node]", label="機務小區")
+    page.fill("textarea[name=description]", "3栋后面空地有人散养鸡鸭,到处跑。")
+    page.select_option("select[name=node]", label="机务小区")
     page.fill("input[name=reporter_phone]", "13877112233")
     shot(page, "tips-02-form")
     with page.expect_navigation():
@@ -44,14 +44,14 @@ def test_a_resident_reports_poultry_and_tracks_it(phone_page, shot):
     assert_no_horizontal_scroll(page, "the thank-you page")
     shot(page, "tips-03-code")
     tip = Tip.objects.get(code=code)
-    assert tip.node.name == "機務小區" and tip.answers == {"kind": "鸡"}
+    assert tip.node.name == "机务小区" and tip.answers == {"kind": "鸡"}
 
     with page.expect_navigation(url=re.compile(rf"/track/{code}/$")):
         page.click(f"a[href='/track/{code}/']")
     assert_no_horizontal_scroll(page, "the tracking page")
     text = page.content()
-    assert poultry.name in text and "機務小區" in text
-    assert "13877112233" not in text and "散養雞鴨" not in text
+    assert poultry.name in text and "机务小区" in text
+    assert "13877112233" not in text and "散养鸡鸭" not in text
     assert page.locator("#tip-status").inner_text().strip()
     shot(page, "tips-04-track")
 

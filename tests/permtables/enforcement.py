@@ -32,7 +32,7 @@ def _tip(refs) -> int:
         node=refs.compound,
         description="有人聚餐",
         source="phone",
-        address=f"{refs.compound.name}1棟",
+        address=f"{refs.compound.name}1栋",
     ).pk
 
 
@@ -55,7 +55,7 @@ def _record(refs) -> int:
         person=Person.objects.get(pk=refs["person"]),
         measure="education",
         at=timezone.now() - dt.timedelta(hours=1),
-        facts="勸導聚集人員散去",
+        facts="劝导聚集人员散去",
         described_people="居民3名",
         followup_on=timezone.localdate(),
         recorded_by=officer,
@@ -94,7 +94,7 @@ def _basis(refs) -> int:
 
     if refs.where != "inside":
         return NOWHERE
-    return LegalBasis.objects.create(title=f"表內通告{refs.compound.pk}", summary="表內").pk
+    return LegalBasis.objects.create(title=f"表内通告{refs.compound.pk}", summary="表内").pk
 
 
 REFS: dict = {
@@ -106,10 +106,10 @@ REFS: dict = {
 
 RECORD = {
     "measure": "education",
-    "facts": "現場勸導聚集人員散去",
+    "facts": "现场劝导聚集人员散去",
     "described_people": "居民3名,未戴口罩",
 }
-BASIS = {"title": "表內新通告", "issuer": "南寧市公安局西鄉塘分局", "order": 5, "active": "on"}
+BASIS = {"title": "表内新通告", "issuer": "南宁市公安局西乡塘分局", "order": 5, "active": "on"}
 
 PAGES: list[Endpoint] = [
     Endpoint("GET", "/enforcement/", "enforcement.view"),
@@ -128,7 +128,7 @@ PAGES: list[Endpoint] = [
         "/enforcement/{record}/followup/",
         "enforcement.record",
         ok=302,
-        body={"notes": "回訪未再聚集"},
+        body={"notes": "回访未再聚集"},
     ),
     Endpoint("GET", "/enforcement/photos/{ephoto}/", "enforcement.view"),
     Endpoint("GET", "/enforcement/bases/", "legalbasis.configure"),
@@ -156,7 +156,7 @@ API: list[Endpoint] = [
         "POST",
         "/api/enforcement-records/{record}/followup",
         "enforcement.record",
-        body={"notes": "回訪未再聚集"},
+        body={"notes": "回访未再聚集"},
     ),
     Endpoint("GET", "/api/enforcement-photos/{ephoto}", "enforcement.view"),
     # legal bases are public texts: anyone logged in lists them; administrators configure
@@ -166,12 +166,12 @@ API: list[Endpoint] = [
         "/api/legal-bases",
         "legalbasis.configure",
         ok=201,
-        body={"title": "表內新通告", "issuer": "南寧市公安局西鄉塘分局"},
+        body={"title": "表内新通告", "issuer": "南宁市公安局西乡塘分局"},
     ),
     Endpoint(
         "PUT",
         "/api/legal-bases/{basis}",
         "legalbasis.configure",
-        body={"title": "表內改名通告", "active": False},
+        body={"title": "表内改名通告", "active": False},
     ),
 ]

@@ -21,9 +21,9 @@ def _hotel(refs):
     if place is None:
         place = Place.objects.create(
             kind="hotel",
-            name=f"表內旅館{refs.compound.pk}",
+            name=f"表内旅馆{refs.compound.pk}",
             node=refs.compound,
-            address="旅館路1號",
+            address="旅馆路1号",
         )
     return place
 
@@ -40,10 +40,10 @@ def _report(refs, **extra):
         place=_hotel(refs),
         node=refs.compound,
         reported_by=User.objects.get(username="jiudian"),
-        name="表內旅客",
+        name="表内旅客",
         id_type="resident",
         id_number=first17 + id_check_digit(first17),
-        from_where="湖北省武漢市",
+        from_where="湖北省武汉市",
         travel_since=timezone.localdate(),
         arrived_on=timezone.localdate(),
         flagged=True,
@@ -74,10 +74,10 @@ def _dsite(refs) -> int:
     from fangyi.quarantine.models import Bed, BedState, Group, Room
     from fangyi.quarantine.services import site_for_place
 
-    site = site_for_place(Place.objects.get(name="湖北籍旅客定點酒店"))
+    site = site_for_place(Place.objects.get(name="湖北籍旅客定点酒店"))
     site.groups.add(*Group.objects.filter(code__in=["hubei", "risk_area"]))
     if not Bed.objects.filter(site=site, state=BedState.FREE).exists():
-        room = Room.objects.create(site=site, number="表內1")
+        room = Room.objects.create(site=site, number="表内1")
         Bed.objects.create(room=room, site=site, label="1")
     return site.pk
 
@@ -89,7 +89,7 @@ REPORT = {
     "id_type": "resident",
     "id_number": "11010519491231002X",
     "phone": "13907710001",
-    "from_where": "湖北省武漢市",
+    "from_where": "湖北省武汉市",
 }
 REGISTER = {"id_type": "resident", "temperature": "36.5", "temperature_method": "forehead"}
 SETTINGS = {"retention_days": 14, "confirm_hours": 3}

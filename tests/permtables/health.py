@@ -37,9 +37,9 @@ def _declaration(refs, **extra) -> int:
         declared_on=day,
         temperature="36.6",
         temperature_method="ear",
-        travel=[{"place": "武漢市", "from": str(day), "to": str(day), "transport": ""}],
+        travel=[{"place": "武汉市", "from": str(day), "to": str(day), "transport": ""}],
         proposal="home",
-        proposal_reason="back from 武漢市, within 14 days",
+        proposal_reason="back from 武汉市, within 14 days",
         last_exposure=day - dt.timedelta(days=2),
         recorded_at=timezone.now(),
         confirmed_at=timezone.now(),
@@ -72,7 +72,7 @@ def _risk_area(refs) -> int:
 
     if refs.where != "inside":
         return NOWHERE
-    return RiskArea.objects.create(name=f"表內地區{refs.compound.pk}", counts_from="2020-01-10").pk
+    return RiskArea.objects.create(name=f"表内地区{refs.compound.pk}", counts_from="2020-01-10").pk
 
 
 def _symptom(refs) -> int:
@@ -80,7 +80,7 @@ def _symptom(refs) -> int:
 
     if refs.where != "inside":
         return NOWHERE
-    return Symptom.objects.create(code=f"table-{refs.compound.pk}", name="表內症狀").pk
+    return Symptom.objects.create(code=f"table-{refs.compound.pk}", name="表内症状").pk
 
 
 AREA = {"name": "北京市", "aliases": "北京", "counts_from": "2020-06-11"}

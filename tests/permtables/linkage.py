@@ -51,7 +51,7 @@ def _make(refs, *, by=None, status="open") -> int:
         requested_by=asker,
         requester_agency="community",
         household=household,
-        need="住戶拒不開門,請民警協助",
+        need="住户拒不开门,请民警协助",
         urgency="high",
         target_minutes=30,
         status=status,
@@ -98,7 +98,7 @@ def _linkage_tip(refs) -> int:
         code=f"LK{refs.compound.pk:06d}",
         category=TipCategory.objects.order_by("pk").first(),
         node=refs.compound,
-        description="小區內有人聚集打牌",
+        description="小区内有人聚集打牌",
         source="phone",
         received_at=now,
         due_at=now + dt.timedelta(minutes=30),
@@ -117,7 +117,7 @@ REFS: dict = {
 
 
 def _new_body(r) -> dict:
-    return {"household": r["household"], "agency": "police", "urgency": "high", "need": "請協助"}
+    return {"household": r["household"], "agency": "police", "urgency": "high", "need": "请协助"}
 
 
 PAGES: list[Endpoint] = [
@@ -167,7 +167,7 @@ PAGES: list[Endpoint] = [
         "support.respond",
         ok=302,
         ok_for=NOT_POLICE,
-        body={"outcome": "已入戶"},
+        body={"outcome": "已入户"},
     ),
     Endpoint("POST", "/support/{my_support}/cancel/", "support.request", ok=302),
     Endpoint("GET", "/dispatch/", "dispatch.view", ok=302),
@@ -178,7 +178,7 @@ PAGES: list[Endpoint] = [
 
 
 def _api_body(r) -> dict:
-    return {"household_id": r["household"], "agency": "police", "urgency": "high", "need": "協助"}
+    return {"household_id": r["household"], "agency": "police", "urgency": "high", "need": "协助"}
 
 
 API: list[Endpoint] = [
@@ -209,7 +209,7 @@ API: list[Endpoint] = [
         "/api/support-requests/{support_arrived}/done",
         "support.respond",
         ok_for=NOT_POLICE,
-        body={"outcome": "已入戶"},
+        body={"outcome": "已入户"},
     ),
     Endpoint("POST", "/api/support-requests/{my_support}/cancel", "support.request"),
     Endpoint("GET", "/api/dispatch/{station}", "dispatch.view"),

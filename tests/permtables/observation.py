@@ -19,7 +19,7 @@ def _fresh_person(refs, name: str):
     from fangyi.people.models import Household, Person
     from fangyi.people.services import name_keys
 
-    household = Household.objects.create(node=refs.compound, address=f"{name}巷{refs.where}號")
+    household = Household.objects.create(node=refs.compound, address=f"{name}巷{refs.where}号")
     norm, pinyin, initials = name_keys(name)
     return Person.objects.create(
         name=name,
@@ -39,7 +39,7 @@ def _observation(refs) -> int:
     today = _today()
     obs = observation_start_unchecked(
         actor=None,
-        person=_fresh_person(refs, "居家觀察者"),
+        person=_fresh_person(refs, "居家观察者"),
         kind="home",
         last_exposure=today - dt.timedelta(days=4),
         starts=today - dt.timedelta(days=3),
@@ -53,7 +53,7 @@ def _releasable(refs) -> int:
 
     today = _today()
     obs = Observation.objects.create(
-        person=_fresh_person(refs, "期滿者"),
+        person=_fresh_person(refs, "期满者"),
         node=refs.compound,
         kind="home",
         starts=today - dt.timedelta(days=16),
@@ -112,7 +112,7 @@ def _daily_token(refs) -> str:
 def _site(refs) -> int:
     from fangyi.people.models import Place
 
-    return Place.objects.get(name="西鄉塘區集中隔離點").pk
+    return Place.objects.get(name="西乡塘区集中隔离点").pk
 
 
 REFS: dict = {
@@ -146,14 +146,14 @@ PAGES: list[Endpoint] = [
         "/observations/{releasable}/release/",
         "observation.manage",
         ok=302,
-        body={"note": "期滿解除"},
+        body={"note": "期满解除"},
     ),
     Endpoint(
         "POST",
         "/observations/{observation}/refer/",
         "observation.manage",
         ok=302,
-        body={"note": "發熱"},
+        body={"note": "发热"},
     ),
     Endpoint(
         "POST",
@@ -176,7 +176,7 @@ PAGES: list[Endpoint] = [
     Endpoint("GET", "/board/", "board.view"),
     Endpoint("GET", "/board/?tab=not_reporting", "board.view"),
     Endpoint("GET", "/alerts/{alert}/", "alert.handle"),
-    Endpoint("POST", "/alerts/{alert}/", "alert.handle", ok=302, body={"resolution": "已電話隨訪"}),
+    Endpoint("POST", "/alerts/{alert}/", "alert.handle", ok=302, body={"resolution": "已电话随访"}),
     Endpoint("GET", "/people/{person}/observation/", "observation.view"),
     Endpoint("GET", "/r/{daily_token}/daily/", PUBLIC, anon=200),
     Endpoint("POST", "/r/{daily_token}/daily/", PUBLIC, anon=200, body={"temperature": "36.5"}),
@@ -207,7 +207,7 @@ API: list[Endpoint] = [
         "POST", "/api/observations/{releasable}/release", "observation.manage", body={"note": ""}
     ),
     Endpoint(
-        "POST", "/api/observations/{observation}/refer", "observation.manage", body={"note": "發熱"}
+        "POST", "/api/observations/{observation}/refer", "observation.manage", body={"note": "发热"}
     ),
     Endpoint(
         "POST",
@@ -231,7 +231,7 @@ API: list[Endpoint] = [
     ),
     Endpoint("GET", "/api/alerts", "alert.handle"),
     Endpoint(
-        "POST", "/api/alerts/{alert}/resolve", "alert.handle", body={"resolution": "已電話隨訪"}
+        "POST", "/api/alerts/{alert}/resolve", "alert.handle", body={"resolution": "已电话随访"}
     ),
     Endpoint("GET", "/api/daylist", "observation.view"),
     Endpoint("GET", "/api/board", "board.view"),

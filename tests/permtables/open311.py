@@ -21,7 +21,7 @@ def _open311_request(refs) -> str:
         code=new_code(),
         category=TipCategory.objects.get(code="gathering"),
         node=refs.compound,
-        description="樓下有人聚餐",
+        description="楼下有人聚餐",
         source="phone",
     ).code
 
@@ -45,7 +45,7 @@ def _request_body(r) -> dict:
     return {
         "service_code": "gathering",
         "address_id": r["household"],
-        "description": "七八個人在樓道聚餐",
+        "description": "七八个人在楼道聚餐",
         "attribute": {"people": "8"},
     }
 

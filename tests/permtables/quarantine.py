@@ -20,12 +20,12 @@ from tests.permtables import ANY, PUBLIC, Endpoint  # noqa: F401
 SITE = {"hotel_clerk": 404}
 
 
-def _site(refs, name: str = "社區隔離點") -> int:
+def _site(refs, name: str = "社区隔离点") -> int:
     from fangyi.people.models import Place
     from fangyi.quarantine.models import Bed, Group, Room, Site
 
     place = Place.objects.create(
-        kind="quarantine_site", name=f"{name}{refs.where}", node=refs.compound, address="隔離路1號"
+        kind="quarantine_site", name=f"{name}{refs.where}", node=refs.compound, address="隔离路1号"
     )
     site = Site.objects.get(place=place)  # made with the place
     site.groups.set(Group.objects.all())
@@ -77,7 +77,7 @@ def _due(refs) -> int:
 
     today = timezone.localdate()
     obs = Observation.objects.create(
-        person=_person(refs, "期滿隔離者"),
+        person=_person(refs, "期满隔离者"),
         node=refs.compound,
         kind="home",
         starts=today - dt.timedelta(days=16),
@@ -97,7 +97,7 @@ def _due(refs) -> int:
 
 REFS: dict = {
     "q_site": lambda r: _site(r),
-    "q_site2": lambda r: _site(r, "第二隔離點"),
+    "q_site2": lambda r: _site(r, "第二隔离点"),
     "q_bed": _bed,
     "q_placement": lambda r: _placement(r),
     "q_due": _due,
@@ -118,7 +118,7 @@ def _new_body(r) -> dict:
         "group": Group.objects.get(code="close_contact").pk,
         "where": "site",
         "site": r["q_site"],
-        "transport": "轉運車",
+        "transport": "转运车",
     }
 
 
@@ -141,7 +141,7 @@ PAGES: list[Endpoint] = [
         "/placements/{q_placement}/transfer/",
         "placement.manage",
         ok=302,
-        body=lambda r: {"site": r["q_site2"], "transport": "轉運車"},
+        body=lambda r: {"site": r["q_site2"], "transport": "转运车"},
     ),
     Endpoint("POST", "/placements/{q_due}/release/", "placement.manage", ok=302),
     Endpoint(
@@ -149,7 +149,7 @@ PAGES: list[Endpoint] = [
         "/placements/{q_placement}/cancel/",
         "placement.manage",
         ok=302,
-        body={"reason": "已改為居家隔離"},
+        body={"reason": "已改为居家隔离"},
     ),
     Endpoint("GET", "/occupancy/", "occupancy.view"),
     Endpoint("GET", "/occupancy/live/", "occupancy.view"),
@@ -162,7 +162,7 @@ def _api_new(r) -> dict:
         "kind": "site",
         "site_id": r["q_site"],
         "group": "close_contact",
-        "transport": "轉運車",
+        "transport": "转运车",
     }
 
 

@@ -22,9 +22,9 @@ def _site(refs):
     else:
         place = Place.objects.create(
             kind="quarantine_site",
-            name=f"權限隔離點{refs.compound.pk}",
+            name=f"权限隔离点{refs.compound.pk}",
             node=refs.compound,
-            address="隔離路1號",
+            address="隔离路1号",
         )
     site = Site.objects.filter(place=place).first() or Site.objects.create(
         place=place, node=place.node
@@ -42,7 +42,7 @@ def _make_placement(refs, status: str = "reserved"):
     from tests.test_permissions import make_person
 
     household = Household.objects.filter(node=refs.compound).order_by("pk").first()
-    person = make_person("拒隔離者", household=household, node=None if household else refs.compound)
+    person = make_person("拒隔离者", household=household, node=None if household else refs.compound)
     site, group, bed = _site(refs)
     bed.state = "reserved" if status == "reserved" else "free"
     bed.save(update_fields=["state"])
@@ -74,7 +74,7 @@ def _refusal(refs) -> int:
         placement=placement,
         person=placement.person,
         node=placement.node,
-        reason="不願前往隔離點",
+        reason="不愿前往隔离点",
         by=by,
     ).pk
 
@@ -106,12 +106,12 @@ PAGES: list[Endpoint] = [
         ok=302,
         body=lambda r: {
             "at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
-            "explained": "講解了隔離規定",
+            "explained": "讲解了隔离规定",
             "outcome": "still_refuses",
         },
     ),
     Endpoint("POST", "/refusals/{refusal}/agree/", "refusal.record", ok=302),
-    Endpoint("POST", "/refusals/{refusal}/home/", "decision.make", ok=302, body={"reason": "獨居"}),
+    Endpoint("POST", "/refusals/{refusal}/home/", "decision.make", ok=302, body={"reason": "独居"}),
     Endpoint(
         "POST",
         "/refusals/{refusal}/refer/",
@@ -140,13 +140,13 @@ API: list[Endpoint] = [
         ok=201,
         body=lambda r: {
             "at": timezone.now().isoformat(),
-            "explained": "講解了潛伏期",
+            "explained": "讲解了潜伏期",
             "outcome": "still_refuses",
         },
     ),
     Endpoint("POST", "/api/refusals/{refusal}/agree", "refusal.record", body={}),
     Endpoint(
-        "POST", "/api/refusals/{refusal}/allow-home", "decision.make", body={"reason": "獨居"}
+        "POST", "/api/refusals/{refusal}/allow-home", "decision.make", body={"reason": "独居"}
     ),
     Endpoint(
         "POST",

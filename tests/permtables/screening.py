@@ -21,7 +21,7 @@ def _sweep(refs) -> int:
         actor=None,
         scoped=False,
         node=refs.compound,
-        purpose="全面入戶排查",
+        purpose="全面入户排查",
         starts=today,
         ends=today + dt.timedelta(days=7),
     ).pk
@@ -79,7 +79,7 @@ def _sweep_body(r) -> dict:
     today = timezone.localdate()
     return {
         "node_id": r["node"],
-        "purpose": "全面入戶排查",
+        "purpose": "全面入户排查",
         "starts": today.isoformat(),
         "ends": (today + dt.timedelta(days=3)).isoformat(),
     }
@@ -105,6 +105,6 @@ API: list[Endpoint] = [
         "/api/assignments/{door}/visits",
         "visit.record",
         ok=201,
-        body={"outcome": "refused", "notes": "閉門羹"},
+        body={"outcome": "refused", "notes": "闭门羹"},
     ),
 ]

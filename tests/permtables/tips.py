@@ -19,7 +19,7 @@ NOWHERE = 987_654_323
 UNHELD_CODE = "ZZZZZZZZZ2"
 
 
-def _new_tip(refs, description="3棟後散養雞") -> int:
+def _new_tip(refs, description="3栋后散养鸡") -> int:
     from fangyi.tips.models import TipCategory
     from fangyi.tips.services import TipInput, tip_submit_public
 
@@ -28,7 +28,7 @@ def _new_tip(refs, description="3棟後散養雞") -> int:
             category=TipCategory.objects.get(code="poultry"),
             description=description,
             node=refs.compound,
-            reporter_name="陳女士",
+            reporter_name="陈女士",
         ),
         ip=None,
     )
@@ -44,7 +44,7 @@ def _tip(refs) -> int:
 def _resolved_tip(refs) -> int:
     from fangyi.tips.models import Tip
 
-    pk = _new_tip(refs, "又見散養雞")
+    pk = _new_tip(refs, "又见散养鸡")
     Tip.objects.filter(pk=pk).update(
         status="resolved", resolution="rectified", resolved_at=timezone.now()
     )
@@ -61,7 +61,7 @@ def _answered_tip(refs) -> int:
 
 def _dup_tip(refs) -> int:
     refs["tip"]  # the main tip first
-    return _new_tip(refs, "同一群雞")
+    return _new_tip(refs, "同一群鸡")
 
 
 def _photo(refs) -> int:
@@ -77,7 +77,7 @@ def _photo(refs) -> int:
     Image.new("RGB", (8, 8), (0, 0, 0)).save(buf, format="PNG")
     tip = Tip.objects.get(pk=refs["tip"])
     by = User.objects.get(username="shequ")
-    visit = TipVisit.objects.create(tip=tip, node=tip.node, at=timezone.now(), by=by, found="有雞")
+    visit = TipVisit.objects.create(tip=tip, node=tip.node, at=timezone.now(), by=by, found="有鸡")
     photo = TipPhoto(visit=visit, uploaded_by=by)
     photo.fill(photo_store(buf.getvalue()))
     photo.save()
@@ -119,9 +119,9 @@ REFS: dict = {
     "category": _category,
 }
 
-REPORT = {"category": "poultry", "description": "3棟後散養雞", "address": "機務小區3棟"}
+REPORT = {"category": "poultry", "description": "3栋后散养鸡", "address": "机务小区3栋"}
 CATEGORY_FORM = {
-    "name": "散養家禽",
+    "name": "散养家禽",
     "description": "",
     "questions": "[]",
     "route_roles": ["community_staff", "police"],
@@ -130,7 +130,7 @@ CATEGORY_FORM = {
     "active": "on",
 }
 CATEGORY_API = {
-    "name": "散養家禽",
+    "name": "散养家禽",
     "questions": [],
     "route_roles": ["community_staff", "police"],
     "response_minutes": 240,
@@ -146,7 +146,7 @@ PAGES: list[Endpoint] = [
     Endpoint("GET", "/track/{tipcode}/", PUBLIC, anon=200),
     # staff
     Endpoint("GET", "/tips/", "tip.view"),
-    Endpoint("GET", "/tips/?status=&mine=1&q=雞", "tip.view"),
+    Endpoint("GET", "/tips/?status=&mine=1&q=鸡", "tip.view"),
     Endpoint("GET", "/tips/new/", "tip.record"),
     Endpoint("GET", "/tips/new/?category=poultry", "tip.record"),
     Endpoint(
@@ -157,7 +157,7 @@ PAGES: list[Endpoint] = [
         body=lambda r: {
             "category": "poultry",
             "source": "phone",
-            "description": "電話舉報散養雞",
+            "description": "电话举报散养鸡",
             "node": r["node"],
         },
     ),
@@ -171,7 +171,7 @@ PAGES: list[Endpoint] = [
     ),
     Endpoint("POST", "/tips/{tip}/accept/", "tip.handle", ok=302),
     Endpoint("POST", "/tips/{tip}/on-scene/", "tip.handle", ok=302),
-    Endpoint("POST", "/tips/{tip}/visits/", "tip.handle", ok=302, body={"found": "有雞十隻"}),
+    Endpoint("POST", "/tips/{tip}/visits/", "tip.handle", ok=302, body={"found": "有鸡十只"}),
     Endpoint("POST", "/tips/{tip}/resolve/", "tip.handle", ok=302, body={"resolution": "warned"}),
     Endpoint(
         "POST", "/tips/{resolved_tip}/answer/", "tip.handle", ok=302, body={"answer": "已整改"}
@@ -181,10 +181,10 @@ PAGES: list[Endpoint] = [
         "/tips/{answered_tip}/answer/correct/",
         "tip.handle",
         ok=302,
-        body={"answer": "已整改完畢"},
+        body={"answer": "已整改完毕"},
     ),
     Endpoint("POST", "/tips/{resolved_tip}/close/", "tip.manage", ok=302),
-    Endpoint("POST", "/tips/{resolved_tip}/reopen/", "tip.manage", ok=302, body={"note": "又來"}),
+    Endpoint("POST", "/tips/{resolved_tip}/reopen/", "tip.manage", ok=302, body={"note": "又来"}),
     Endpoint(
         "POST", "/tips/{dup_tip}/merge/", "tip.manage", ok=302, body=lambda r: {"into": r["tip"]}
     ),
@@ -207,7 +207,7 @@ API: list[Endpoint] = [
         "/api/tips",
         "tip.record",
         ok=201,
-        body=lambda r: {"category": "poultry", "description": "電話舉報", "node_id": r["node"]},
+        body=lambda r: {"category": "poultry", "description": "电话举报", "node_id": r["node"]},
     ),
     Endpoint("GET", "/api/tips/{tip}", "tip.view"),
     Endpoint("GET", "/api/tips/{tip}/duplicates", "tip.view"),
@@ -226,15 +226,15 @@ API: list[Endpoint] = [
         "POST",
         "/api/tips/{answered_tip}/answer/correct",
         "tip.handle",
-        body={"answer": "已整改完畢"},
+        body={"answer": "已整改完毕"},
     ),
     Endpoint("POST", "/api/tips/{resolved_tip}/close", "tip.manage"),
-    Endpoint("POST", "/api/tips/{resolved_tip}/reopen", "tip.manage", body={"note": "又來"}),
+    Endpoint("POST", "/api/tips/{resolved_tip}/reopen", "tip.manage", body={"note": "又来"}),
     Endpoint(
         "POST", "/api/tips/{dup_tip}/merge", "tip.manage", body=lambda r: {"into_id": r["tip"]}
     ),
     Endpoint("GET", "/api/tips/{tip}/visits", "tip.view"),
-    Endpoint("POST", "/api/tips/{tip}/visits", "tip.handle", ok=201, body={"found": "有雞"}),
+    Endpoint("POST", "/api/tips/{tip}/visits", "tip.handle", ok=201, body={"found": "有鸡"}),
     Endpoint("GET", "/api/tip-photos/{photo}", "tip.view"),
     Endpoint("GET", "/api/tip-categories", ANY),
     Endpoint("PUT", "/api/tip-categories/{category}", "tipcategory.configure", body=CATEGORY_API),

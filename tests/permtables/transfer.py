@@ -23,7 +23,7 @@ def _import_job(refs) -> int:
     folder = settings.DATA_DIR / "imports"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "permtable-errors.csv").write_bytes(
-        "網格/小區,地址,排查日期,錯誤\r\n不存在,1號,2020-02-03,網格/小區: ?\r\n".encode("utf-8-sig")
+        "网格/小区,地址,排查日期,错误\r\n不存在,1号,2020-02-03,网格/小区: ?\r\n".encode("utf-8-sig")
     )
     return ImportJob.objects.create(
         node=refs.compound,

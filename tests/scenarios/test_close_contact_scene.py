@@ -53,20 +53,20 @@ def test_close_contact_household_goes_to_centralised_observation(
     supervisor, grid_worker, officer, health, jiwu, jiwu_household
 ):
     with time_machine.travel(dt.datetime(2020, 2, 8, 9, 30, tzinfo=TZ), tick=True):
-        RiskArea.objects.create(name="湖北", aliases="湖北省, 武漢, 武汉", counts_from=SINCE)
+        RiskArea.objects.create(name="湖北", aliases="湖北省, 武汉, 武汉", counts_from=SINCE)
         sweep = sweep_open(
-            actor=supervisor, node=jiwu, purpose="春節以來返邕人員排查", starts=DAY, ends=DAY
+            actor=supervisor, node=jiwu, purpose="春节以来返邕人员排查", starts=DAY, ends=DAY
         )
         door = Assignment.objects.get(sweep=sweep, household=jiwu_household)
         members = list(jiwu_household.members.order_by("pk"))
         assert members
 
         # The door stays shut; the police come, and it opens.
-        door_visit_record(actor=grid_worker, assignment=door, outcome="refused", notes="閉門羹")
+        door_visit_record(actor=grid_worker, assignment=door, outcome="refused", notes="闭门羹")
         door.refresh_from_db()
         assert door.needs_police
         visit = door_visit_record(
-            actor=officer, assignment=door, outcome="visited", notes="民警到場後開門配合"
+            actor=officer, assignment=door, outcome="visited", notes="民警到场后开门配合"
         )
 
         # Each member declares at the door: temperature, travel since the Spring Festival,
@@ -85,15 +85,15 @@ def test_close_contact_household_goes_to_centralised_observation(
                     "temperature": f"36.{4 + i % 4}",
                     "temperature_method": "forehead",
                     "travel_since": SINCE.isoformat(),
-                    "travel-place": ["南寧市區"],
+                    "travel-place": ["南宁市区"],
                     "travel-from": ["2020-01-24"],
                     "travel-to": ["2020-01-26"],
                     "travel-transport": ["步行"],
                     "contact-kind": ["confirmed"],
-                    "contact-who": ["親戚(已確診)"],
+                    "contact-who": ["亲戚(已确诊)"],
                     "contact-date": [CONTACT.isoformat()],
                     "contact-place": ["家庭聚餐"],
-                    "notes": "無症狀,不願去隔離點",
+                    "notes": "无症状,不愿去隔离点",
                 },
             )
             assert response.status_code == 302, response.content.decode()[:2000]
@@ -101,7 +101,7 @@ def test_close_contact_household_goes_to_centralised_observation(
             declared.append(d)
             page = worker.get(response["Location"]).content.decode()
             # The proposal and its reason, in words, right after saving.
-            assert "close contact with a confirmed case (親戚(已確診)) on 2020-02-03" in page
+            assert "close contact with a confirmed case (亲戚(已确诊)) on 2020-02-03" in page
             assert "within 14 days" in page
 
         for d in declared:
@@ -124,7 +124,7 @@ def test_close_contact_household_goes_to_centralised_observation(
         todo = staff.get("/declarations/?tab=decide").content.decode()
         for d in declared:
             assert f"/declarations/{d.pk}/" in todo
-        site = Place.objects.get(name="西鄉塘區集中隔離點")
+        site = Place.objects.get(name="西乡塘区集中隔离点")
         first = declared[0]
         detail = staff.get(f"/declarations/{first.pk}/").content.decode()
         assert f'action="/declarations/{first.pk}/decision/"' in detail

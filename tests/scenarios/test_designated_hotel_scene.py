@@ -32,7 +32,7 @@ pytestmark = pytest.mark.django_db
 
 TZ = ZoneInfo("Asia/Shanghai")
 CALL = dt.datetime(2020, 2, 4, 15, 0, tzinfo=TZ)
-NAMES = ("陳志強", "劉麗")
+NAMES = ("陈志强", "刘丽")
 
 
 def _at(day: dt.date, hour: int) -> dt.datetime:
@@ -43,15 +43,15 @@ def test_the_designated_hotel_receives_keeps_and_releases_the_two_travellers(
     hotel_clerk, officer, health
 ):
     dingdian = User.objects.get(username="dingdian")
-    site = Site.objects.get(place__name="湖北籍旅客定點酒店")
-    travellers = [Person.objects.get(name=n, notes__contains="武漢") for n in NAMES]
+    site = Site.objects.get(place__name="湖北籍旅客定点酒店")
+    travellers = [Person.objects.get(name=n, notes__contains="武汉") for n in NAMES]
     from fangyi.guests.models import GuestReport
 
     GuestReport.objects.filter(name__in=NAMES).delete()  # the demo's, reported today
 
     with time_machine.travel(CALL, tick=False) as clock:
         RiskArea.objects.create(
-            name="湖北", aliases="湖北省, 武漢, 武漢市", counts_from=dt.date(2020, 1, 1)
+            name="湖北", aliases="湖北省, 武汉, 武汉市", counts_from=dt.date(2020, 1, 1)
         )
         before = {r.site_id: r for r in occupancy(dingdian, CALL.date())}[site.pk]
         placements = []
@@ -63,7 +63,7 @@ def test_the_designated_hotel_receives_keeps_and_releases_the_two_travellers(
                     "id_type": "resident",
                     "id_number": person.id_number,
                     "phone": person.phone,
-                    "from_where": "湖北省武漢市",
+                    "from_where": "湖北省武汉市",
                     "travel_since": "2020-01-22",
                     "arrived_on": "2020-02-04",
                     "room": f"30{i + 5}",

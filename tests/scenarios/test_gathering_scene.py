@@ -31,17 +31,17 @@ pytestmark = pytest.mark.django_db
 
 TZ = ZoneInfo("Asia/Shanghai")
 REPORTED = dt.datetime(2020, 2, 15, 15, 10, tzinfo=TZ)
-NOTICE = "西鄉塘區公安分局關於嚴禁聚集聚餐的通告"
-DEFIANCE = "生死由命,富貴在天,疫情與我們無關"
-PROMISE = "聚餐組織者當場表示,在疫情防控期間將不會再組織聚餐"
+NOTICE = "西乡塘区公安分局关于严禁聚集聚餐的通告"
+DEFIANCE = "生死由命,富贵在天,疫情与我们无关"
+PROMISE = "聚餐组织者当场表示,在疫情防控期间将不会再组织聚餐"
 DINERS = "\n".join(
     [
-        "1. 組織者,男,約50歲,7棟302住戶",
-        "2. 男,約45歲,穿藍色外套",
-        "3. 男,約60歲",
-        "4. 女,約40歲",
-        "5. 男,約35歲",
-        "6. 女,約55歲",
+        "1. 组织者,男,约50岁,7栋302住户",
+        "2. 男,约45岁,穿蓝色外套",
+        "3. 男,约60岁",
+        "4. 女,约40岁",
+        "5. 男,约35岁",
+        "6. 女,约55岁",
     ]
 )
 
@@ -65,16 +65,16 @@ def day_list_checks(client: Client) -> list[int]:
 
 
 def test_the_dinner_gathering_in_nantie_north_4(officer, auxiliary, supervisor, tmp_path):
-    nb4 = Node.objects.get(name="南鐵北四區")
+    nb4 = Node.objects.get(name="南铁北四区")
     notice = LegalBasis.objects.get(title=NOTICE)
     with time_machine.travel(REPORTED, tick=False) as traveller:
         # A resident reports it on the public page: no account, a tracking code back.
         tip = tips.tip_submit_public(
             data=tips.TipInput(
                 category=TipCategory.objects.get(code="gathering"),
-                description="南鐵北四區7棟302有一戶居民頂風聚餐,六七個人在喝酒,都沒戴口罩",
+                description="南铁北四区7栋302有一户居民顶风聚餐,六七个人在喝酒,都没戴口罩",
                 node=nb4,
-                address="南鐵北四區7棟302",
+                address="南铁北四区7栋302",
                 answers={"people": 7, "masks": "否", "ongoing": "是"},
                 reporter_name="王女士",
                 reporter_phone="13907712345",
@@ -100,7 +100,7 @@ def test_the_dinner_gathering_in_nantie_north_4(officer, auxiliary, supervisor, 
         assert form.status_code == 200
         html = form.content.decode()
         assert NOTICE in html and "行政拘留" in html  # the notice with its summary
-        assert "南鐵北四區7棟302" in html  # where, from the tip
+        assert "南铁北四区7栋302" in html  # where, from the tip
         on_scene = "2020-02-15T15:25"
         r = cop.post(
             "/enforcement/new/",
@@ -109,12 +109,12 @@ def test_the_dinner_gathering_in_nantie_north_4(officer, auxiliary, supervisor, 
                 "person": "",
                 "measure": "education",
                 "at": on_scene,
-                "location": "南鐵北四區7棟302",
+                "location": "南铁北四区7栋302",
                 "legal_bases": [notice.pk],
                 "described_people": DINERS,
-                "statements": f"起初稱「{DEFIANCE}」。經說服教育,{PROMISE}。",
-                "facts": "接群眾舉報後與社區工作人員趕赴現場,六名居民正喝酒聚餐,均未佩戴口罩。"
-                "宣講分局通告:多人聚餐不聽勸阻的將一律行政拘留。經一小時說服教育後散去。",
+                "statements": f"起初称“{DEFIANCE}”。经说服教育,{PROMISE}。",
+                "facts": "接群众举报后与社区工作人员赶赴现场,六名居民正喝酒聚餐,均未佩戴口罩。"
+                "宣讲分局通告:多人聚餐不听劝阻的将一律行政拘留。经一小时说服教育后散去。",
                 "officers": [officer.pk],
                 "followup_on": "2020-02-18",
                 "photos": [SimpleUploadedFile("scene.jpg", jpeg(), content_type="image/jpeg")],
@@ -146,7 +146,7 @@ def test_the_dinner_gathering_in_nantie_north_4(officer, auxiliary, supervisor, 
             actor=officer,
             tip=tip,
             at=on_scene + ":00+08:00",
-            found="六名居民在屋內喝酒聚餐,均未佩戴口罩",
+            found="六名居民在屋内喝酒聚餐,均未佩戴口罩",
             actions=["persuaded", "dispersed", "education"],
             people=6,
         )
@@ -155,7 +155,7 @@ def test_the_dinner_gathering_in_nantie_north_4(officer, auxiliary, supervisor, 
         tips.tip_answer(
             actor=officer,
             tip=tip,
-            answer="民警已到場處置,對聚餐人員進行了說服教育,人員已散去。感謝您的舉報。",
+            answer="民警已到场处置,对聚餐人员进行了说服教育,人员已散去。感谢您的举报。",
         )
         tip.refresh_from_db()
         assert tip.status == TipStatus.ANSWERED and tip.resolution == Resolution.EDUCATED
@@ -179,7 +179,7 @@ def test_the_dinner_gathering_in_nantie_north_4(officer, auxiliary, supervisor, 
         assert f'action="/enforcement/{record.pk}/followup/"' in check
         r = cop.post(
             f"/enforcement/{record.pk}/followup/",
-            {"notes": "回訪7棟302:該戶未再組織聚餐,住戶均在家,已再次宣傳防護知識"},
+            {"notes": "回访7栋302:该户未再组织聚餐,住户均在家,已再次宣传防护知识"},
         )
         assert r.status_code == 302
         record.refresh_from_db()
@@ -192,14 +192,14 @@ def test_the_dinner_gathering_in_nantie_north_4(officer, auxiliary, supervisor, 
         track = Client().get(f"/track/{tip.code}/")
         assert track.status_code == 200
         public = track.content.decode()
-        assert "感謝您的舉報" in public
+        assert "感谢您的举报" in public
         for secret in (
             DEFIANCE,
             PROMISE,
-            "組織者,男",
+            "组织者,男",
             NOTICE,
             "/enforcement/",
-            "回訪7棟302",
+            "回访7栋302",
             officer.display_name,
             "13907712345",
         ):

@@ -37,8 +37,8 @@ def at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
 
 def test_fourteen_days_of_home_observation(grid_worker, health, jiwu, time_machine, capsys):
     time_machine.move_to(at(FIRST, 9), tick=False)
-    household = Household.objects.create(node=jiwu, address="機務小區7棟2單元501室")
-    person = make_person("黃志明", household=household)
+    household = Household.objects.create(node=jiwu, address="机务小区7栋2单元501室")
+    person = make_person("黄志明", household=household)
 
     # Day 0: health staff put him under home observation by hand; the grid worker hands him
     # his personal link.
@@ -70,10 +70,10 @@ def test_fourteen_days_of_home_observation(grid_worker, health, jiwu, time_machi
             time_machine.move_to(at(day, 17), tick=False)
             worker = login(grid_worker)
             home = worker.get("/").content.decode()
-            link = re.search(r'href="(/followups/\d+/)"[^>]*>\s*<div class="what"><b>黃志明', home)
+            link = re.search(r'href="(/followups/\d+/)"[^>]*>\s*<div class="what"><b>黄志明', home)
             assert link, "the follow-up is on the day list"
             r = worker.post(
-                link.group(1), {"status": "seen_well", "temperature": "36.4", "notes": "電話隨訪"}
+                link.group(1), {"status": "seen_well", "temperature": "36.4", "notes": "电话随访"}
             )
             assert r.status_code == 302
         else:
@@ -94,10 +94,10 @@ def test_fourteen_days_of_home_observation(grid_worker, health, jiwu, time_machi
             assert f"/alerts/{alert.pk}/" in home
             assert alert.proposal == "fever_clinic" and "37.8" in alert.message
             board = staff.get("/board/", {"tab": "symptomatic"}).content.decode()
-            assert "黃志明" in board
+            assert "黄志明" in board
             r = staff.post(
                 f"/alerts/{alert.pk}/",
-                {"resolution": "上門復測36.9°C,無其他症狀,繼續居家觀察"},
+                {"resolution": "上门复测36.9°C,无其他症状,继续居家观察"},
             )
             assert r.status_code == 302
             alert.refresh_from_db()
@@ -107,10 +107,10 @@ def test_fourteen_days_of_home_observation(grid_worker, health, jiwu, time_machi
             # The day before the end date: release refused, the note kept, nothing ends.
             time_machine.move_to(at(day, 21), tick=False)
             staff = login(health)
-            r = staff.post(f"/observations/{obs.pk}/release/", {"note": "家屬要求提前解除"})
+            r = staff.post(f"/observations/{obs.pk}/release/", {"note": "家属要求提前解除"})
             assert r.status_code == 200
             assert "2020-02-16" in r.content.decode()
-            assert "家屬要求提前解除" in r.content.decode()
+            assert "家属要求提前解除" in r.content.decode()
             obs.refresh_from_db()
             assert obs.status == "active" and obs.ended_at is None
         day += dt.timedelta(days=1)
@@ -123,12 +123,12 @@ def test_fourteen_days_of_home_observation(grid_worker, health, jiwu, time_machi
     assert not FollowUp.objects.filter(observation=obs, due=day).exists()
     time_machine.move_to(at(day, 10), tick=False)
     staff = login(health)
-    r = staff.post(f"/observations/{obs.pk}/release/", {"note": "14天期滿,體溫正常"})
+    r = staff.post(f"/observations/{obs.pk}/release/", {"note": "14天期满,体温正常"})
     assert r.status_code == 302
     obs.refresh_from_db()
     assert obs.status == "released"
     assert obs.ended_by == health and obs.ended_at == at(day, 10)
-    assert obs.end_note == "14天期滿,體溫正常"
+    assert obs.end_note == "14天期满,体温正常"
     entry = AuditEntry.objects.get(action="fangyi.observation.released", object_id=obs.pk)
     assert entry.actor == health and entry.changes["status"] == ["active", "released"]
 
@@ -139,6 +139,6 @@ def test_fourteen_days_of_home_observation(grid_worker, health, jiwu, time_machi
     assert "missed" not in statuses and obs.missed_streak == 0
     assert [a.kind for a in obs.alerts.all()] == ["fever"]
     # The released person is on the board's released tab, and off the day list.
-    assert "黃志明" in staff.get("/board/", {"tab": "released"}).content.decode()
-    assert "黃志明" not in login(grid_worker).get("/").content.decode()
+    assert "黄志明" in staff.get("/board/", {"tab": "released"}).content.decode()
+    assert "黄志明" not in login(grid_worker).get("/").content.decode()
     capsys.readouterr()

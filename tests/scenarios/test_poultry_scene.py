@@ -26,8 +26,8 @@ TZ = ZoneInfo("Asia/Shanghai")
 DAY1 = dt.datetime(2020, 2, 10, 8, 20, tzinfo=TZ)
 DAY2 = dt.datetime(2020, 2, 11, 9, 40, tzinfo=TZ)
 DAY3 = dt.datetime(2020, 2, 12, 15, 5, tzinfo=TZ)
-REPORTER = {"name": "陳女士", "phone": "13877112233"}
-DESCRIPTION = "3棟後面空地有人散養雞鴨十多隻,糞便到處都是,疫情期間很擔心。"
+REPORTER = {"name": "陈女士", "phone": "13877112233"}
+DESCRIPTION = "3栋后面空地有人散养鸡鸭十多只,粪便到处都是,疫情期间很担心。"
 
 
 def photo() -> SimpleUploadedFile:
@@ -42,7 +42,7 @@ def report(ip: str, jiwu, description: str, **extra) -> str:
     resident = Client(REMOTE_ADDR=ip)
     assert resident.get("/report/").status_code == 200
     form = resident.get("/report/?category=poultry")
-    assert "機務小區" in form.content.decode()
+    assert "机务小区" in form.content.decode()
     r = resident.post(
         "/report/",
         {
@@ -50,7 +50,7 @@ def report(ip: str, jiwu, description: str, **extra) -> str:
             "answers.kind": "鸡",
             "description": description,
             "node": str(jiwu.pk),
-            "address": "3棟後空地",
+            "address": "3栋后空地",
             "website": "",
             **extra,
         },
@@ -98,7 +98,7 @@ def test_the_poultry_in_jiwu(jiwu, community_staff, officer):
 
         # A neighbour reports the same flock an hour and a half later.
         traveller.shift(dt.timedelta(minutes=90))
-        second_code = report("198.18.0.2", jiwu, "小區裡雞鴨亂跑,沒人管")
+        second_code = report("198.18.0.2", jiwu, "小区里鸡鸭乱跑,没人管")
         second = Tip.objects.get(code=second_code)
 
         # Community staff see it suggested as a duplicate and merge it.
@@ -113,36 +113,36 @@ def test_the_poultry_in_jiwu(jiwu, community_staff, officer):
         traveller.shift(dt.timedelta(minutes=20))
         assert staff.post(f"/tips/{tip.pk}/accept/").status_code == 302
         assert staff.post(f"/tips/{tip.pk}/on-scene/").status_code == 302
-        visit(staff, tip, "3棟後空地散養雞12隻、鴨3隻,飼養戶為3棟1單元住戶,已勸導。", 4, 2)
+        visit(staff, tip, "3栋后空地散养鸡12只、鸭3只,饲养户为3栋1单元住户,已劝导。", 4, 2)
         tip.refresh_from_db()
         assert tip.status == TipStatus.IN_PROGRESS and tip.on_scene_at
 
     with time_machine.travel(DAY2, tick=False):
         # The next day the officer goes with her: still there, more notices.
         police = login(officer)
-        visit(police, tip, "仍有部分雞散養,再次告知防疫要求並張貼通告。", 3, 2)
+        visit(police, tip, "仍有部分鸡散养,再次告知防疫要求并张贴通告。", 3, 2)
 
     with time_machine.travel(DAY3, tick=False):
         # The third day: penned. Resolved, and the reporter answered.
         staff = login(community_staff)
-        visit(staff, tip, "家禽已全部圈養,空地已清理消毒。", 2, 2)
+        visit(staff, tip, "家禽已全部圈养,空地已清理消毒。", 2, 2)
         r = staff.post(
-            f"/tips/{tip.pk}/resolve/", {"resolution": "rectified", "note": "飼養戶已簽承諾書"}
+            f"/tips/{tip.pk}/resolve/", {"resolution": "rectified", "note": "饲养户已签承诺书"}
         )
         assert r.status_code == 302
-        answer = "經社區和五里亭派出所三次上門勸導、張貼通告,散養家禽已全部圈養,空地已清理消毒。感謝您的反映。"
+        answer = "经社区和五里亭派出所三次上门劝导、张贴通告,散养家禽已全部圈养,空地已清理消毒。感谢您的反映。"
         assert staff.post(f"/tips/{tip.pk}/answer/", {"answer": answer}).status_code == 302
 
         # The reporter opens her tracking page: the answer, never anyone's name or the notes.
         for tracked in (code, second_code):
             text = Client().get(f"/track/{tracked}/").content.decode()
-            assert "經社區和五里亭派出所三次上門勸導" in text
+            assert "经社区和五里亭派出所三次上门劝导" in text
             for secret in (
                 REPORTER["name"],
                 REPORTER["phone"],
                 DESCRIPTION,
-                "飼養戶已簽承諾書",
-                "3棟1單元",
+                "饲养户已签承诺书",
+                "3栋1单元",
                 community_staff.display_name,
                 officer.display_name,
             ):

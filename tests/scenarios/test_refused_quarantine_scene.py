@@ -1,4 +1,4 @@
-"""拒絕集中隔離: a close contact's household in 機務小區 is given a bed at the district's
+"""拒絕集中隔離: a close contact's household in 机务小区 is given a bed at the district's
 quarantine point (西鄉塘區集中隔離點) and refuses to go. The grid worker records the refusal
 (the bed is free again at once) and calls police support with one tap; the station's officer
 comes and explains the rules (the law on infectious diseases, what refusing leads to), health
@@ -35,7 +35,7 @@ def _at(clock, hour: int, minute: int) -> dt.datetime:
 
 
 def test_the_household_refuses_the_quarantine_point_then_agrees(grid_worker, officer, health, jiwu):
-    site = Site.objects.select_related("place").get(place__name="西鄉塘區集中隔離點")
+    site = Site.objects.select_related("place").get(place__name="西乡塘区集中隔离点")
     group = Group.objects.get(code="close_contact")
     taken = set(Placement.objects.values_list("person_id", flat=True))
     household = next(
@@ -45,7 +45,7 @@ def test_the_household_refuses_the_quarantine_point_then_agrees(grid_worker, off
     )
     person = household.members.order_by("pk").first()
     site_staff = User.objects.create(
-        username="geliandian", role="site_staff", place=site.place, first_name="隔離點"
+        username="geliandian", role="site_staff", place=site.place, first_name="隔离点"
     )
 
     def free() -> int:
@@ -65,7 +65,7 @@ def test_the_household_refuses_the_quarantine_point_then_agrees(grid_worker, off
         assert form.status_code == 200 and person.name in form.content.decode()
         response = worker.post(
             f"/placements/{first.pk}/refuse/",
-            {"reason": "家中有老人小孩,擔心隔離點條件,全家拒絕前往"},
+            {"reason": "家中有老人小孩,担心隔离点条件,全家拒绝前往"},
         )
         refusal = Refusal.objects.get(placement=first)
         assert response.status_code == 302
@@ -96,7 +96,7 @@ def test_the_household_refuses_the_quarantine_point_then_agrees(grid_worker, off
                 f"/refusals/{refusal.pk}/attempts/",
                 {
                     "at": rules.strftime("%Y-%m-%dT%H:%M"),
-                    "explained": "講解《傳染病防治法》第三十九條:拒絕隔離的,公安機關可協助強制隔離",
+                    "explained": "讲解《传染病防治法》第三十九条:拒绝隔离的,公安机关可协助强制隔离",
                     "outcome": "still_refuses",
                 },
             ).status_code
@@ -110,14 +110,14 @@ def test_the_household_refuses_the_quarantine_point_then_agrees(grid_worker, off
                 f"/refusals/{refusal.pk}/attempts/",
                 {
                     "at": incubation.strftime("%Y-%m-%dT%H:%M"),
-                    "explained": "講解潛伏期最長十四天,居家隔離會傳染家中老人小孩",
+                    "explained": "讲解潜伏期最长十四天,居家隔离会传染家中老人小孩",
                     "outcome": "agreed",
                 },
             ).status_code
             == 302
         )
         page = police.get(f"/refusals/{refusal.pk}/").content.decode()
-        assert page.index("第三十九條") < page.index("潛伏期")  # a timeline, oldest first
+        assert page.index("第三十九条") < page.index("潜伏期")  # a timeline, oldest first
         assert officer.display_name in page and health.display_name in page
         refusal.refresh_from_db()
         assert refusal.status == "open"  # an attempt alone places nobody
@@ -136,8 +136,8 @@ def test_the_household_refuses_the_quarantine_point_then_agrees(grid_worker, off
         )
         assert free() == beds_free
         notice = login(officer).post(f"/placements/{again.pk}/notice/").content.decode()
-        assert "西鄉塘區集中隔離點" in notice and person.name in notice and "<svg" in notice
-        support_done(actor=officer, request=request, outcome="勸導後同意前往隔離點")
+        assert "西乡塘区集中隔离点" in notice and person.name in notice and "<svg" in notice
+        support_done(actor=officer, request=request, outcome="劝导后同意前往隔离点")
 
         # 20:15 the quarantine point confirms the arrival.
         _at(clock, 20, 15)

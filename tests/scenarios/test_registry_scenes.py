@@ -13,11 +13,11 @@ pytestmark = pytest.mark.django_db
 def test_the_grid_worker_registers_a_household_in_jiwu_and_the_officer_finds_it(
     grid_worker, officer, as_user, jiwu
 ):
-    """Door-to-door screening starts from the register: a new household in 機務小區."""
+    """Door-to-door screening starts from the register: a new household in 机务小区."""
     worker = as_user(grid_worker)
-    r = worker.post("/households/new/", {"node": jiwu.pk, "address": "機務小區12棟1單元302室"})
+    r = worker.post("/households/new/", {"node": jiwu.pk, "address": "机务小区12栋1单元302室"})
     assert r.status_code == 302
-    household = Household.objects.get(address="機務小區12棟1單元302室")
+    household = Household.objects.get(address="机务小区12栋1单元302室")
     first17 = "45010719520304002"
     r = worker.post(
         f"/people/new/?household={household.pk}",
@@ -27,7 +27,7 @@ def test_the_grid_worker_registers_a_household_in_jiwu_and_the_officer_finds_it(
             "id_number": first17 + id_check_digit(first17),
             "phone": "0771-3856123",
             "household": household.pk,
-            "relation": "戶主",
+            "relation": "户主",
             "client_id": "1b3c3f5e-9a7d-4d1e-8f2a-1234567890ab",
         },
     )
@@ -50,12 +50,12 @@ def test_the_grid_worker_registers_a_household_in_jiwu_and_the_officer_finds_it(
 def test_the_officer_registers_the_two_wuhan_travellers_at_the_hotel_on_beida_road(
     officer, as_user, hotel
 ):
-    """暖心服務: two Wuhan residents at the hotel on 北大路 are in the register, by name and ID."""
+    """暖心服务: two Wuhan residents at the hotel on 北大路 are in the register, by name and ID."""
     client = as_user(officer)
-    for name in ("陳志強", "劉麗"):
+    for name in ("陈志强", "刘丽"):
         r = client.get("/people/", {"q": name})
         assert name in r.content.decode()
-    traveller = Person.objects.get(name="陳志強")
+    traveller = Person.objects.get(name="陈志强")
     assert traveller.id_number.startswith("420106")  # 武漢市武昌區
     assert traveller.node.name == "北大路沿街"
     assert traveller.household is None
@@ -66,7 +66,7 @@ def test_the_officer_registers_the_two_wuhan_travellers_at_the_hotel_on_beida_ro
     clerk = as_user(User.objects.get(username="jiudian"))
     assert clerk.get("/").status_code == 302
     page = clerk.get("/places/").content.decode()
-    assert "北大路賓館" in page and "定點酒店" not in page
+    assert "北大路宾馆" in page and "定点酒店" not in page
     assert clerk.get(f"/people/{traveller.pk}/").status_code == 403
 
 
@@ -79,9 +79,9 @@ def test_the_designated_hotel_and_the_quarantine_point_have_capacity(supervisor,
     station = node("五里亭派出所")
     data = {
         "kind": "quarantine_site",
-        "name": "五里亭臨時隔離點",
+        "name": "五里亭临时隔离点",
         "node": station.pk,
-        "address": "五里亭路1號",
+        "address": "五里亭路1号",
         "phone": "",
         "capacity": "",
         "notes": "",
@@ -91,23 +91,23 @@ def test_the_designated_hotel_and_the_quarantine_point_have_capacity(supervisor,
     assert r.status_code == 200 and "errorlist" in r.content.decode()
     r = client.post("/places/new/", {**data, "capacity": "40"})
     assert r.status_code == 302
-    place = Place.objects.get(name="五里亭臨時隔離點")
+    place = Place.objects.get(name="五里亭临时隔离点")
     assert AuditEntry.objects.filter(action="fangyi.place.created", object_id=place.pk).exists()
 
 
 def test_the_supervisor_sees_the_stations_households_per_community(supervisor, as_user):
     r = as_user(supervisor).get("/")
     page = r.content.decode()
-    for community in ("機務社區", "南鐵社區", "北大社區"):
+    for community in ("机务社区", "南铁社区", "北大社区"):
         assert community in page
-    assert "北湖社區" not in page
-    jiwu_households = Household.objects.filter(node__name__in=["機務小區", "機務新村"]).count()
+    assert "北湖社区" not in page
+    jiwu_households = Household.objects.filter(node__name__in=["机务小区", "机务新村"]).count()
     assert f"<td>{jiwu_households}</td>" in page
 
 
 def test_the_administrator_creates_an_account_for_a_new_grid_worker(admin, as_user):
     client = as_user(admin)
-    grid = node("南鐵第一網格")
+    grid = node("南铁第一网格")
     r = client.post(
         "/users/new/",
         {
@@ -123,7 +123,7 @@ def test_the_administrator_creates_an_account_for_a_new_grid_worker(admin, as_us
         "/users/new/",
         {
             "username": "nantie_grid",
-            "password": "南鐵北四區-網格-2020",
+            "password": "南铁北四区-网格-2020",
             "role": "grid_worker",
             "nodes": [grid.pk],
             "is_active": "on",

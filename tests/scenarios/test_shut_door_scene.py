@@ -30,7 +30,7 @@ def test_the_shut_door(grid_worker, officer, supervisor, jiwu):
         sweep = sweep_open(
             actor=supervisor,
             node=jiwu,
-            purpose="春節以來返邕人員排查",
+            purpose="春节以来返邕人员排查",
             starts=REFUSED.date(),
             ends=REFUSED.date() + dt.timedelta(days=6),
         )
@@ -45,7 +45,7 @@ def test_the_shut_door(grid_worker, officer, supervisor, jiwu):
 
         # The grid worker knocks; nobody opens and they refuse through the door.
         door_visit_record(
-            actor=grid_worker, assignment=door, outcome="refused", notes="隔門拒絕登記"
+            actor=grid_worker, assignment=door, outcome="refused", notes="隔门拒绝登记"
         )
         door.refresh_from_db()
         assert door.status == DoorStatus.REFUSED and door.needs_police
@@ -95,7 +95,7 @@ def test_the_shut_door(grid_worker, officer, supervisor, jiwu):
             actor=grid_worker,
             assignment=door,
             outcome="visited",
-            notes="民警到場後開門配合",
+            notes="民警到场后开门配合",
             declarations=[
                 (m, DeclarationInput(temperature="36.5", temperature_method="forehead"))
                 for m in members
@@ -108,12 +108,12 @@ def test_the_shut_door(grid_worker, officer, supervisor, jiwu):
         # The officer closes the request with its outcome.
         clock.shift(dt.timedelta(minutes=5))
         done = police.post(
-            f"/support/{s.pk}/done/", {"outcome": "陪同網格員入戶,全戶已登記測溫,體溫正常"}
+            f"/support/{s.pk}/done/", {"outcome": "陪同网格员入户,全户已登记测温,体温正常"}
         )
         assert done.status_code == 302
         s.refresh_from_db()
         assert s.status == "done" and s.done_at == REFUSED + dt.timedelta(minutes=30)
-        assert s.outcome.startswith("陪同網格員入戶")
+        assert s.outcome.startswith("陪同网格员入户")
         assert s.escalated_at is None  # answered in time: nobody was told it was late
         assert s.assignment_id == door.pk
 

@@ -38,13 +38,13 @@ def test_a_sweep_over_jiwu_to_full_coverage(supervisor, grid_worker, officer, ji
             "/sweeps/new/",
             {
                 "node": jiwu.pk,
-                "purpose": "春節以來返邕人員排查",
+                "purpose": "春节以来返邕人员排查",
                 "starts": "2020-02-03",
                 "ends": "2020-02-09",
             },
         )
         assert r.status_code == 302, r.content.decode()[:2000]
-        sweep = Sweep.objects.get(purpose="春節以來返邕人員排查", starts=dt.date(2020, 2, 3))
+        sweep = Sweep.objects.get(purpose="春节以来返邕人员排查", starts=dt.date(2020, 2, 3))
         households = Household.objects.filter(node=jiwu).count()
         assert Assignment.objects.filter(sweep=sweep, assignee=grid_worker).count() == households
 
@@ -69,7 +69,7 @@ def test_a_sweep_over_jiwu_to_full_coverage(supervisor, grid_worker, officer, ji
                 f"/doors/{pk}/",
                 {
                     "outcome": outcome,
-                    "notes": "敲門多次,住戶拒不開門" if pk == shut else "",
+                    "notes": "敲门多次,住户拒不开门" if pk == shut else "",
                     "latitude": "22.8170",
                     "longitude": "108.3669",
                     "accuracy": "20",
@@ -108,7 +108,7 @@ def test_a_sweep_over_jiwu_to_full_coverage(supervisor, grid_worker, officer, ji
             f"/doors/{shut}/",
             {
                 "outcome": "visited",
-                "notes": "民警與網格員一同上門,住戶開門配合登記",
+                "notes": "民警与网格员一同上门,住户开门配合登记",
                 "client_id": str(uuid.uuid4()),
             },
         )
@@ -135,8 +135,8 @@ def test_a_sweep_over_jiwu_to_full_coverage(supervisor, grid_worker, officer, ji
         # 100 % at every level.
         boss = login(supervisor)
         for level, name in (
-            ("grid", "機務第一網格"),
-            ("community", "機務社區"),
+            ("grid", "机务第一网格"),
+            ("community", "机务社区"),
             ("station", "五里亭派出所"),
         ):
             row, total = selectors.coverage(supervisor, sweep, level=level)

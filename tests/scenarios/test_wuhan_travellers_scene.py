@@ -33,26 +33,26 @@ pytestmark = pytest.mark.django_db
 TZ = ZoneInfo("Asia/Shanghai")
 CALL = dt.datetime(2020, 2, 4, 15, 0, tzinfo=TZ)  # "2月4日下午"
 LEFT_WUHAN = dt.date(2020, 1, 22)  # the day before the city closed
-NAMES = ("陳志強", "劉麗")
+NAMES = ("陈志强", "刘丽")
 
 
 def test_two_wuhan_travellers_from_the_hotel_on_beida_road_to_release(hotel_clerk, officer, health):
     dingdian = User.objects.get(username="dingdian")
-    travellers = {p.name: p for p in Person.objects.filter(name__in=NAMES, notes__contains="武漢")}
+    travellers = {p.name: p for p in Person.objects.filter(name__in=NAMES, notes__contains="武汉")}
     assert set(travellers) == set(NAMES)
     # The demo reported them today; the scene replays the report on the day of the story.
     GuestReport.objects.filter(name__in=NAMES).delete()
 
     with time_machine.travel(CALL, tick=False) as traveller:
         RiskArea.objects.create(
-            name="湖北", aliases="湖北省, 武漢, 武汉, 武漢市", counts_from=dt.date(2020, 1, 1)
+            name="湖北", aliases="湖北省, 武汉, 武汉, 武汉市", counts_from=dt.date(2020, 1, 1)
         )
         site = designated_site(free=4)
         free_before = site.beds.filter(state=BedState.FREE).count()
 
         # The hotel's clerk reports both at the front desk, on her phone.
         desk = english_login(hotel_clerk)
-        for room, name in (("305", "陳志強"), ("306", "劉麗")):
+        for room, name in (("305", "陈志强"), ("306", "刘丽")):
             person = travellers[name]
             r = desk.post(
                 "/guests/",
@@ -61,7 +61,7 @@ def test_two_wuhan_travellers_from_the_hotel_on_beida_road_to_release(hotel_cler
                     "id_type": "resident",
                     "id_number": person.id_number,
                     "phone": person.phone,
-                    "from_where": "湖北省武漢市",
+                    "from_where": "湖北省武汉市",
                     "travel_since": LEFT_WUHAN.isoformat(),
                     "arrived_on": "2020-02-04",
                     "room": room,
@@ -100,12 +100,12 @@ def test_two_wuhan_travellers_from_the_hotel_on_beida_road_to_release(hotel_cler
             g.refresh_from_db()
             assert g.person == travellers[name] and g.status == GuestStatus.REGISTERED
             decl = Declaration.objects.filter(person=g.person).latest("pk")
-            assert str(decl.temperature) == temp and decl.travel[0]["place"] == "湖北省武漢市"
+            assert str(decl.temperature) == temp and decl.travel[0]["place"] == "湖北省武汉市"
 
         # ... and refers them to the designated hotel with free beds; they go on their own.
         for g in reports.values():
             page = cop.get(f"/guests/{g.pk}/").content.decode()
-            assert "湖北籍旅客定點酒店" in page and "free beds" in page
+            assert "湖北籍旅客定点酒店" in page and "free beds" in page
             r = cop.post(f"/guests/{g.pk}/refer/", {"site": site.pk, "transport": ""})
             assert r.status_code == 302, r.content.decode()[:500]
             g.refresh_from_db()
