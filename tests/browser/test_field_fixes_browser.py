@@ -116,3 +116,17 @@ def test_the_tip_page_shows_the_next_step_on_a_phone(phone_page, shot):
         assert not other.locator("form").first.is_visible()  # folded until opened
     assert_no_horizontal_scroll(page, "the tip page")
     shot(page, "tips-10-next-step-phone")
+
+
+def test_the_hotel_picks_the_guests_origin_by_typing_yichang(phone_page, shot):
+    """Item 1: an origin is picked from the divisions; typing yichang offers 湖北省宜昌市."""
+    page = phone_page
+    log_in(page, "jiudian")
+    field = page.locator("#id_from_where")
+    field.fill("yichang")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#divisions option')]"
+        ".some(o => o.value === '湖北省宜昌市')"
+    )
+    assert field.get_attribute("list") == "divisions"
+    assert_no_horizontal_scroll(page, "the hotel's page")
