@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 
 
 def _setup() -> None:
@@ -84,12 +85,6 @@ def cmd_run(args) -> int:
     cmd_demo(args)
     port = args.port or int(os.environ.get("PORT", "8000"))
     url = f"http://{args.host}:{port}/"
-    from django.conf import settings
-
-    if not settings.PUBLIC_URL:
-        # The demo's public links point at the demo's own address.
-        settings.PUBLIC_URL = url.rstrip("/")
-        os.environ["FANGYI_PUBLIC_URL"] = settings.PUBLIC_URL
     print()
     print(f"Fangyi is serving the demo city at {url}")
     _print_logins(_demo_logins_from_db(), DEMO_PASSWORD)
@@ -97,7 +92,9 @@ def cmd_run(args) -> int:
     sys.stdout.flush()
     if not args.no_worker:
         _start_worker()
-    return cmd_serve(args)
+    # The demo serves without FANGYI_PUBLIC_URL: its links take the host each request came to,
+    # so a phone on the same network gets a link it can open (not the bind address).
+    return cmd_serve(args, demo=True)
 
 
 def _start_worker() -> None:
@@ -119,11 +116,11 @@ def _start_worker() -> None:
     atexit.register(stop)
 
 
-def cmd_serve(args) -> int:
+def cmd_serve(args, demo: bool = False) -> int:
     from django.conf import settings
     from gunicorn.app.wsgiapp import run
 
-    if not settings.PUBLIC_URL and not settings.DEBUG:
+    if not settings.PUBLIC_URL and not settings.DEBUG and not demo:
         print(
             "FANGYI_PUBLIC_URL is not set: the links on notices and sent to residents would "
             "carry whatever host a staff member browsed. Set it to the address the public "
@@ -335,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "check":
         _manage("check")
         return 0
-    handler = {
+    handlers: dict[str, Callable[..., int]] = {
         "run": cmd_run,
         "serve": cmd_serve,
         "worker": cmd_worker,
@@ -343,8 +340,8 @@ def main(argv: list[str] | None = None) -> int:
         "createuser": cmd_createuser,
         "otp-code": cmd_otp_code,
         "backup": cmd_backup,
-    }[args.cmd]
-    return handler(args) or 0
+    }
+    return handlers[args.cmd](args) or 0
 
 
 if __name__ == "__main__":

@@ -72,7 +72,7 @@ def _public_url() -> str:
     """Where the public reaches this server (https://fangyi.example.cn): the links printed on a
     notice's QR code and sent to residents are built from it, never from the host a staff
     member happened to browse (127.0.0.1 in the field trial). `fangyi serve` refuses to start
-    without it unless FANGYI_DEBUG is on; `fangyi run` sets it to the address it serves."""
+    without it unless FANGYI_DEBUG is on; `fangyi run` (the demo) serves without it, its links taking each request's host."""
     value = (os.environ.get("FANGYI_PUBLIC_URL") or "").strip().rstrip("/")
     if value and not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+", value):
         raise ImproperlyConfigured(

@@ -90,8 +90,9 @@ def test_serve_refuses_to_start_without_a_public_url_in_production(settings, cap
     args = argparse.Namespace(port=8000, host="127.0.0.1", workers=1, threads=1, access_log=False)
     assert cli.cmd_serve(args) == 2
     assert "FANGYI_PUBLIC_URL" in capsys.readouterr().err and not started
+    assert cli.cmd_serve(args, demo=True) == 0 and started == [True]  # fangyi run: the demo
     settings.PUBLIC_URL = "https://fangyi.example.cn"
-    assert cli.cmd_serve(args) == 0 and started == [True]
+    assert cli.cmd_serve(args) == 0 and started == [True, True]
 
 
 @pytest.mark.parametrize("value", ["fangyi.example.cn", "https://x.cn/path", "ftp://x.cn"])

@@ -232,10 +232,33 @@ def test_a_risk_area_is_picked_as_a_division_on_the_rules_page(admin):
     assert RiskArea.objects.get(division="420500").name == "宜昌市"
 
 
-def test_the_migration_names_the_division_of_an_area_typed_by_name():
+@pytest.mark.django_db
+def test_the_migration_names_only_an_area_named_exactly_as_a_division():
+    from django.apps import apps
+
     migration = importlib.import_module("fangyi.health.migrations.0004_riskarea_division")
-    assert callable(migration.name_the_divisions)
-    assert [d.code for d in divisions.resolve("湖北省")] == ["420000"]
+    exact = RiskArea.objects.create(name="十堰市", counts_from="2020-01-10")
+    market = RiskArea.objects.create(name="北京新发地", counts_from="2020-06-10")
+    migration.name_the_divisions(apps, None)
+    exact.refresh_from_db()
+    market.refresh_from_db()
+    assert exact.division == "420300" and market.division == ""  # a market, not all Beijing
+
+
+@pytest.mark.django_db
+def test_the_picked_full_name_is_taken_by_the_risk_area_form(admin):
+    client = english_login(admin)
+    response = client.post(
+        "/rules/",
+        {
+            "form": "area",
+            "division": "湖北省十堰市",
+            "counts_from": "2020-01-20",
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 302, response.content[:300]
+    assert RiskArea.objects.get(division="420300").name == "十堰市"
 
 
 # --- the picker's endpoints -------------------------------------------------------------------------

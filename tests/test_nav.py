@@ -73,3 +73,9 @@ def test_the_primary_row_names_only_known_places():
     for role, keys in PRIMARY.items():
         assert set(keys) <= known, role
         assert len(keys) <= 6, role
+
+
+def test_only_the_most_specific_place_is_current(admin):
+    html = english_login(admin).get("/guests/settings/").content.decode()
+    nav = html[html.index('<nav class="main"') : html.index("</nav>")]
+    assert len(re.findall(r'aria-current="page"', nav)) == 1

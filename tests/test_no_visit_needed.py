@@ -76,3 +76,12 @@ def test_a_new_observation_has_todays_follow_up_before_anyone_opens_the_day_list
     due = FollowUp.objects.filter(observation=observation, due=today)
     assert due.count() == observation.per_day
     assert {f.status for f in due} == {"due"}
+
+
+def test_a_place_moved_to_another_node_moves_its_site(admin, jiwu, nantie4):
+    from fangyi.people.models import Place
+
+    place = Place.objects.create(kind="quarantine_site", name="搬迁点", node=jiwu, address="x")
+    place.node = nantie4
+    place.save()
+    assert Site.objects.get(place=place).node_id == nantie4.pk

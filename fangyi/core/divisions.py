@@ -86,6 +86,16 @@ def _table() -> dict[str, Division]:
 
 
 PLACEHOLDERS = frozenset({"市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"})
+# What follows a name in a street address, not a division's: 中山路, 南京大街, 解放巷.
+STREET_WORDS = ("路", "街", "大道", "道", "巷", "胡同", "弄", "广场", "公园")
+
+
+@cache
+def _short_keys() -> frozenset[str]:
+    """The keys that are a short name only (中山, 南京), never a full one (中山市)."""
+    table = _table().values()
+    full = {d.name for d in table}
+    return frozenset(d.short for d in table if d.short and d.short not in full)
 
 
 @cache
@@ -143,24 +153,31 @@ def resolve(text: str) -> tuple[Division, ...]:
     han, latin = _keys()
     hits: set[str] = set()
     # Leftmost-longest: at each position the longest name that starts there, then on after it
-    # (荆州区 is read as the county, not as 荆州 + 区; 上海东路 as 上海, not 海东).
+    # (荆州区 is read as the county, not as 荆州 + 区; 上海东路 as 上海, not 海东). A short name
+    # followed by a street word is a street (武汉市中山路, 上海市南京路), not a division.
     n, i = len(norm), 0
     while i < n:
         for j in range(min(n, i + LONGEST_KEY), i + 1, -1):
-            codes = han.get(norm[i:j])
+            key = norm[i:j]
+            codes = han.get(key)
             if codes:
-                hits.update(codes)
+                if not norm.startswith(STREET_WORDS, j) or key not in _short_keys():
+                    hits.update(codes)
                 i = j
                 break
         else:
             i += 1
-    # Pinyin: a word ("yichang"), or two written apart ("yi chang" became "yichang" above).
-    for word in _LATIN.findall(norm):
-        hits.update(latin.get(word, ()))
-        if word.endswith(("sheng", "shi", "xian", "qu")):
+    # Pinyin: each word ("Wuhan, Hubei"), two written apart ("yi chang"), and a word with its
+    # suffix ("yichangshi"). Words are read before separators are dropped.
+    words = _LATIN.findall(convert(text or "", "zh-cn").lower())
+    for k, word in enumerate(words):
+        for candidate in (word, word + words[k + 1] if k + 1 < len(words) else ""):
+            if not candidate:
+                continue
+            hits.update(latin.get(candidate, ()))
             for suffix in ("sheng", "shi", "xian", "qu"):
-                if word.endswith(suffix):
-                    hits.update(latin.get(word[: -len(suffix)], ()))
+                if candidate.endswith(suffix):
+                    hits.update(latin.get(candidate[: -len(suffix)], ()))
     if not hits:
         return ()
     table = _table()

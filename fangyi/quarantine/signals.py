@@ -21,4 +21,5 @@ from .services import END_PLACE_KINDS
 def make_site(sender, instance: Place, raw: bool = False, **kwargs) -> None:
     if raw or instance.kind not in END_PLACE_KINDS:
         return
-    Site.objects.get_or_create(place=instance, defaults={"node_id": instance.node_id})
+    # A place moved to another node moves its site too: the site is scoped by it.
+    Site.objects.update_or_create(place=instance, defaults={"node_id": instance.node_id})

@@ -118,16 +118,21 @@ def nav_for(user, path: str) -> dict:
         shown = [item for item in shown if item.key != "home"]
     primary_keys = PRIMARY.get(user.role, ("home",))
 
+    # The current place is the one with the longest prefix of the path (/guests/settings/ is
+    # Guest reports, not Guests).
+    matches = [(len(p), item.key) for item in shown for p in item.prefixes if path.startswith(p)]
+    current = max(matches)[1] if matches else ("home" if path == "/" else "")
+
     def entry(item: Item) -> dict:
-        if item.key == "home":
-            on = path == "/"
-        else:
-            on = any(path.startswith(p) for p in item.prefixes)
-        return {"key": item.key, "label": item.label, "href": item.href(), "on": on}
+        return {
+            "key": item.key,
+            "label": item.label,
+            "href": item.href(),
+            "on": item.key == current,
+        }
 
     primary = [entry(BY_KEY[k]) for k in primary_keys if BY_KEY[k] in shown]
     more = [entry(item) for item in shown if item.key not in primary_keys]
-    # A more specific prefix wins (/guests/settings/ over /guests/).
     return {"primary": primary, "more": more, "more_on": any(e["on"] for e in more)}
 
 

@@ -4,14 +4,17 @@ from django.db import migrations, models
 
 
 def name_the_divisions(apps, schema_editor):
-    """An area typed before divisions existed ("湖北省") gets its code when its name names
-    exactly one division in force; any other keeps matching by its names, as before."""
+    """An area typed before divisions existed ("湖北省") gets its code when its name is exactly
+    one division in force; any other keeps matching by its names, as before."""
     from fangyi.core import divisions
 
     RiskArea = apps.get_model("health", "RiskArea")
     for area in RiskArea.objects.filter(division=""):
         found = divisions.resolve(area.name)
-        if len(found) == 1:
+        norm = divisions.normalise(area.name)
+        # Only an area named exactly as a division (湖北省, 湖北, 宜昌市): "北京新发地" is a
+        # market in Beijing, not the whole city.
+        if len(found) == 1 and norm in (found[0].name, found[0].short, found[0].full_name):
             area.division = found[0].code
             area.save(update_fields=["division"])
 

@@ -51,6 +51,12 @@ def _area_apply(area: RiskArea, data: dict[str, Any]) -> None:
     raw = _text(e, data.get("division"), "division", 100).strip()
     code = raw[:6] if raw[:6].isdigit() else raw
     division = divisions.current(code) if code else None
+    if division is None and code and not code.isdigit():
+        # The picker fills in the full name ("湖北省", "湖北省宜昌市"): exactly one division.
+        found = divisions.resolve(raw)
+        division = (
+            found[0] if len(found) == 1 and found[0].full_name == divisions.normalise(raw) else None
+        )
     if code and division is None:
         e.add("division", _("No division in force has this code: pick one from the list."))
     area.division = division.code if division else ""
