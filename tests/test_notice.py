@@ -151,7 +151,7 @@ def test_the_notice_has_a_number_two_authorities_a_phone_signatures_and_a_receip
     grid_worker.phone = "13907710088"
     grid_worker.save(update_fields=["phone"])
     page = login(grid_worker).post(f"/placements/{placement.pk}/notice/").content.decode()
-    year = timezone.localdate().year
+    year = timezone.localtime(placement.reserved_at).year
     number = f"隔字〔{year}〕第{placement.pk:06d}号"
     assert page.count(number) == 2  # on the notice and on its receipt slip
     assert "西乡塘区卫生健康局" in page and "五里亭派出所" in page
@@ -179,3 +179,14 @@ def test_the_qr_code_carries_the_public_address_not_the_host_browsed(
     assert url.startswith("https://fangyi.example.cn/r/") and "127.0.0.1" not in url
     api = client.post(f"/api/placements/{placement.pk}/notice", HTTP_HOST="127.0.0.1").json()
     assert api["selfreport_url"].startswith("https://fangyi.example.cn/r/")
+
+
+def test_a_reprint_in_another_year_keeps_the_number(placement, grid_worker):
+    import time_machine
+
+    from fangyi.quarantine.refusals import notice_number
+
+    first = notice_number(placement)
+    with time_machine.travel(placement.reserved_at + dt.timedelta(days=400), tick=False):
+        page = login(grid_worker).get(f"/placements/{placement.pk}/notice/").content.decode()
+    assert first in page

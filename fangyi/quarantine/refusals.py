@@ -529,10 +529,12 @@ def _offices(placement: Placement) -> tuple[str, str]:
     return station, (f"{district}卫生健康局" if district else "")
 
 
-def notice_number(placement: Placement, issued_on: dt.date) -> str:
-    """The notice's document number: the year and the placement, so that a reprint of the same
-    notice keeps its number and the receipt slip names the notice it acknowledges."""
-    return f"隔字〔{issued_on.year}〕第{placement.pk:06d}号"
+def notice_number(placement: Placement) -> str:
+    """The notice's document number: the year the placement was made and the placement, so
+    that a reprint of the same notice (in January too) keeps its number and the receipt slip
+    names the notice it acknowledges."""
+    year = timezone.localtime(placement.reserved_at).year
+    return f"隔字〔{year}〕第{placement.pk:06d}号"
 
 
 def notice_data(placement: Placement, issuer: User | None = None) -> Notice:
@@ -559,7 +561,7 @@ def notice_data(placement: Placement, issuer: User | None = None) -> Notice:
         office=station,
         health_office=health_office,
         issued_on=today,
-        number=notice_number(placement, today),
+        number=notice_number(placement),
         contact_phone=(issuer.phone if issuer is not None else "") or "",
     )
 
