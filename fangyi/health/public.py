@@ -7,13 +7,8 @@ import re
 from django.urls import reverse
 
 from fangyi.core.web import public_url
+from fangyi.people.services import COMPOUND_SURNAMES, normalize_name
 
-# Two-character surnames: the given name starts after them.
-COMPOUND_SURNAMES = {
-    "欧阳", "歐陽", "司马", "司馬", "诸葛", "諸葛", "上官", "东方", "東方", "皇甫", "尉迟",
-    "尉遲", "公孙", "公孫", "慕容", "令狐", "夏侯", "长孙", "長孫", "宇文", "司徒", "端木",
-    "万俟", "單于", "单于", "独孤", "獨孤", "轩辕", "軒轅",
-}  # fmt: skip
 _HAN = re.compile(r"^[\u3400-\u9fff]+$")
 
 
@@ -22,7 +17,8 @@ def given_name(full: str) -> str:
     歐陽小明 → 小明, "Anna Smith" → Anna."""
     name = (full or "").strip()
     if _HAN.match(name):
-        if len(name) >= 3 and name[:2] in COMPOUND_SURNAMES:
+        # The registry's list of two-character surnames, read in either script.
+        if len(name) >= 3 and normalize_name(name[:2]) in COMPOUND_SURNAMES:
             return name[2:]
         return name[1:] if len(name) >= 2 else name
     return name.split()[0] if name.split() else ""
