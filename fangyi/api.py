@@ -90,6 +90,8 @@ from fangyi.guests.api import router as guests_router  # noqa: E402
 from fangyi.health.api import router as health_router  # noqa: E402
 from fangyi.linkage.api import router as linkage_router  # noqa: E402
 from fangyi.observation.api import router as observation_router  # noqa: E402
+from fangyi.patrols.api import router as patrols_router  # noqa: E402
+from fangyi.patrols.api_posts import router as posts_router  # noqa: E402
 from fangyi.people.api import router as people_router  # noqa: E402
 from fangyi.quarantine.api import router as quarantine_router  # noqa: E402
 from fangyi.quarantine.api_refusals import router as refusals_router  # noqa: E402
@@ -97,6 +99,7 @@ from fangyi.screening.api import router as screening_router  # noqa: E402
 from fangyi.tips.api import router as tips_router  # noqa: E402
 from fangyi.tips.open311 import router as open311_router  # noqa: E402
 from fangyi.transfer.api import router as transfer_router  # noqa: E402
+from fangyi.worklog.api import router as worklog_router  # noqa: E402
 
 api.add_router("/", core_router)
 api.add_router("/", people_router)
@@ -111,3 +114,6 @@ api.add_router("/", enforcement_router)
 api.add_router("/", quarantine_router)
 api.add_router("/", refusals_router)
 api.add_router("/", guests_router)
+api.add_router("/", patrols_router)
+api.add_router("/", posts_router)
+api.add_router("/", worklog_router)

@@ -108,6 +108,8 @@ INSTALLED_APPS = [
     "fangyi.enforcement",
     "fangyi.quarantine",
     "fangyi.guests",
+    "fangyi.patrols",
+    "fangyi.worklog",
 ]
 
 MIDDLEWARE = [

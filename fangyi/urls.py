@@ -47,4 +47,7 @@ urlpatterns = [
     path("", include("fangyi.enforcement.urls")),
     path("", include("fangyi.quarantine.urls")),
     path("", include("fangyi.guests.urls")),
+    path("", include("fangyi.patrols.urls")),
+    path("", include("fangyi.patrols.urls_posts")),
+    path("", include("fangyi.worklog.urls")),
 ]

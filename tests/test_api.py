@@ -85,6 +85,9 @@ TAGS = {
     "quarantine",
     "refusals",
     "guests",
+    "patrols",
+    "posts",
+    "worklog",
 }
 
 

@@ -38,7 +38,9 @@ DOMAIN = [
     "quarantine",
     "care",
     "guests",
+    "patrols",
     "transfer",
+    "worklog",
 ]
 
 # Module names (the last part) that make an app's edge, and the top-level modules that are.

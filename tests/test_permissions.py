@@ -62,6 +62,7 @@ ROLE_VALUE = {
 # --- the policy, written out: a change to access.POLICY must change this too -----------------
 
 FIELD = {"officer", "auxiliary", "grid_worker", "community_staff", "health", "outsider"}
+PATROL = {"officer", "outsider", "auxiliary", "community_staff"}
 SPEC: dict[str, set[str]] = {
     "person.view": FIELD | {"supervisor"},
     "person.edit": FIELD | {"supervisor"},
@@ -118,6 +119,13 @@ SPEC: dict[str, set[str]] = {
     "guest.view": {"hotel_clerk", "officer", "outsider", "auxiliary", "supervisor"},
     "guest.handle": {"officer", "outsider", "auxiliary", "supervisor"},
     "guest.configure": {"admin"},
+    "patrol.view": PATROL | {"grid_worker", "supervisor"},
+    "patrol.record": PATROL | {"supervisor"},
+    "patrol.plan": {"supervisor"},
+    "post.view": PATROL | {"grid_worker", "supervisor"},
+    "post.manage": {"supervisor"},
+    "shift.record": PATROL | {"grid_worker", "supervisor"},
+    "worklog.view": FIELD | {"supervisor"},
 }
 
 # --- jurisdictions: the compound whose records are "inside" / "outside" for each role --------

@@ -45,6 +45,15 @@ PERSONAL = {
     "quarantine.Refusal": "the person's node or the site's",
     "quarantine.Persuasion": "its refusal's",
     "guests.GuestReport": "the hotel's node (hotel staff: their hotel)",
+    "patrols.Patrol": "the area it set out over (with the staff who went)",
+    "patrols.PatrolEvent": "the compound it happened in (what people said, photos)",
+    "patrols.PatrolPhoto": "its event's compound",
+    "patrols.RoutePoint": "its patrol's area (where the staff walked)",
+    "patrols.PatrolPlan": "its compound (who answers for it)",
+    "patrols.DutyPost": "its place",
+    "patrols.DutyShift": "its post's place (who is on duty when)",
+    "patrols.ShiftTally": "its shift's place",
+    "patrols.PostRegistration": "the post's place (a person found there)",
 }
 
 NOT_PERSONAL = {

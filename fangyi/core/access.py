@@ -19,6 +19,9 @@ from .models import Node, Role, User, subtree_q
 R = Role
 # The field roles as a set, for the policy below (fangyi.core.models keeps their order).
 FIELD_ROLES = set(FIELD_ROLES_IN_ORDER)
+# Who goes out on patrol and stands at duty posts (the seed's officer, his auxiliary police and
+# the community's staff).
+PATROL_ROLES = {R.POLICE, R.AUXILIARY, R.COMMUNITY_STAFF}
 
 # action -> roles allowed. Inside an allowed role, the rows are still limited to the user's
 # jurisdiction (see node_q). Administrators configure; they do not read people's records.
@@ -89,6 +92,17 @@ POLICY: dict[str, set[str]] = {
     "guest.view": {R.SITE_STAFF, R.POLICE, R.AUXILIARY, R.SUPERVISOR},
     "guest.handle": {R.POLICE, R.AUXILIARY, R.SUPERVISOR},
     "guest.configure": {R.ADMIN},
+    # patrols and publicity: police, auxiliary police and community staff patrol; grid workers
+    # see the patrols of their grid; supervisors plan which compounds need how many a day
+    "patrol.view": PATROL_ROLES | {R.GRID_WORKER, R.SUPERVISOR},
+    "patrol.record": PATROL_ROLES | {R.SUPERVISOR},
+    "patrol.plan": {R.SUPERVISOR},
+    # duty posts: supervisors set up posts and shifts; whoever is on duty keeps the shift log
+    "post.view": PATROL_ROLES | {R.GRID_WORKER, R.SUPERVISOR},
+    "post.manage": {R.SUPERVISOR},
+    "shift.record": PATROL_ROLES | {R.GRID_WORKER, R.SUPERVISOR},
+    # the work log: each person reads his own; a supervisor reads anyone's under him
+    "worklog.view": FIELD_ROLES | {R.SUPERVISOR},
 }
 
 

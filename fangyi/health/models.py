@@ -142,6 +142,7 @@ class DeclarationSource(models.TextChoices):
     SELF = "self", _("Self-report link")
     IMPORT = "import", _("Imported sheet")
     STAFF = "staff", _("Entered by staff")
+    POST = "post", _("At a duty post")
 
 
 class DeclarationStatus(models.TextChoices):

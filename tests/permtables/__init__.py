@@ -57,5 +57,8 @@ MODULES = [
         "quarantine",
         "refusals",
         "guests",
+        "patrols",
+        "posts",
+        "worklog",
     )
 ]

@@ -1,0 +1,3 @@
+"""Pages (filled in by its work)."""
+
+urlpatterns: list = []
