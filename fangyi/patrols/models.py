@@ -105,6 +105,9 @@ class RoutePoint(models.Model):
             models.UniqueConstraint(fields=["patrol", "at"], name="routepoint_once"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.latitude},{self.longitude}"
+
 
 class EventKind(models.TextChoices):
     GATHERING = "gathering", _("Gathering dispersed")
@@ -237,9 +240,7 @@ class PatrolPlan(models.Model):
         related_name="patrol_plans",
     )
     active = models.BooleanField(_("active"), default=True)
-    set_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     set_at = models.DateTimeField(default=timezone.now)
 
     objects = ScopedQuerySet.as_manager()
@@ -248,6 +249,9 @@ class PatrolPlan(models.Model):
         verbose_name = _("patrol plan")
         verbose_name_plural = _("patrol plans")
         ordering = ["node__path"]
+
+    def __str__(self) -> str:
+        return f"{self.node.name} ×{self.times_per_day}"
 
 
 class PostKind(models.TextChoices):
@@ -359,6 +363,9 @@ class ShiftTally(models.Model):
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["shift", "kind"], name="tally_shift_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.kind} {self.delta:+d}"
+
 
 class PostRegistration(models.Model):
     """A person found at a post (a traveller from a risk area, a fever) registered there, with
@@ -380,3 +387,6 @@ class PostRegistration(models.Model):
         verbose_name = _("registration at a post")
         verbose_name_plural = _("registrations at posts")
         ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.at:%Y-%m-%d %H:%M}"
