@@ -20,6 +20,8 @@ from fangyi.core.errors import DomainError, NotFound
 from fangyi.core.photos import MAX_PER_SUBMISSION, photo_response
 from fangyi.core.scoping import scoped_get
 from fangyi.core.web import form_add_domain_error, staff_view
+from fangyi.patrols import selectors as patrol_selectors
+from fangyi.patrols import services as patrol_services
 from fangyi.people.selectors import person_get, person_list, person_search_q, persons_visible
 from fangyi.tips.models import Tip
 
@@ -154,6 +156,9 @@ def record_create(request):
                 record = services.enforcement_record(
                     actor=user, data=data, photos=photos, client_id=cd.get("client_id")
                 )
+                if _from_patrol_event(request, tip):
+                    event = patrol_selectors.event_get(user, int(request.GET["patrol_event"]))
+                    patrol_services.event_enforcement_linked(actor=user, event=event, record=record)
                 messages.success(request, _("Enforcement record saved."))
                 return redirect("enforcement_detail", pk=record.pk)
             except DomainError as exc:
@@ -170,6 +175,7 @@ def record_create(request):
         initial = {"at": timezone.localtime().replace(second=0, microsecond=0)}
         if tip is not None:
             initial["location"] = tip.address or tip.node.name
+        initial.update(_from_patrol_event(request, tip))
         form = RecordForm(initial=initial)
     return render(
         request,
@@ -177,6 +183,28 @@ def record_create(request):
         _form_context(request, form, tip, person),
         status=200 if request.htmx else status,
     )
+
+
+def _from_patrol_event(request, tip) -> dict:
+    """?patrol_event=<pk> (the one tap from a refused gathering on patrol): the form starts
+    with what the event recorded. Only an event whose tip is this tip is read."""
+    raw = request.GET.get("patrol_event", "")
+    if tip is None or not raw.isdigit() or len(raw) > 12:
+        return {}
+    try:
+        event = patrol_selectors.event_get(request.user, int(raw))
+    except DomainError:
+        return {}
+    if event.tip_id != tip.pk:
+        return {}
+    described = _("%(n)d people") % {"n": event.people} if event.people else ""
+    return {
+        "at": timezone.localtime(event.at).replace(second=0, microsecond=0),
+        "measure": "education",
+        "described_people": described,
+        "statements": event.statements,
+        "facts": patrol_services.event_words(event),
+    }
 
 
 @staff_view

@@ -168,6 +168,21 @@ class BoardRequestOut(Schema):
     overdue: bool
 
 
+class BoardRowOut(Schema):
+    label: str = Field(..., examples=["北大路卡点"])
+    detail: str
+    url: str
+    badge: str
+    problem: bool = Field(..., description="Something to act on (nobody on duty, overdue).")
+
+
+class BoardPanelOut(Schema):
+    key: str = Field(..., examples=["posts"])
+    title: str
+    count: int
+    rows: list[BoardRowOut]
+
+
 class DispatchBoardOut(Schema):
     station_id: int
     station_name: str = Field(..., examples=["五里亭派出所"])
@@ -176,6 +191,9 @@ class DispatchBoardOut(Schema):
     tips_count: int = Field(..., description="All open tips; the list holds the most urgent.")
     requests: list[BoardRequestOut]
     requests_count: int
+    panels: list[BoardPanelOut] = Field(
+        ..., description="The other apps' parts of the board: patrols under way, duty posts."
+    )
 
 
 class TargetOut(Schema):
@@ -259,6 +277,24 @@ def _board_out(board: selectors.Board) -> dict:
             for r in board.requests
         ],
         "requests_count": board.requests_count,
+        "panels": [
+            {
+                "key": p.key,
+                "title": p.title,
+                "count": p.count,
+                "rows": [
+                    {
+                        "label": r["label"],
+                        "detail": r["detail"],
+                        "url": r["url"],
+                        "badge": r["badge"],
+                        "problem": r.get("badge_css") == "warn",
+                    }
+                    for r in p.rows
+                ],
+            }
+            for p in board.panels
+        ],
     }
 
 

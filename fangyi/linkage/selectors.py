@@ -196,6 +196,32 @@ def board_station_get(user: User, pk: int) -> Node:
 
 
 @dataclass
+class BoardPanel:
+    """What another app adds to the dispatch board (BOARD_SOURCES): a titled list of rows,
+    each a dict with "label", "detail", "url", "badge" and "badge_css" ("warn" for a problem),
+    at most BOARD_LIMIT of them, and how many there are in all."""
+
+    key: str
+    title: str
+    count: int
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    more_url: str = ""
+    more_label: str = ""
+
+    @property
+    def problems(self) -> int:
+        return sum(1 for r in self.rows if r.get("badge_css") == "warn")
+
+
+# Other apps' panels of the board: dotted paths of functions (user, station, now) ->
+# BoardPanel | None, imported when the board is built (the apps sit above this one).
+BOARD_SOURCES = [
+    "fangyi.patrols.selectors.board_section",
+    "fangyi.patrols.posts.board_section",
+]
+
+
+@dataclass
 class Board:
     """A station's live board: open tips and active support requests, each a dict of values
     with its timer (`elapsed`, `left` in seconds, `overdue`); at most BOARD_LIMIT of each, the
@@ -207,11 +233,14 @@ class Board:
     tips_count: int = 0
     requests: list[dict[str, Any]] = field(default_factory=list)
     requests_count: int = 0
+    panels: list[BoardPanel] = field(default_factory=list)
 
     @property
     def overdue(self) -> int:
-        return sum(1 for r in self.tips if r["overdue"]) + sum(
-            1 for r in self.requests if r["overdue"]
+        return (
+            sum(1 for r in self.tips if r["overdue"])
+            + sum(1 for r in self.requests if r["overdue"])
+            + sum(p.problems for p in self.panels)
         )
 
     @property
@@ -279,7 +308,8 @@ def board(
     user: User, station: Node, *, now: dt.datetime | None = None, limit: int = BOARD_LIMIT
 ) -> Board:
     """Open tips and active support requests under `station` in the user's jurisdiction, the
-    most urgent first, with their timers. At most nine queries whatever the size: the user's
+    most urgent first, with their timers, and the panels of BOARD_SOURCES. At most nine queries
+    whatever the size (and each panel's own): the user's
     nodes (cached for the request), the tips, the requests, a count of each only when there are
     more than `limit`, and the names the shown requests point at (households, persons, tips,
     users)."""
@@ -335,6 +365,13 @@ def board(
         r["requested_by"] = display_name(*by) if by else ""
         accepted = users.get(r["accepted_by_id"])
         r["accepted_by"] = display_name(*accepted) if accepted else ""
+    from django.utils.module_loading import import_string
+
+    panels = []
+    for source in BOARD_SOURCES:
+        panel = import_string(source)(user, station, now)
+        if panel is not None:
+            panels.append(panel)
     return Board(
         station=station,
         now=now,
@@ -342,6 +379,7 @@ def board(
         tips_count=tips_count,
         requests=requests,
         requests_count=requests_count,
+        panels=panels,
     )
 
 

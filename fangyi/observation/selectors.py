@@ -259,6 +259,8 @@ URGENCY = {
     "placement": 7,  # a quarantine placement expected to arrive today
     "declaration": 8,
     "door": 9,
+    "shift": 3,  # a duty shift to take now, or one nobody has taken (supervisors)
+    "patrol": 6,  # a compound whose patrol is overdue, for the officer who answers for it
 }
 
 
@@ -275,6 +277,8 @@ SECTION = {
     "door": "doors",
     "refusal": "refusals",
     "placement": "placements",
+    "shift": "shifts",
+    "patrol": "patrols",
 }
 
 
@@ -300,6 +304,8 @@ DAYLIST_SOURCES = [
     "fangyi.quarantine.selectors.daylist_section",
     "fangyi.quarantine.refusals.daylist_section",
     "fangyi.guests.selectors.daylist_section",
+    "fangyi.patrols.selectors.daylist_section",
+    "fangyi.patrols.posts.daylist_section",
 ]
 
 
