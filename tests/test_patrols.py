@@ -33,6 +33,13 @@ def _data_dir(settings, tmp_path):
     return tmp_path
 
 
+@pytest.fixture(autouse=True)
+def _no_demo_patrols(db):
+    """The demo city's morning patrol and plans are not these tests' (rolled back after)."""
+    Patrol.objects.all().delete()
+    PatrolPlan.objects.all().delete()
+
+
 def png() -> bytes:
     buf = io.BytesIO()
     Image.new("RGB", (32, 24), (20, 120, 40)).save(buf, "PNG")
@@ -144,10 +151,16 @@ def test_the_morning_patrol_in_jiwu(officer, auxiliary, jiwu, tmp_path):
     ]
     assert [e.kind for e in detail["events"]] == ["gathering", "publicity", "masks"]
     assert cards.photos.count() == 1
-    actions = set(AuditEntry.objects.filter(object_id__in=[patrol.pk, cards.pk]).values_list(
-        "action", flat=True
-    ))
-    assert {"fangyi.patrol.started", "fangyi.patrol.ended", "fangyi.patrolevent.recorded"} <= actions
+    actions = set(
+        AuditEntry.objects.filter(object_id__in=[patrol.pk, cards.pk]).values_list(
+            "action", flat=True
+        )
+    )
+    assert {
+        "fangyi.patrol.started",
+        "fangyi.patrol.ended",
+        "fangyi.patrolevent.recorded",
+    } <= actions
 
 
 def test_the_same_client_id_twice_stores_one(officer, jiwu):
@@ -184,8 +197,14 @@ def _refused(call, *fields):
     "data, field",
     [
         (EventInput(kind="gathering", people=-3, activity="cards", outcome="went_home"), "people"),
-        (EventInput(kind="gathering", people=100_000, activity="cards", outcome="dispersed"), "people"),
-        (EventInput(kind="gathering", people=4, activity="dancing", outcome="went_home"), "activity"),
+        (
+            EventInput(kind="gathering", people=100_000, activity="cards", outcome="dispersed"),
+            "people",
+        ),
+        (
+            EventInput(kind="gathering", people=4, activity="dancing", outcome="went_home"),
+            "activity",
+        ),
         (EventInput(kind="gathering", people=4, activity="cards"), "outcome"),
         (EventInput(kind="publicity", reached=10), "methods"),
         (EventInput(kind="publicity", methods=["smoke signals"], reached=3), "methods"),
@@ -259,7 +278,9 @@ def test_a_patrol_elsewhere_cannot_be_started_or_seen(officer, outsider, jiwu, b
         )
 
 
-def test_bad_starts_are_refused(officer, auxiliary, grid_worker, outsider, jiwu, nantie4, community):
+def test_bad_starts_are_refused(
+    officer, auxiliary, grid_worker, outsider, jiwu, nantie4, community
+):
     _refused(
         lambda: services.patrol_start(
             actor=officer, node=jiwu, at=timezone.now() + dt.timedelta(hours=2)
@@ -273,13 +294,13 @@ def test_bad_starts_are_refused(officer, auxiliary, grid_worker, outsider, jiwu,
         "at",
     )
     _refused(
-        lambda: services.patrol_start(
-            actor=officer, node=jiwu, position=Position("123", "108")
-        ),
+        lambda: services.patrol_start(actor=officer, node=jiwu, position=Position("123", "108")),
         "latitude",
     )
     # a compound outside the area chosen
-    _refused(lambda: services.patrol_start(actor=officer, node=jiwu, compounds=[nantie4]), "compounds")
+    _refused(
+        lambda: services.patrol_start(actor=officer, node=jiwu, compounds=[nantie4]), "compounds"
+    )
     # a colleague from another station answers like one that does not exist
     with pytest.raises(NotFound) as info:
         services.patrol_start(actor=officer, node=community, companions=[outsider])

@@ -295,13 +295,12 @@ def _detail(user, pk: int, via: str | None = None):
 
 @router.get("/patrols", response={200: list[PatrolOut], **ERRORS})
 @paginate(LimitOffsetPagination)
-def patrol_list(
-    request, under_way: bool | None = None, node_id: int | None = None, day: dt.date | None = None
-):
+def patrol_list(request, under_way: bool | None = None, node_id: int | None = None):
     """Patrols over the caller's jurisdiction, newest first."""
     user = request.user
+    access.require(user, "patrol.view")
     node = access.node_get(user, node_id) if node_id is not None else None
-    return selectors.patrol_list(user, under_way=under_way, node=node, day=day).prefetch_related(
+    return selectors.patrol_list(user, under_way=under_way, node=node).prefetch_related(
         "companions", "compounds"
     )
 
@@ -466,6 +465,7 @@ def photo_get(request, photo_id: int):
 def coverage(request, node_id: int | None = None):
     """Each planned compound: last patrolled, patrols today, next due, overdue first."""
     user = request.user
+    access.require(user, "patrol.view")
     node = access.node_get(user, node_id) if node_id is not None else None
     return [r.__dict__ for r in selectors.coverage(user, node=node)]
 

@@ -666,8 +666,10 @@ def event_resolves_tip(
 
 
 def _responsible_for(compounds: list[Node]) -> dict[int, User]:
-    """The nearest officer (else community staff, auxiliary) of each compound: one query for
-    all of them, the same rule as core.selectors.nearest_workers."""
+    """The officer of each compound (the nearest police officer, else community staff, else
+    auxiliary police): one query for all of them. Unlike core.selectors.nearest_workers the
+    role comes before the depth: a compound's patrols are the officer's duty (the seed's 社区民警),
+    even where community staff sit closer in the tree."""
     paths = set()
     for c in compounds:
         paths.update(ancestor_paths(c.path))
@@ -681,7 +683,7 @@ def _responsible_for(compounds: list[Node]) -> dict[int, User]:
         best = None
         for u in rows:
             if c.path.startswith(u._p):
-                key = (-len(u._p), RESPONSIBLE_ROLES.index(u.role), u.username)
+                key = (RESPONSIBLE_ROLES.index(u.role), -len(u._p), u.username)
                 if best is None or key < best[0]:
                     best = (key, u)
         if best is not None:

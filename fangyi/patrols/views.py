@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from fangyi.core import access
-from fangyi.core.errors import DomainError
+from fangyi.core.errors import DomainError, Forbidden, NotFound
 from fangyi.core.photos import photo_response
 from fangyi.core.web import form_add_domain_error, form_submit, staff_view
 from fangyi.tips.models import Resolution
@@ -73,8 +73,9 @@ def patrol_start(request):
     areas = selectors.area_choices(user)
     chosen = None
     raw = request.POST.get("node") or request.GET.get("node")
-    if raw and raw.isdigit() and len(raw) <= 12:
-        chosen = next((n for n in areas if n.pk == int(raw)), None)
+    if raw:
+        # A jurisdiction not one of the user's answers 404, as one that does not exist.
+        chosen = access.node_get(user, int(raw) if raw.isdigit() and len(raw) <= 12 else 0)
     status = 200
     if request.method == "POST":
         form = StartForm(request.POST)
@@ -272,6 +273,7 @@ def patrol_route(request, pk: int):
     """The phone's positions (patrols.js posts them every few minutes while the page is open):
     JSON {"points": [{"at", "latitude", "longitude", "accuracy"}]}."""
     user = request.user
+    access.require(user, "patrol.record")
     patrol = selectors.patrol_get(user, pk)
     try:
         body = json.loads(request.body or b"{}")
@@ -313,10 +315,17 @@ def event_detail(request, pk: int):
 
 
 def _event_action(request, pk: int, action):
+    """An event's one-tap action: the refusals of the policy and the jurisdiction answer 403
+    and 404 as everywhere; any other refusal comes back to the event page as a message."""
     user = request.user
+    access.require(user, "patrol.record")
     event = selectors.event_get(user, pk)
+    if not services.on_patrol(user, event.patrol):
+        raise Forbidden(_("Only the people on this patrol record on it."))
     try:
         return action(user, event)
+    except (NotFound, Forbidden):
+        raise
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("patrol_event_detail", pk=pk)
@@ -384,6 +393,7 @@ def photo(request, pk: int):
 @staff_view
 def coverage(request):
     user = request.user
+    access.require(user, "patrol.view")
     node = None
     raw = request.GET.get("node", "")
     if raw.isdigit() and len(raw) <= 12:

@@ -70,6 +70,7 @@ ITEMS = [
     Item("board", _("Board"), "/board/", "board.view", ("/board/",)),
     Item("declarations", _("Declarations"), "/declarations/", "declaration.view",
          ("/declarations/", "/decisions/")),
+    Item("patrols", _("Patrols"), "/patrols/", "patrol.view", ("/patrols/",)),
     Item("tips", _("Tips"), "/tips/", "tip.view", ("/tips/",)),
     Item("support", _("Support"), "/support/", "support.view", ("/support/",)),
     Item("dispatch", _("Dispatch"), "/dispatch/", "dispatch.view", ("/dispatch/",)),
@@ -93,9 +94,9 @@ BY_KEY = {item.key: item for item in ITEMS}
 # More. Five or six, so that the row fits a phone's width in Chinese and 1,280 px in English.
 PRIMARY: dict[str, tuple[str, ...]] = {
     Role.GRID_WORKER: ("home", "screening", "observation", "people", "tips"),
-    Role.POLICE: ("home", "tips", "dispatch", "guests", "enforcement", "people"),
-    Role.AUXILIARY: ("home", "tips", "dispatch", "guests", "enforcement"),
-    Role.COMMUNITY_STAFF: ("home", "screening", "tips", "support", "people"),
+    Role.POLICE: ("home", "patrols", "tips", "dispatch", "guests", "people"),
+    Role.AUXILIARY: ("home", "patrols", "tips", "dispatch", "enforcement"),
+    Role.COMMUNITY_STAFF: ("home", "patrols", "screening", "tips", "support"),
     Role.HEALTH_STAFF: ("home", "declarations", "observation", "sites", "occupancy", "board"),
     Role.SUPERVISOR: ("home", "board", "screening", "tips", "support", "occupancy"),
     Role.SITE_STAFF: ("home", "sites", "occupancy", "guests"),
