@@ -496,3 +496,35 @@ def test_the_day_list_brings_back_the_patrol_under_way(officer, jiwu):
     patrol = start(officer, jiwu)
     items = [i for i in daylist(officer).items if i.kind == "patrol"]
     assert items and items[0].url == f"/patrols/{patrol.pk}/"
+
+
+def test_the_coverage_costs_the_same_at_two_sizes(supervisor, officer, community, jiwu):
+    """Two queries for the coverage whatever the number of compounds and patrols (and the
+    user's nodes once per request); the same for the API list."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from fangyi.core.services import node_create
+
+    services.plan_set(actor=supervisor, node=community, times_per_day=2)
+    start(officer, jiwu)
+
+    def cost() -> tuple[int, int]:
+        fresh = type(supervisor).objects.get(pk=supervisor.pk)
+        with CaptureQueriesContext(connection) as q:
+            rows = selectors.coverage(fresh)
+        return len(q.captured_queries), len(rows)
+
+    small, n_small = cost()
+    grid = Node.objects.get(name="机务第一网格")
+    for i in range(30):
+        node_create(actor=None, kind="compound", name=f"机务{i}栋", parent=grid, audit=False)
+    services.plan_set(actor=supervisor, node=community, times_per_day=3)
+    for patrol in Patrol.objects.filter(leader=officer, ended_at__isnull=True):
+        services.patrol_end(actor=officer, patrol=patrol)
+    for c in Node.objects.filter(name__startswith="机务", kind="compound")[:10]:
+        p = services.patrol_start(actor=officer, node=c)
+        services.patrol_end(actor=officer, patrol=p)
+    large, n_large = cost()
+    assert n_large == n_small + 30
+    assert small == large == 2

@@ -21,8 +21,10 @@ from tests.conftest import login
 pytestmark = pytest.mark.django_db
 
 PAGES = [
-    ("officer", "/", 21),
-    ("grid_worker", "/", 18),
+    # +2 the patrol under way and the overdue compounds; +3 the shifts to take and the posts
+    # left unstaffed (issue 17)
+    ("officer", "/", 26),
+    ("grid_worker", "/", 19),  # +1 the shifts to take (issue 17)
     ("supervisor", "/", 11),
     ("hotel_clerk", "/guests/", 7),
     ("hotel_clerk", "/placements/", 7),  # +1: the menu reads the clerk's place
@@ -45,10 +47,14 @@ PAGES = [
     ("admin", "/users/", 10),
     ("supervisor", "/audit/", 9),
     ("officer", "/jurisdictions/", 7),
+    ("officer", "/patrols/", 8),
+    ("officer", "/patrols/coverage/", 7),
 ]
 
 APIS = [
     ("officer", "/api/nodes", 8),
+    ("officer", "/api/patrols", 10),
+    ("officer", "/api/patrol-coverage", 7),
     ("admin", "/api/users", 10),
     ("supervisor", "/api/audit", 9),
     ("supervisor", "/api/access-log", 9),
@@ -63,7 +69,7 @@ APIS = [
     ("officer", "/api/observations", 8),
     ("officer", "/api/followups", 8),
     ("health", "/api/alerts", 8),
-    ("officer", "/api/daylist", 21),
+    ("officer", "/api/daylist", 26),  # +5 as the day list page (issue 17)
     ("health", "/api/board", 8),
     ("officer", "/api/imports", 8),
     ("officer", "/api/tips", 8),

@@ -1,6 +1,6 @@
 """The demo city's patrols; called by fangyi.demo.build_demo like every app's demo part.
 
-The seed's morning patrol (巡逻宣传): 徐红心 with auxiliary 傅警 round 机务小区 from 08:00, the
+The seed's morning patrol (巡逻宣传): 徐红心 with auxiliary 黄明 round 机务小区 from 08:00, the
 elders playing cards sent home, the publicity by loudspeaker and leaflets, a man without a
 mask persuaded, the route kept; the station's plan (every compound of 五里亭 twice a day), so
 the coverage page and the officer's day list show what is overdue. Relative to the present, so

@@ -59,7 +59,7 @@ class StartForm(PositionForm):
 class EventForm(PositionForm):
     kind = forms.ChoiceField(choices=EventKind.choices, widget=forms.HiddenInput)
     node = forms.IntegerField(label=_("Compound"), required=False, min_value=1)
-    at = forms.DateTimeField(label=_("Time"), **DATETIME)
+    at = forms.DateTimeField(label=_("Time"), help_text=_("Leave empty for now."), **DATETIME)
     address = forms.CharField(label=_("Where exactly"), max_length=200, required=False)
     people = _count(_("How many people"))
     activity = forms.ChoiceField(

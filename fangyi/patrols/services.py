@@ -49,6 +49,7 @@ from .models import (
 
 # A phone's clock may run a little ahead of the server's.
 CLOCK_SKEW = dt.timedelta(minutes=5)
+MINUTE = dt.timedelta(minutes=1)
 # A patrol recorded after the fact (an offline phone) may have begun at most this long ago.
 MAX_BACKDATE = dt.timedelta(hours=24)
 # A patrol longer than this was forgotten, not walked: it cannot be ended later than this.
@@ -422,6 +423,9 @@ def _event_check(actor: User, patrol: Patrol, data: EventInput, now) -> dict[str
         e.add("node", _("Choose the compound."))
     out["node"] = node
     at = _aware(data.at, now)
+    if patrol.started_at - MINUTE < at < patrol.started_at:
+        # A time typed to the minute, in the minute the patrol began: it is the patrol's start.
+        at = patrol.started_at
     if at > now + CLOCK_SKEW:
         e.add("at", _("The time of the event is in the future."))
     elif at < patrol.started_at:

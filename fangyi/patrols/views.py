@@ -209,7 +209,7 @@ def event_create(request, pk: int):
                 "photos", _("Choose the photos again: a form sent back does not keep them.")
             )
     else:
-        initial = {"kind": kind, "at": timezone.localtime().replace(second=0, microsecond=0)}
+        initial = {"kind": kind}  # no time: the service takes the moment it is saved
         if len(compounds) == 1:
             initial["node"] = compounds[0].pk
         form = EventForm(initial=initial)

@@ -38,7 +38,7 @@
     navigator.geolocation.getCurrentPosition(function (p) {
       var points = waiting();
       points.push({
-        at: new Date(p.timestamp || Date.now()).toISOString(),
+        at: new Date().toISOString(),  // now: a cached fix may predate the patrol
         latitude: Number(p.coords.latitude.toFixed(6)),
         longitude: Number(p.coords.longitude.toFixed(6)),
         accuracy: Math.round(p.coords.accuracy || 0)
