@@ -198,3 +198,12 @@ def test_a_patrol_elsewhere_answers_404_and_reads_nothing(officer, outsider, jiw
     r = call(mine, "POST", "/api/patrols", {"node_id": beihu_compound.pk})
     assert r.status_code == 404 and "node_id" in field_names(r.json())
     assert Patrol.objects.count() == 1
+
+
+def test_the_board_answers_the_patrols_under_way_as_a_panel(officer, supervisor, jiwu):
+    pid = call(login(officer), "POST", "/api/patrols", {"node_id": jiwu.pk}).json()["id"]
+    station = Node.objects.get(name="五里亭派出所")
+    board = call(login(supervisor), "GET", f"/api/dispatch/{station.pk}").json()
+    panel = next(p for p in board["panels"] if p["key"] == "patrols")
+    assert panel["count"] == 1 and panel["rows"][0]["url"] == f"/patrols/{pid}/"
+    assert panel["rows"][0]["problem"] is False
