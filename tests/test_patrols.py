@@ -528,3 +528,51 @@ def test_the_coverage_costs_the_same_at_two_sizes(supervisor, officer, community
     large, n_large = cost()
     assert n_large == n_small + 30
     assert small == large == 2
+
+
+# --- the pages ------------------------------------------------------------------------------------
+
+
+def test_the_pages_show_field_errors_and_store_nothing(officer, jiwu):
+    client = login(officer)
+    r = client.post(
+        f"/patrols/new/?node={jiwu.pk}", {"node": jiwu.pk, "latitude": "123", "longitude": "1"}
+    )
+    assert r.status_code == 400 and "Must be between -90 and 90." in r.content.decode()
+    assert Patrol.objects.count() == 0
+    patrol = start(officer, jiwu)
+    before = counts()
+    r = client.post(
+        f"/patrols/{patrol.pk}/event/",
+        {"kind": "gathering", "node": jiwu.pk, "people": "100000", "activity": "cards"},
+    )
+    body = r.content.decode()
+    assert r.status_code == 400 and 'id="fg-people"' in body and 'id="fg-outcome"' in body
+    assert counts() == before
+
+
+def test_the_patrol_page_is_logged_as_a_read(officer, jiwu):
+    from fangyi.core.models import AccessLog
+
+    patrol = start(officer, jiwu)
+    r = login(officer).get(f"/patrols/{patrol.pk}/")
+    assert r.status_code == 200 and "机务小区" in r.content.decode()
+    assert AccessLog.objects.filter(object_type="patrol", object_id=patrol.pk).count() == 1
+
+
+def test_the_supervisor_plans_from_the_page(supervisor, officer, community):
+    client = login(supervisor)
+    page = client.get("/patrols/plans/").content.decode()
+    assert f'value="{officer.pk}"' in page  # the officer can be named
+    r = client.post(
+        "/patrols/plans/",
+        {"node": community.pk, "times_per_day": 3, "responsible": officer.pk},
+    )
+    assert r.status_code == 302 and r["Location"] == "/patrols/coverage/"
+    plans = PatrolPlan.objects.filter(node__path__startswith=community.path)
+    assert plans.count() == 2 and {p.responsible_id for p in plans} == {officer.pk}
+    assert {p.times_per_day for p in plans} == {3}
+    r = client.post("/patrols/plans/", {"node": community.pk, "times_per_day": 30})
+    assert r.status_code == 400 and set(plans.values_list("times_per_day", flat=True)) == {3}
+    coverage = client.get("/patrols/coverage/").content.decode()
+    assert "机务小区" in coverage and "机务新村" in coverage

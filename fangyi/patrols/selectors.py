@@ -389,3 +389,17 @@ def plan_nodes(user: User) -> list[Node]:
         .filter(kind__in=("station", *AREA_KINDS))
         .order_by("path")[:AREA_LIMIT]
     )
+
+
+def responsible_choices(user: User) -> list[User]:
+    """Who a supervisor can make answer for compounds: the active police officers, community
+    staff and auxiliary police whose jurisdiction lies inside his."""
+    return list(
+        User.objects.filter(
+            access.node_q(user, "nodes__path"),
+            is_active=True,
+            role__in=("police", "community_staff", "auxiliary"),
+        )
+        .distinct()
+        .order_by("role", "username")
+    )

@@ -440,6 +440,10 @@ def plan_form(request):
     return render(
         request,
         "patrols/plan_form.html",
-        {"form": form, "nodes": selectors.plan_nodes(user)},
+        {
+            "form": form,
+            "nodes": selectors.plan_nodes(user),
+            "people": selectors.responsible_choices(user),
+        },
         status=status,
     )
