@@ -10,6 +10,8 @@
                     against a real server (gunicorn) on loopback
     placement_race  n concurrent placement requests for a site with n/2 beds (--beds), from
                     a pool of threads (--pool), each on its own connection: no bed given twice
+    worklog         an officer's 20-day work log and its period sums, with a year of a whole
+                    station's activity, against the same sums by raw SQL
 
 Each runs on a throwaway database (SQLite in a temporary folder, or PostgreSQL when
 DATABASE_URL is set) and prints one JSON line last. `all` runs each in its own process at
@@ -32,6 +34,7 @@ BENCHES = {
     "daylist": "bench.daylist",
     "tips_intake_load": "bench.tips_intake_load",
     "placement_race": "bench.placement_race",
+    "worklog": "bench.worklog",
 }
 # `all` runs every benchmark at a size a 2-core machine finishes in a few minutes.
 DEFAULT_N = 20_000

@@ -49,12 +49,16 @@ PAGES = [
     ("officer", "/jurisdictions/", 7),
     ("officer", "/patrols/", 8),
     ("officer", "/patrols/coverage/", 7),
+    ("officer", "/worklog/", 24),  # one aggregate per kind of work (18), one for response times
+    ("supervisor", "/worklog/team/", 29),
 ]
 
 APIS = [
     ("officer", "/api/nodes", 8),
     ("officer", "/api/patrols", 10),
     ("officer", "/api/patrol-coverage", 7),
+    ("officer", "/api/worklog", 24),
+    ("supervisor", "/api/worklog/team", 29),
     ("admin", "/api/users", 10),
     ("supervisor", "/api/audit", 9),
     ("supervisor", "/api/access-log", 9),

@@ -86,6 +86,7 @@ ITEMS = [
     Item("users", _("Users"), "user_list", "user.manage", ("/users/",)),
     Item("rules", _("Risk rules"), "/rules/", "risk.view", ("/rules/",)),
     Item("imports", _("Import"), "/imports/", "import.run", ("/imports/",)),
+    Item("worklog", _("Work log"), "/worklog/", "worklog.view", ("/worklog/",)),
     Item("audit", _("Audit"), "audit", "audit.view", ("/audit/",)),
 ]  # fmt: skip
 BY_KEY = {item.key: item for item in ITEMS}
