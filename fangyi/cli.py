@@ -179,8 +179,9 @@ def _daily_loop(stop, interval: float = 60.0) -> None:
 
 
 def _support_loop(stop, interval: float = 60.0) -> None:
-    """Overdue support requests (linkage) escalated to the supervisors every minute. The job
-    is idempotent; a failure is logged and the next round tries again."""
+    """Overdue support requests (linkage) and duty shifts nobody took (patrols) escalated to
+    the supervisors every minute, guest referrals checked. Each job is idempotent; a failure
+    is logged and the next round tries again."""
     import logging
 
     from django.db import close_old_connections
@@ -188,6 +189,7 @@ def _support_loop(stop, interval: float = 60.0) -> None:
 
     from fangyi.guests.services import guests_check
     from fangyi.linkage import services
+    from fangyi.patrols.posts import shifts_escalate
 
     log = logging.getLogger("fangyi.linkage")
     while not stop.is_set():
@@ -203,6 +205,12 @@ def _support_loop(stop, interval: float = 60.0) -> None:
                 log.info("guest referrals: %s", checked)
         except Exception:
             log.exception("checking guest referrals failed; retrying in %ss", interval)
+        try:
+            unstaffed = shifts_escalate(timezone.now())  # duty shifts nobody took
+            if unstaffed:
+                log.info("escalated %d unstaffed duty shifts", unstaffed)
+        except Exception:
+            log.exception("escalating unstaffed shifts failed; retrying in %ss", interval)
         finally:
             close_old_connections()
         stop.wait(interval)

@@ -215,6 +215,8 @@ def build_demo(seed: int = 2020) -> list[DemoLogin]:
     from fangyi.health import demo as health_demo
     from fangyi.linkage import demo as linkage_demo
     from fangyi.observation import demo as observation_demo
+    from fangyi.patrols import demo as patrols_demo
+    from fangyi.patrols import demo_posts as posts_demo
     from fangyi.quarantine import demo as quarantine_demo
     from fangyi.quarantine import demo_refusals
     from fangyi.screening import demo as screening_demo
@@ -232,6 +234,8 @@ def build_demo(seed: int = 2020) -> list[DemoLogin]:
         quarantine_demo,
         demo_refusals,
         guests_demo,
+        patrols_demo,
+        posts_demo,
     )
     for part in parts:
         part.build(n, users)

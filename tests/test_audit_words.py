@@ -26,7 +26,13 @@ def _verbs_in_code() -> set[str]:
             found.add(action)
     for table in (TIP_STEPS, SUPPORT_STEPS, PLACEMENT_STEPS):
         found |= {step.verb or step.name for step in table.steps.values()}
-    return found - {"urls", "urls_refusals", "urls_sites", "urls_posts", "site_for_new_place"}  # module names
+    return found - {
+        "urls",
+        "urls_refusals",
+        "urls_sites",
+        "urls_posts",
+        "site_for_new_place",
+    }  # module names
 
 
 def test_every_verb_of_the_code_has_words():

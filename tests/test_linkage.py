@@ -615,8 +615,9 @@ def _fill(station_compound, grid_worker, n: int, tag: str) -> None:
 
 
 # the user's nodes, the tips, the requests, a count of each when capped, and the names of the
-# shown requests' households, persons, tips and users
-BOARD_QUERIES = 9
+# shown requests' households, persons, tips and users (9); the other apps' panels: the patrols
+# under way (1), the duty posts and their shifts (4)
+BOARD_QUERIES = 14
 
 
 @pytest.mark.parametrize("size", [3, 150])

@@ -49,6 +49,7 @@ PAGES = [
     ("officer", "/jurisdictions/", 7),
     ("officer", "/patrols/", 8),
     ("officer", "/patrols/coverage/", 7),
+    ("officer", "/posts/", 11),
     ("officer", "/worklog/", 24),  # one aggregate per kind of work (18), one for response times
     ("supervisor", "/worklog/team/", 29),
 ]
@@ -57,6 +58,8 @@ APIS = [
     ("officer", "/api/nodes", 8),
     ("officer", "/api/patrols", 10),
     ("officer", "/api/patrol-coverage", 7),
+    ("officer", "/api/duty-posts", 8),
+    ("officer", "/api/duty-shifts", 9),
     ("officer", "/api/worklog", 24),
     ("supervisor", "/api/worklog/team", 29),
     ("admin", "/api/users", 10),

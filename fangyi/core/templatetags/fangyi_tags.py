@@ -72,7 +72,7 @@ VERBS = {
     "tip_resolved": pgettext_lazy("audit action", "resolved a tip"),
     "set": pgettext_lazy("audit action", "set"),
     "worklog": pgettext_lazy("audit action", "exported the work log"),
-    "taken": pgettext_lazy("audit action", "taken"),
+    "taken": pgettext_lazy("audit action", "took the shift"),
     "handed_over": pgettext_lazy("audit action", "handed over"),
     "state": pgettext_lazy("audit action", "state changed"),
     "transfer": pgettext_lazy("audit action", "transferred"),

@@ -71,6 +71,7 @@ ITEMS = [
     Item("declarations", _("Declarations"), "/declarations/", "declaration.view",
          ("/declarations/", "/decisions/")),
     Item("patrols", _("Patrols"), "/patrols/", "patrol.view", ("/patrols/",)),
+    Item("posts", _("Duty posts"), "/posts/", "post.view", ("/posts/", "/shifts/")),
     Item("tips", _("Tips"), "/tips/", "tip.view", ("/tips/",)),
     Item("support", _("Support"), "/support/", "support.view", ("/support/",)),
     Item("dispatch", _("Dispatch"), "/dispatch/", "dispatch.view", ("/dispatch/",)),
@@ -96,10 +97,10 @@ BY_KEY = {item.key: item for item in ITEMS}
 PRIMARY: dict[str, tuple[str, ...]] = {
     Role.GRID_WORKER: ("home", "screening", "observation", "people", "tips"),
     Role.POLICE: ("home", "patrols", "tips", "dispatch", "guests", "people"),
-    Role.AUXILIARY: ("home", "patrols", "tips", "dispatch", "enforcement"),
-    Role.COMMUNITY_STAFF: ("home", "patrols", "screening", "tips", "support"),
+    Role.AUXILIARY: ("home", "patrols", "posts", "tips", "dispatch", "enforcement"),
+    Role.COMMUNITY_STAFF: ("home", "patrols", "posts", "screening", "tips", "support"),
     Role.HEALTH_STAFF: ("home", "declarations", "observation", "sites", "occupancy", "board"),
-    Role.SUPERVISOR: ("home", "board", "screening", "tips", "support", "occupancy"),
+    Role.SUPERVISOR: ("home", "board", "screening", "patrols", "tips", "occupancy"),
     Role.SITE_STAFF: ("home", "sites", "occupancy", "guests"),
     Role.ADMIN: ("home", "users", "tree", "places", "rules", "sites"),
 }
