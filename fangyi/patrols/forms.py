@@ -7,17 +7,23 @@ import uuid
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fangyi.enforcement.forms import IdListField
 
 from .models import Activity, EventKind, InspectionResult, Method, Outcome
 from .services import MAX_PEOPLE, MAX_TIMES_PER_DAY
 
-DATETIME = {
-    "required": False,
-    "widget": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-    "input_formats": ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
-}
+
+def _when(label, help_text="") -> forms.DateTimeField:
+    """A time as the phone's datetime-local input sends it; empty means now."""
+    return forms.DateTimeField(
+        label=label,
+        help_text=help_text,
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"],
+    )
 
 
 class PositionForm(forms.Form):
@@ -59,7 +65,7 @@ class StartForm(PositionForm):
 class EventForm(PositionForm):
     kind = forms.ChoiceField(choices=EventKind.choices, widget=forms.HiddenInput)
     node = forms.IntegerField(label=_("Compound"), required=False, min_value=1)
-    at = forms.DateTimeField(label=_("Time"), help_text=_("Leave empty for now."), **DATETIME)
+    at = _when(_("Time"), _("Leave empty for now."))
     address = forms.CharField(label=_("Where exactly"), max_length=200, required=False)
     people = _count(_("How many people"))
     activity = forms.ChoiceField(
@@ -69,13 +75,13 @@ class EventForm(PositionForm):
         widget=forms.RadioSelect,
     )
     statements = forms.CharField(
-        label=_("What was said"),
+        label=_("What people said"),
         max_length=2000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     outcome = forms.ChoiceField(
-        label=_("Outcome"),
+        label=pgettext_lazy("patrol event", "Outcome"),
         choices=[("", "—"), *Outcome.choices],
         required=False,
         widget=forms.RadioSelect,
@@ -104,7 +110,7 @@ class EventForm(PositionForm):
 
 
 class EndForm(PositionForm):
-    at = forms.DateTimeField(label=_("Ended"), **DATETIME)
+    at = _when(_("Ended"))
     summary = forms.CharField(
         label=_("Summary"),
         max_length=2000,

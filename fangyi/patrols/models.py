@@ -29,7 +29,10 @@ from fangyi.core.photos import PhotoBase
 from fangyi.core.scoping import ScopedQuerySet
 from fangyi.people.models import Person
 
-LAT = {"max_digits": 9, "decimal_places": 6, "null": True, "blank": True}
+
+def _coordinate() -> models.DecimalField:
+    """A latitude or longitude the phone may not give: six decimals (about 0.1 m)."""
+    return models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
 
 
 class Patrol(models.Model):
@@ -159,8 +162,8 @@ class PatrolEvent(models.Model):
     kind = models.CharField(_("what"), max_length=12, choices=EventKind.choices)
     at = models.DateTimeField(_("time"))
     address = models.CharField(_("where"), max_length=200, blank=True)
-    latitude = models.DecimalField(**LAT)
-    longitude = models.DecimalField(**LAT)
+    latitude = _coordinate()
+    longitude = _coordinate()
     accuracy = models.PositiveIntegerField(null=True, blank=True)
     people = models.PositiveIntegerField(_("people"), null=True, blank=True)
     activity = models.CharField(
@@ -272,8 +275,8 @@ class DutyPost(models.Model):
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=10, choices=PostKind.choices)
     address = models.CharField(_("address"), max_length=200, blank=True)
-    latitude = models.DecimalField(**LAT)
-    longitude = models.DecimalField(**LAT)
+    latitude = _coordinate()
+    longitude = _coordinate()
     staffed_from = models.TimeField(_("staffed from"), default="07:00")
     staffed_to = models.TimeField(_("staffed until"), default="22:00")
     active = models.BooleanField(_("active"), default=True)

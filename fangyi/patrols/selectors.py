@@ -193,7 +193,7 @@ def _plans(user: User, now: dt.datetime) -> QuerySet[PatrolPlan]:
     )
 
 
-def _rows(plans, now: dt.datetime, names: dict[int, str]) -> list[CoverageRow]:
+def _rows(plans, now: dt.datetime, names: dict[int | None, str]) -> list[CoverageRow]:
     rows = []
     for p in plans:
         base = p.last_at or p.set_at

@@ -550,7 +550,7 @@ def event_words(event: PatrolEvent) -> str:
     return text[:2000]
 
 
-TIP_CATEGORY = {EventKind.GATHERING: "gathering", EventKind.MASKS: "no_mask"}
+TIP_CATEGORY: dict[str, str] = {EventKind.GATHERING: "gathering", EventKind.MASKS: "no_mask"}
 
 
 def _event_locked(event: PatrolEvent) -> PatrolEvent:
@@ -737,7 +737,8 @@ def plan_set(
                 else _responsible_for(compounds)
             )
             existing = {p.node_id: p for p in PatrolPlan.objects.filter(node__in=compounds)}
-            new, changed = [], []
+            new: list[PatrolPlan] = []
+            changed: list[PatrolPlan] = []
             for c in compounds:
                 plan = existing.get(c.pk) or PatrolPlan(node=c)
                 plan.times_per_day = times

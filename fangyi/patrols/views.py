@@ -27,14 +27,14 @@ from .forms import EndForm, EventForm, PlanForm, ResolveForm, StartForm
 from .models import Activity, EventKind, InspectionResult, Method, Outcome
 
 # Which fields each kind of event asks for (the rest are not shown).
-KIND_FIELDS = {
+KIND_FIELDS: dict[str, tuple[str, ...]] = {
     EventKind.GATHERING: ("people", "activity", "statements", "outcome"),
     EventKind.PUBLICITY: ("methods", "reached", "materials"),
     EventKind.MASKS: ("people", "statements"),
     EventKind.INSPECTION: ("result",),
     EventKind.OTHER: (),
 }
-KIND_ICONS = {
+KIND_ICONS: dict[str, str] = {
     EventKind.GATHERING: "👥",
     EventKind.PUBLICITY: "📢",
     EventKind.MASKS: "😷",
