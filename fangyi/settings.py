@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "axes",
     "fangyi.core",
+    "fangyi.notify",
     "fangyi.people",
     "fangyi.health",
     "fangyi.screening",

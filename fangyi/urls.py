@@ -50,4 +50,6 @@ urlpatterns = [
     path("", include("fangyi.patrols.urls")),
     path("", include("fangyi.patrols.urls_posts")),
     path("", include("fangyi.worklog.urls")),
+    path("", include("fangyi.notify.urls")),
+    path("", include("fangyi.notify.urls_delivery")),
 ]

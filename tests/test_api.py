@@ -88,6 +88,8 @@ TAGS = {
     "patrols",
     "posts",
     "worklog",
+    "notify",
+    "delivery",
 }
 
 

@@ -28,6 +28,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent / "fangyi"
 # Lowest first. A domain module of an app may import the domain of the apps before it.
 DOMAIN = [
     "core",
+    "notify",
     "people",
     "health",
     "screening",

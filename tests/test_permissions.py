@@ -126,6 +126,8 @@ SPEC: dict[str, set[str]] = {
     "post.manage": {"supervisor"},
     "shift.record": PATROL | {"grid_worker", "supervisor"},
     "worklog.view": FIELD | {"supervisor"},
+    "notify.configure": {"admin"},
+    "delivery.view": {"admin"},
 }
 
 # --- jurisdictions: the compound whose records are "inside" / "outside" for each role --------

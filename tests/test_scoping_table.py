@@ -72,6 +72,11 @@ NOT_PERSONAL = {
     "quarantine.Room": "a site's rooms: no person, read through the site",
     "quarantine.Bed": "a site's beds: no person (the placement holds the person)",
     "guests.GuestSettings": "configuration",
+    "notify.KindSetting": "configuration",
+    "notify.Notification": "a user's own inbox, read by recipient, never by node",
+    "notify.Message": "the outbox: administrators read the delivery log, by no node",
+    "notify.Preference": "a user's own settings",
+    "notify.BlockedNumber": "numbers that asked to stop: no name, no record",
 }
 
 

@@ -103,6 +103,10 @@ POLICY: dict[str, set[str]] = {
     "shift.record": PATROL_ROLES | {R.GRID_WORKER, R.SUPERVISOR},
     # the work log: each person reads his own; a supervisor reads anyone's under him
     "worklog.view": FIELD_ROLES | {R.SUPERVISOR},
+    # notifications: everyone reads his own inbox and sets his own channels; administrators
+    # configure the kinds and read the delivery log (resident numbers masked)
+    "notify.configure": {R.ADMIN},
+    "delivery.view": {R.ADMIN},
 }
 
 

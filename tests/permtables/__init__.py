@@ -60,5 +60,7 @@ MODULES = [
         "patrols",
         "posts",
         "worklog",
+        "notify",
+        "delivery",
     )
 ]

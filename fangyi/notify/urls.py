@@ -1,0 +1,3 @@
+"""Pages of fangyi.notify (filled in by its work)."""
+
+urlpatterns: list = []
