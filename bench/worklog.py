@@ -314,6 +314,7 @@ def build(n: int, seed: int) -> tuple[User, dict[str, int]]:
                         DutyShift(
                             post=post, node_id=post.node_id, starts=starts,
                             ends=starts + dt.timedelta(hours=7), created_by=officer,
+                            taken_at=starts, taken_by=people[0],
                         )
                     )  # fmt: skip
                     on_duty.append(people)
@@ -440,17 +441,13 @@ RAW = {
     "shifts": (
         "COUNT(*)",
         "patrols_dutyshift t JOIN patrols_dutyshift_staff s ON s.dutyshift_id = t.id",
-        "s.user_id", "t.starts", "",
+        "s.user_id", "t.starts", "t.taken_at IS NOT NULL",
     ),
     "persons_checked": (
-        "SUM(t.delta)",
-        "patrols_shifttally t JOIN patrols_dutyshift_staff s ON s.dutyshift_id = t.shift_id",
-        "s.user_id", "t.at", "t.kind = 'persons'",
+        "SUM(t.delta)", "patrols_shifttally t", "t.by_id", "t.at", "t.kind = 'persons'",
     ),
     "vehicles_checked": (
-        "SUM(t.delta)",
-        "patrols_shifttally t JOIN patrols_dutyshift_staff s ON s.dutyshift_id = t.shift_id",
-        "s.user_id", "t.at", "t.kind = 'vehicles'",
+        "SUM(t.delta)", "patrols_shifttally t", "t.by_id", "t.at", "t.kind = 'vehicles'",
     ),
     "enforcement": (
         "COUNT(*)",

@@ -90,7 +90,7 @@ def test_every_patrols_operation_answers(officer, auxiliary, supervisor, jiwu):
             ]
         },
     )
-    assert added == {"added": 1}
+    assert added == {"added": 1, "refused": []}
     event = do(
         "POST",
         "/api/patrols/{patrol_id}/events",

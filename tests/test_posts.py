@@ -518,15 +518,23 @@ def test_staff_from_elsewhere_are_not_found(supervisor, post, outsider):
         posts.staff_for(post, [outsider.pk])
 
 
-def test_the_post_update_moves_its_shifts_and_is_audited(supervisor, shift, post):
+def test_a_post_with_shifts_keeps_its_place_and_a_change_is_audited(supervisor, shift, post):
+    """Moving a post would move its past shifts, their tallies and who may see them."""
     jiwu = node("机务小区")
-    posts.post_update(
-        actor=supervisor,
-        post=post,
-        data=posts.PostInput(node=jiwu, name="改设卡点", kind="gate"),
-    )
+    place = post.node
+    with pytest.raises(DomainError) as info:
+        posts.post_update(
+            actor=supervisor,
+            post=post,
+            data=posts.PostInput(node=jiwu, name="改设卡点", kind="gate"),
+        )
+    assert "node" in info.value.errors
     shift.refresh_from_db()
-    assert shift.node == jiwu
+    post.refresh_from_db()
+    assert shift.node == place and post.node == place
+    posts.post_update(
+        actor=supervisor, post=post, data=posts.PostInput(node=place, name="改名卡点", kind="gate")
+    )
     assert AuditEntry.objects.filter(action="fangyi.dutypost.changed", object_id=post.pk).exists()
 
 
@@ -552,3 +560,44 @@ def test_the_demo_posts_put_the_seed_on_duty(officer, auxiliary, community_staff
     assert [i.badge for i in mine.items if i.title == "机务小区北门"] == ["Take the shift"]
     panel = posts.board_section(officer, node("五里亭派出所"), timezone.now())
     assert any(r["label"].startswith("北大路卡点") and r["badge"] == "On duty" for r in panel.rows)
+
+
+# --- from the review of issue 17 --------------------------------------------------------------
+
+
+def test_a_late_check_in_counts_from_when_it_reached_the_server(shift, auxiliary):
+    """A check-in claims presence: the phone's 08:00 sent at 10:00 is not an 08:00 arrival."""
+    claimed = shift.starts
+    taken = posts.shift_take(actor=auxiliary, shift=shift, at=claimed)
+    assert taken.taken_at >= now() - posts.GRACE - dt.timedelta(seconds=5)
+    assert taken.taken_at > claimed
+
+
+def test_the_people_registered_are_shown_only_to_who_may_see_them(
+    supervisor, auxiliary, grid_worker, free
+):
+    """A person living in 南铁北四区, registered at a post in 机务小区: grid 1's worker sees the
+    shift but not the person; the officer sees him, and his reading is logged."""
+    from fangyi.core.models import AccessLog
+
+    jiwu_post = posts.post_create(
+        actor=supervisor,
+        data=posts.PostInput(
+            node=node("机务小区"), name="机务小区大门", kind="gate",
+            staffed_from=dt.time(0, 0), staffed_to=dt.time(0, 0),
+        ),
+    )  # fmt: skip
+    start = now() - HOUR
+    gate = posts.shift_plan(
+        actor=supervisor, post=jiwu_post, starts=start, ends=start + 4 * HOUR, staff=[auxiliary]
+    )
+    posts.shift_take(actor=auxiliary, shift=gate)
+    elsewhere = Person.objects.filter(node__name="南铁北四区").order_by("pk").first()
+    posts.registration_record(
+        actor=auxiliary, shift=gate, person=elsewhere, declaration=DeclarationInput()
+    )
+    assert posts.shift_registrations(gate, grid_worker) == []
+    reads = AccessLog.objects.count()
+    shown = posts.shift_registrations(gate, auxiliary, via="ui")
+    assert [r.person_id for r in shown] == [elsewhere.pk]
+    assert AccessLog.objects.count() == reads + 1

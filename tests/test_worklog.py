@@ -182,7 +182,9 @@ class Records:
             self.count(leader, moment, "patrol_events")
         return patrol
 
-    def shift(self, staff, when: dt.datetime, persons=(), vehicles=()) -> DutyShift:
+    def shift(
+        self, staff, when: dt.datetime, persons=(), vehicles=(), taken: bool = True
+    ) -> DutyShift:
         if self._post is None:
             self._post = DutyPost.objects.create(
                 node=self.compound,
@@ -196,8 +198,12 @@ class Records:
             starts=when,
             ends=when + dt.timedelta(hours=4),
             created_by=User.objects.get(username="suozhang"),
+            taken_at=when if taken else None,
+            taken_by=staff[0] if taken else None,
         )
         shift.staff.set(staff)
+        if not taken:
+            return shift  # planned, nobody came: no one's work
         for user in staff:
             self.count(user, when, "shifts")
         tapper = staff[0]
@@ -205,8 +211,8 @@ class Records:
             for i, delta in enumerate(deltas):
                 moment = when + dt.timedelta(minutes=5 * (i + 1))
                 ShiftTally.objects.create(shift=shift, kind=kind, delta=delta, at=moment, by=tapper)
-                for user in staff:
-                    self.count(user, moment, f"{kind}_checked", delta)
+                # the taps count for the one who made them
+                self.count(tapper, moment, f"{kind}_checked", delta)
         return shift
 
     def enforcement(self, officers, when: dt.datetime) -> None:
@@ -356,6 +362,7 @@ def officer_twenty_days(r: Records, officer, auxiliary, supervisor, beihu_compou
     r.support(officer, at(16, 14), None, status="accepted")
     r.support(officer, at(18, 14), None, status="declined")
     r.shift([officer, auxiliary], at(10, 18), persons=[5, 3, -1], vehicles=[2])
+    r.shift([officer], at(12, 8), taken=False)  # planned, never taken: not counted
     r.enforcement([officer, auxiliary], at(4, 20))
     r.guest(officer, at(11, 21), referred=at(11, 22))
     r.followup(officer, at(14, 10))

@@ -66,8 +66,16 @@ class PatrolRouteIn(Schema):
     points: list[PatrolPointIn] = Field(..., max_length=services.MAX_POINTS)
 
 
+class PatrolRefusedPointOut(Schema):
+    field: str = Field(..., examples=["points.3.latitude"])
+    message: str
+
+
 class PatrolRouteOut(Schema):
     added: int = Field(..., description="Points new to the route (a repeat counts once).")
+    refused: list[PatrolRefusedPointOut] = Field(
+        ..., description="Points kept out, by index and field; the others were stored."
+    )
 
 
 class PatrolEventIn(PatrolPositionIn):
@@ -126,6 +134,7 @@ class PatrolEventOut(Schema):
     tip_id: int | None
     enforcement_id: int | None
     support_id: int | None
+    resolved_tip_id: int | None
     recorded_by_id: int
     photos: list[PatrolPhotoOut]
 
@@ -339,12 +348,13 @@ def patrol_route(request, patrol_id: int, payload: PatrolRouteIn):
     """The phone's positions while the patrol page is open (every few minutes)."""
     user = request.user
     patrol = selectors.patrol_get(user, patrol_id)
-    added = services.route_add(
+    result = services.route_add(
         actor=user,
         patrol=patrol,
         points=[(p.at, p.latitude, p.longitude, p.accuracy) for p in payload.points],
     )
-    return {"added": added}
+    refused = [{"field": k, "message": m[0]} for k, m in result.refused.items()]
+    return {"added": result.added, "refused": refused}
 
 
 @router.post("/patrols/{patrol_id}/end", response={200: PatrolDetailOut, **ERRORS})

@@ -369,7 +369,7 @@ def registration_list(request, shift_id: int):
     """The people registered on the shift, newest first, with the rules' proposals."""
     shift = posts.shift_get(request.user, shift_id)
     access.require(request.user, "person.view")
-    return posts.shift_registrations(shift)
+    return posts.shift_registrations(shift, request.user, via="api")
 
 
 @router.post(

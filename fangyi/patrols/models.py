@@ -198,6 +198,10 @@ class PatrolEvent(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # A tip already open at the place that the event settled (not the one it raised).
+    resolved_tip = models.ForeignKey(
+        "tips.Tip", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -31,10 +31,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from fangyi.core import access
-from fangyi.core.audit import audit_entry, audit_record, created, diff, snapshot
+from fangyi.core.audit import audit_entry, audit_record, created, current_ip, diff, snapshot
 from fangyi.core.errors import Conflict, DomainError, FieldErrors, Forbidden, NotFound
 from fangyi.core.idempotency import replay
-from fangyi.core.models import AuditEntry, Node, NodeKind, Role, User, subtree_q
+from fangyi.core.models import AccessLog, AuditEntry, Node, NodeKind, Role, User, subtree_q
 from fangyi.core.scoping import scoped_get
 from fangyi.core.selectors import nearest_workers
 from fangyi.core.validators import check_length
@@ -175,13 +175,39 @@ def counts_of(shift_ids: Iterable[int]) -> dict[int, dict[str, int]]:
     return out
 
 
-def shift_registrations(shift: DutyShift) -> list[PostRegistration]:
-    """The people registered on the shift, with their declarations' proposals. One query."""
-    return list(
+def shift_registrations(
+    shift: DutyShift, user: User, *, via: str | None = None
+) -> list[PostRegistration]:
+    """The people registered on the shift whom `user` may see (a traveller registered at a
+    post in grid 1 but living in grid 2 is not shown to grid 1's worker), with their
+    declarations' proposals; the proposal only to those who may read declarations. With `via`
+    each person shown goes to the access log (one bulk insert). Two queries."""
+    rows = list(
         PostRegistration.objects.filter(shift=shift)
-        .select_related("person", "declaration", "by")
+        .filter(person__in=Person.objects.visible_to(user))
+        .select_related("person__node", "declaration", "by")
         .order_by("-at", "-id")
     )
+    if not access.can(user, "declaration.view"):
+        for r in rows:
+            r.declaration = None
+    if via and rows:
+        AccessLog.objects.bulk_create(
+            [
+                AccessLog(
+                    user=user,
+                    user_name=user.username,
+                    object_type="person",
+                    object_id=r.person_id,
+                    object_repr=str(r.person)[:200],
+                    node_path=r.person.node.path if r.person.node_id else "",
+                    via=via,
+                    ip=current_ip.get(),
+                )
+                for r in rows
+            ]
+        )
+    return rows
 
 
 def registration_get(user: User, pk: int | None, *, field: str | None = None) -> PostRegistration:
@@ -599,11 +625,16 @@ def post_update(*, actor: User, post: DutyPost, data: PostInput) -> DutyPost:
         raise NotFound(_("No such duty post."))
     clean = _post_clean(actor, data)
     before = _post_snapshot(post)
+    if clean.get("node") is not None and clean["node"].pk != post.node_id and post.shifts.exists():
+        # Moving it would move its past shifts, their tallies and who may see them.
+        raise DomainError(
+            _("This post has shifts: retire it and set up a new post at the other place."),
+            field="node",
+        )
     with transaction.atomic():
         for key, value in clean.items():
             setattr(post, key, value)
         post.save()
-        DutyShift.objects.filter(post=post).exclude(node=post.node).update(node=post.node)
         changes = diff(before, _post_snapshot(post))
         if changes:
             audit_record(
@@ -716,6 +747,13 @@ def shift_plan(
     assert starts is not None and ends is not None
     try:
         with transaction.atomic():
+            # Two supervisors planning the same person at once: his row is locked and the
+            # overlap checked again under the lock.
+            _lock_people(people)
+            for u in people:
+                other = _overlapping(u, starts, ends)
+                if other is not None:
+                    raise DomainError(_overlap_message(u, other), field="staff")
             shift = DutyShift.objects.create(
                 post=post,
                 node=post.node,
@@ -737,6 +775,13 @@ def shift_plan(
             raise
         return again
     return shift
+
+
+def _lock_people(people: Sequence[User]) -> None:
+    """Lock the users' rows (in pk order, so two transactions never wait on each other): the
+    overlap of their shifts is then checked by one transaction at a time."""
+    if people:
+        list(User.objects.select_for_update().filter(pk__in=[u.pk for u in people]).order_by("pk"))
 
 
 def _visible_shift(actor: User, shift: DutyShift) -> None:
@@ -786,7 +831,11 @@ def shift_take(*, actor: User, shift: DutyShift, at: dt.datetime | None = None) 
     at = _aware(at) or now
     if at > now + CLOCK_SKEW:
         raise DomainError(_("The time is in the future."), field="at")
+    # A check-in claims presence: one sent more than the grace after the phone says it was
+    # made counts from when it reached the server (a shift taken at 10:00 is not made 08:00).
+    at = max(at, now - GRACE)
     with transaction.atomic():
+        _lock_people([actor])
         shift = _lock(shift)
         if shift.ended_at is not None:
             raise Conflict(_("This shift was handed over already."))

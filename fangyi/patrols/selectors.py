@@ -228,7 +228,7 @@ def coverage(
     qs = _plans(user, now).select_related("node", "responsible")
     if node is not None:
         qs = qs.filter(subtree_q(node.path, "node__path"))
-    plans = list(qs.order_by("node__path")[:COVERAGE_LIMIT])
+    plans = list(qs.order_by("node__path"))
     names = {
         p.responsible_id: display_name(
             p.responsible.first_name, p.responsible.last_name, p.responsible.username
@@ -239,6 +239,15 @@ def coverage(
     rows = _rows(plans, now, names)
     rows.sort(key=lambda r: (not r.overdue, r.due_at))
     return rows
+
+
+def coverage_page(
+    user: User, *, node: Node | None = None, now: dt.datetime | None = None
+) -> tuple[list[CoverageRow], int, int]:
+    """The coverage page's rows (overdue first, at most COVERAGE_LIMIT), how many compounds
+    are overdue and how many are planned, all counted over every plan."""
+    rows = coverage(user, node=node, now=now)
+    return rows[:COVERAGE_LIMIT], sum(1 for r in rows if r.overdue), len(rows)
 
 
 def overdue_mine(user: User, now: dt.datetime | None = None) -> list[CoverageRow]:

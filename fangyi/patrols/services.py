@@ -59,7 +59,7 @@ MAX_COMPANIONS = 20
 MAX_POINTS = 500  # route points in one submission (a whole offline shift at one a minute)
 MAX_TIMES_PER_DAY = 12
 # Who may go along on a patrol, named from Fangyi's users.
-COMPANION_ROLES = (Role.AUXILIARY, Role.POLICE, Role.COMMUNITY_STAFF, Role.GRID_WORKER)
+COMPANION_ROLES = (Role.AUXILIARY, Role.POLICE, Role.COMMUNITY_STAFF)
 # Who answers for a compound's patrols: the nearest officer, else community staff.
 RESPONSIBLE_ROLES = (Role.POLICE, Role.COMMUNITY_STAFF, Role.AUXILIARY)
 
@@ -209,11 +209,17 @@ def _companions(e: FieldErrors, actor: User, area: Node, users: Iterable[User]) 
     return users
 
 
-def on_patrol(user: User, patrol: Patrol) -> bool:
-    """The leader, one of the companions, or a supervisor over the area."""
-    if patrol.leader_id == user.pk or user.role == Role.SUPERVISOR:
+def walking(user: User, patrol: Patrol) -> bool:
+    """The leader or one of the companions: those whose phone's position is the route."""
+    if patrol.leader_id == user.pk:
         return True
     return patrol.companions.filter(pk=user.pk).exists()
+
+
+def on_patrol(user: User, patrol: Patrol) -> bool:
+    """Who may record on the patrol: those walking it, or a supervisor over the area (who
+    records from the office what he is told; his position is not the route's)."""
+    return user.role == Role.SUPERVISOR or walking(user, patrol)
 
 
 def _require_on(actor: User, patrol: Patrol) -> None:
@@ -298,10 +304,13 @@ def patrol_start(
         e.add("at", _("A patrol can be recorded at most a day after it began."))
     lat, lon, acc = position_clean(e, position or Position())
     e.raise_if_any()
-    if Patrol.objects.filter(leader=actor, ended_at__isnull=True).exists():
-        raise Conflict(_("You have a patrol under way: end it first."), field="node")
 
     def write() -> Patrol:
+        # Two starts at once (two phones, a retry with a fresh form): the leader's row is
+        # locked and the check made again inside the transaction.
+        User.objects.select_for_update().filter(pk=actor.pk).first()
+        if Patrol.objects.filter(leader=actor, ended_at__isnull=True).exists():
+            raise Conflict(_("You have a patrol under way: end it first."), field="node")
         patrol = Patrol.objects.create(
             node=node,
             leader=actor,
@@ -328,31 +337,49 @@ def patrol_start(
         )
 
 
-def route_add(*, actor: User, patrol: Patrol, points: Sequence[tuple[Any, Any, Any, Any]]) -> int:
+@dataclass
+class RouteResult:
+    added: int  # points new to the route
+    refused: dict[str, list[str]]  # "points.<i>.<field>" -> messages, for the points kept out
+
+
+def route_add(
+    *, actor: User, patrol: Patrol, points: Sequence[tuple[Any, Any, Any, Any]]
+) -> RouteResult:
     """Add the phone's positions (at, latitude, longitude, accuracy) to the route: each inside
-    the patrol's time, a point already stored (the same time) counted once. Returns how many
-    were new. Positions are of staff on duty, not of residents: no audit row per point."""
+    the patrol's time, a point already stored (the same time) counted once. A bad point (a
+    clock far ahead, latitude 123) is kept out and named; the good ones of the same batch are
+    stored, so an offline backlog is not lost for one bad fix. Only the leader and the
+    companions add points (a supervisor reading the patrol in the office is not on the route).
+    Positions are of staff on duty, not of residents: no audit row per point."""
     access.require(actor, "patrol.record")
-    _require_on(actor, patrol)
+    if not access.path_visible(actor, patrol.node.path):
+        raise NotFound(_("No such patrol."))
+    if not walking(actor, patrol):
+        raise Forbidden(_("Only the people walking this patrol add to its route."))
     now = timezone.now()
     if len(points) > MAX_POINTS:
         raise DomainError(_("At most %(n)d points at a time.") % {"n": MAX_POINTS}, field="points")
     e = FieldErrors()
-    end = patrol.ended_at or now + CLOCK_SKEW
+    end = patrol.ended_at or min(now + CLOCK_SKEW, patrol.started_at + MAX_PATROL)
     rows = []
     for i, (at, lat, lon, acc) in enumerate(points):
+        before = len(e.errors)
         at = _aware(at, now) if at is not None else now
         la, lo, ac = position_clean(e, Position(lat, lon, acc), prefix=f"points.{i}.")
         if la is None and f"points.{i}.latitude" not in e.errors:
             e.add(f"points.{i}.latitude", _("Give both latitude and longitude."))
         if not patrol.started_at <= at <= end:
             e.add(f"points.{i}.at", _("This position is outside the time of the patrol."))
-        rows.append(RoutePoint(patrol=patrol, at=at, latitude=la, longitude=lo, accuracy=ac))
-    e.raise_if_any()
-    with transaction.atomic():
-        before = patrol.route.count()
-        RoutePoint.objects.bulk_create(rows, ignore_conflicts=True)
-        return patrol.route.count() - before
+        if len(e.errors) == before:
+            rows.append(RoutePoint(patrol=patrol, at=at, latitude=la, longitude=lo, accuracy=ac))
+    added = 0
+    if rows:
+        with transaction.atomic():
+            count = patrol.route.count()
+            RoutePoint.objects.bulk_create(rows, ignore_conflicts=True)
+            added = patrol.route.count() - count
+    return RouteResult(added=added, refused=dict(e.errors))
 
 
 def patrol_end(
@@ -432,6 +459,8 @@ def _event_check(actor: User, patrol: Patrol, data: EventInput, now) -> dict[str
         e.add("at", _("The event is before the patrol started."))
     elif patrol.ended_at is not None and at > patrol.ended_at:
         e.add("at", _("The event is after the patrol ended."))
+    elif at > patrol.started_at + MAX_PATROL:
+        e.add("at", _("A patrol lasts at most 16 hours: end this one and start a new one."))
     out["at"] = at
     out["address"] = e.run(check_length, data.address, "address", 200) or ""
     out["latitude"], out["longitude"], out["accuracy"] = position_clean(e, data.position)
@@ -485,10 +514,16 @@ def patrol_event_record(
     now = timezone.now()
     clean = _event_check(actor, patrol, data, now)
     stored = photos_store(photos, field="photos")
+    made: list[PatrolEvent] = []
     try:
         with transaction.atomic():
 
             def write() -> PatrolEvent:
+                # An end committed meanwhile: the patrol is read again under its lock and the
+                # event's time checked against it.
+                fresh = _locked(patrol)
+                if fresh.ended_at is not None and clean["at"] > fresh.ended_at:
+                    raise DomainError(_("The event is after the patrol ended."), field="at")
                 event = PatrolEvent.objects.create(
                     patrol=patrol, recorded_by=actor, recorded_at=now, client_id=client_id, **clean
                 )
@@ -524,12 +559,16 @@ def patrol_event_record(
                     node_path=clean["node"].path,
                     changes=changes,
                 )
+                made.append(event)
                 return event
 
-            return create_once(PatrolEvent, client_id, lambda ev: ev.patrol_id == patrol.pk, write)
+            event = create_once(PatrolEvent, client_id, lambda ev: ev.patrol_id == patrol.pk, write)
     except BaseException:
         photo_discard(stored)
         raise
+    if not made:
+        photo_discard(stored)  # a concurrent retry stored the event (and its photos) first
+    return event
 
 
 def event_words(event: PatrolEvent) -> str:
@@ -602,19 +641,28 @@ def event_tip(*, actor: User, event: PatrolEvent, category: TipCategory | None =
         return tip
 
 
+SUPPORT_NEED_MAX = 1000  # what linkage takes as a request's need
+
+
 def event_support(*, actor: User, event: PatrolEvent, need: str = "") -> Any:
     """One tap from a refused gathering: ask the police for urgent support on the event's tip
-    (raised now when it has none), the need written from the event."""
-    tip = event_tip(actor=actor, event=event)
+    (raised now when it has none), the need written from the event. One transaction: a
+    request refused leaves no tip behind either."""
+    if event.outcome != Outcome.REFUSED:
+        raise DomainError(_("Support is asked from a gathering that refused."), field="outcome")
     with transaction.atomic():
+        tip = event_tip(actor=actor, event=event)
         event = _event_locked(event)
         if event.support_id is not None:
             return event.support
+        text = need or event_words(event)
+        if len(text) > SUPPORT_NEED_MAX:
+            text = text[: SUPPORT_NEED_MAX - 1] + "…"
         request = support_request_create(
             actor=actor,
             agency=Agency.POLICE,
             urgency=Urgency.URGENT,
-            need=(need or event_words(event))[:2000],
+            need=text,
             tip=tip,
         )
         event.support = request
@@ -654,8 +702,8 @@ def event_resolves_tip(
             actor=actor, tip=tip, resolution=resolution, note=note or event_words(event)
         )
         event = _event_locked(event)
-        event.tip = tip
-        event.save(update_fields=["tip"])
+        event.resolved_tip = tip
+        event.save(update_fields=["resolved_tip"])
         audit_record(
             actor,
             "fangyi.patrolevent.tip_resolved",
@@ -720,9 +768,18 @@ def plan_set(
     if not compounds:
         e.add("node", _("There are no compounds under this jurisdiction."))
     if responsible is not None:
-        allowed = {u.pk for u in nearest_workers(node, RESPONSIBLE_ROLES)}
-        if responsible.pk not in allowed:
+        # Anyone the supervisor may name (inside his jurisdiction, of a patrolling role)...
+        if responsible.role not in RESPONSIBLE_ROLES or not any(
+            access.path_visible(actor, p) for p in access.user_paths(responsible)
+        ):
             raise NotFound(_("No such colleague."), field="responsible")
+        # ...whose own jurisdiction holds every compound of the plan.
+        if not all(access.path_visible(responsible, c.path) for c in compounds):
+            e.add(
+                "responsible",
+                _("%(name)s's jurisdiction does not hold every compound under %(node)s.")
+                % {"name": responsible.display_name, "node": node.name},
+            )
     e.raise_if_any()
     now = timezone.now()
     with transaction.atomic():

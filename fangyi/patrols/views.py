@@ -128,6 +128,8 @@ def patrol_detail(request, pk: int):
             "patrol": patrol,
             **detail,
             "can_record": can and patrol.under_way,
+            # the phone adds to the route only for those walking the patrol
+            "tracks": can and patrol.under_way and services.walking(user, patrol),
             "kinds": [(k, label, KIND_ICONS[k]) for k, label in EventKind.choices],
             "end_form": EndForm(),
             "route_svg": _route_svg(detail["route"]),
@@ -258,7 +260,8 @@ def patrol_end(request, pk: int):
         {
             "patrol": patrol,
             **detail,
-            "can_record": True,
+            "can_record": status != 403 and patrol.under_way,
+            "tracks": False,
             "kinds": [(k, label, KIND_ICONS[k]) for k, label in EventKind.choices],
             "end_form": form,
             "route_svg": _route_svg(detail["route"]),
@@ -289,10 +292,11 @@ def patrol_route(request, pk: int):
             {"detail": _('Send JSON: {"points": [...]}.'), "errors": []}, status=400
         )
     try:
-        added = services.route_add(actor=user, patrol=patrol, points=parsed)
+        result = services.route_add(actor=user, patrol=patrol, points=parsed)
     except DomainError as exc:
         return JsonResponse(exc.as_dict(), status=exc.status)
-    return JsonResponse({"added": added})
+    refused = [{"field": k, "message": m[0]} for k, m in result.refused.items()]
+    return JsonResponse({"added": result.added, "refused": refused})
 
 
 @staff_view
@@ -398,14 +402,15 @@ def coverage(request):
     raw = request.GET.get("node", "")
     if raw.isdigit() and len(raw) <= 12:
         node = access.node_get(user, int(raw))
-    rows = selectors.coverage(user, node=node)
+    rows, overdue, planned = selectors.coverage_page(user, node=node)
     return render(
         request,
         "patrols/coverage.html",
         {
             "rows": rows,
             "node": node,
-            "overdue": sum(1 for r in rows if r.overdue),
+            "overdue": overdue,
+            "planned": planned,
             "can_plan": access.can(user, "patrol.plan"),
             "now": timezone.now(),
         },

@@ -347,7 +347,7 @@ def _shift_context(request, shift: DutyShift) -> dict:
         if now < shift.starts - posts.TAKE_EARLY
         else None,
         "counters": _counters(shift, posts.shift_counts(shift), can_record),
-        "registrations": posts.shift_registrations(shift)
+        "registrations": posts.shift_registrations(shift, user, via="ui")
         if access.can(user, "person.view")
         else [],
         "before": posts.handed_over_before(shift),
@@ -479,7 +479,7 @@ def shift_register(request, pk: int):
             try:
                 if cd.get("person"):
                     try:
-                        person = person_get(user, cd["person"])
+                        person = person_get(user, cd["person"], via="ui")
                     except NotFound:
                         raise NotFound(_("No such person."), field="person") from None
                 new = None
@@ -522,7 +522,7 @@ def shift_register(request, pk: int):
         }
         raw = request.GET.get("person", "")
         if raw.isdigit() and len(raw) <= 12:
-            person = person_get(user, int(raw))
+            person = person_get(user, int(raw), via="ui")
             initial["person"] = person.pk
         form = RegistrationForm(symptoms=config.symptoms, initial=initial)
         travel, contacts = [], []

@@ -23,7 +23,8 @@
       headers: { "Content-Type": "application/json", "X-CSRFToken": token() },
       body: JSON.stringify({ points: points })
     }).then(function (r) {
-      if (r.ok || r.status === 400) localStorage.removeItem(key);  // 400: refused, not retried
+      // 200: stored, with the bad points named and kept out; 400: not JSON. Neither is retried.
+      if (r.ok || r.status === 400) localStorage.removeItem(key);
       return r.json();
     }).then(function (body) {
       if (body && typeof body.added === "number" && body.added > 0) {

@@ -119,12 +119,21 @@ SOURCES: list[Source] = [
     Source(
         "patrol_events", gettext_lazy("Patrol events recorded"), PatrolEvent, "recorded_by", "at"
     ),
-    Source("shifts", gettext_lazy("Duty shifts"), DutyShift, "staff", "starts"),
+    # A shift counts once it was taken (someone checked in), not as planned: a planned shift
+    # nobody came to is no one's work.
+    Source(
+        "shifts",
+        gettext_lazy("Duty shifts"),
+        DutyShift,
+        "staff",
+        "starts",
+        where=Q(taken_at__isnull=False),
+    ),
     Source(
         "persons_checked",
         gettext_lazy("Persons checked at posts"),
         ShiftTally,
-        "shift__staff",
+        "by",  # the taps he made himself: planned staff who never came counted nothing
         "at",
         where=Q(kind=Tally.PERSONS),
         total="delta",
@@ -133,7 +142,7 @@ SOURCES: list[Source] = [
         "vehicles_checked",
         gettext_lazy("Vehicles checked at posts"),
         ShiftTally,
-        "shift__staff",
+        "by",
         "at",
         where=Q(kind=Tally.VEHICLES),
         total="delta",
@@ -233,6 +242,11 @@ def _team_q(reader: User) -> Q:
     return Q(role__in=LOG_ROLES) & path_q(reader, "nodes__path")
 
 
+def _peers(reader: User) -> Q:
+    """Supervisors at the reader's own nodes are his peers, not his people."""
+    return Q(role=Role.SUPERVISOR, nodes__path__in=access.user_paths(reader))
+
+
 def subject_get(reader: User, user_id: int | None) -> User:
     """The person whose log `reader` asks for: himself, or (for a supervisor) someone under
     him; anyone else is not found, like a user that does not exist."""
@@ -241,7 +255,9 @@ def subject_get(reader: User, user_id: int | None) -> User:
         return reader
     if reader.role != Role.SUPERVISOR:
         raise NotFound(_("No such user."))
-    subject = User.objects.filter(_team_q(reader), pk=user_id).distinct().first()
+    subject = (
+        User.objects.filter(_team_q(reader), pk=user_id).exclude(_peers(reader)).distinct().first()
+    )
     if subject is None:
         raise NotFound(_("No such user."))
     subject._worklog_reader = reader.pk  # type: ignore[attr-defined]
@@ -262,6 +278,7 @@ def team_members(reader: User) -> list[User]:
     members = list(
         User.objects.filter(_team_q(reader), is_active=True)
         .exclude(pk=reader.pk)
+        .exclude(_peers(reader))
         .distinct()
         .prefetch_related("nodes")
     )
