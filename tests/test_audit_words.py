@@ -31,6 +31,7 @@ def _verbs_in_code() -> set[str]:
         "urls_refusals",
         "urls_sites",
         "urls_posts",
+        "urls_delivery",
         "site_for_new_place",
     }  # module names
 
