@@ -577,7 +577,7 @@ def test_the_pages_show_field_errors_and_store_nothing(officer, jiwu):
     r = client.post(
         f"/patrols/new/?node={jiwu.pk}", {"node": jiwu.pk, "latitude": "123", "longitude": "1"}
     )
-    assert r.status_code == 400 and "Must be between -90 and 90." in r.content.decode()
+    assert r.status_code == 400 and "Must lie between -90 and 90 degrees." in r.content.decode()
     assert Patrol.objects.count() == 0
     patrol = start(officer, jiwu)
     before = counts()

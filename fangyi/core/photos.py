@@ -37,6 +37,20 @@ MAX_PIXELS = 40_000_000  # a 40-megapixel phone photo; more is a decompression b
 MAX_PER_SUBMISSION = 6
 
 
+# The OpenAPI answer of an endpoint that serves a photo (pass as `openapi_extra`).
+PHOTO_RESPONSE_DOC = {
+    "responses": {
+        200: {
+            "description": "The photo as taken (JPEG, PNG or WebP).",
+            "content": {
+                t: {"schema": {"type": "string", "format": "binary"}}
+                for t, _ext in FORMATS.values()
+            },
+        }
+    }
+}
+
+
 def photo_root() -> Path:
     return Path(settings.DATA_DIR) / "photos"
 

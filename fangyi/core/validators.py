@@ -10,6 +10,8 @@ import operator
 import re
 import unicodedata
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -143,6 +145,23 @@ def normalize_phone(raw: str, field: str = "phone") -> str:
         ),
         field=field,
     )
+
+
+def check_coordinate(value: Any, field: str, limit: int) -> Decimal | None:
+    """A latitude (limit 90) or longitude (limit 180) in degrees, to six decimals (about
+    0.1 m); empty is None. NaN, infinities and anything past the limit are refused."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        number = Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        raise DomainError(_("Enter a number."), field=field) from None
+    if not number.is_finite() or not -limit <= number <= limit:
+        raise DomainError(
+            _("Must lie between -%(limit)d and %(limit)d degrees.") % {"limit": limit},
+            field=field,
+        )
+    return number.quantize(Decimal("0.000001"))
 
 
 def check_past_date(

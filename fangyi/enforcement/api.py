@@ -20,7 +20,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from fangyi.core import access
 from fangyi.core.api import ERRORS
 from fangyi.core.errors import DomainError
-from fangyi.core.photos import photo_response
+from fangyi.core.photos import PHOTO_RESPONSE_DOC, photo_response
 
 from . import selectors, services
 from .models import EnforcementRecord, Measure
@@ -292,17 +292,7 @@ def record_followup(request, record_id: int, payload: FollowupIn):
 @router.get(
     "/enforcement-photos/{photo_id}",
     response={200: None, **ERRORS},
-    openapi_extra={
-        "responses": {
-            200: {
-                "description": "The photo as taken (JPEG, PNG or WebP).",
-                "content": {
-                    t: {"schema": {"type": "string", "format": "binary"}}
-                    for t in ("image/jpeg", "image/png", "image/webp")
-                },
-            }
-        }
-    },
+    openapi_extra=PHOTO_RESPONSE_DOC,
 )
 def photo_get(request, photo_id: int):
     """An evidence photo of a record in the caller's jurisdiction; the read is logged."""

@@ -19,7 +19,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from fangyi.core import access
 from fangyi.core.api import ERRORS
 from fangyi.core.errors import DomainError
-from fangyi.core.photos import photo_response
+from fangyi.core.photos import PHOTO_RESPONSE_DOC, photo_response
 
 from . import selectors, services
 from .models import Activity, EventKind, InspectionResult, Method, Outcome
@@ -451,17 +451,7 @@ def event_resolve_tip(request, event_id: int, payload: PatrolResolveIn):
 @router.get(
     "/patrol-photos/{photo_id}",
     response={200: None, **ERRORS},
-    openapi_extra={
-        "responses": {
-            200: {
-                "description": "The photo as taken (JPEG, PNG or WebP).",
-                "content": {
-                    t: {"schema": {"type": "string", "format": "binary"}}
-                    for t in ("image/jpeg", "image/png", "image/webp")
-                },
-            }
-        }
-    },
+    openapi_extra=PHOTO_RESPONSE_DOC,
 )
 def photo_get(request, photo_id: int):
     """A photo of a patrol event in the caller's jurisdiction; the read is logged."""

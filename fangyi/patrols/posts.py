@@ -21,7 +21,6 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -37,7 +36,7 @@ from fangyi.core.idempotency import replay
 from fangyi.core.models import AccessLog, AuditEntry, Node, NodeKind, Role, User, subtree_q
 from fangyi.core.scoping import scoped_get
 from fangyi.core.selectors import nearest_workers
-from fangyi.core.validators import check_length
+from fangyi.core.validators import check_coordinate, check_length
 from fangyi.health.models import Declaration, DeclarationSource
 from fangyi.health.services import (
     DeclarationInput,
@@ -540,20 +539,6 @@ class PostInput:
     active: bool = True
 
 
-def _coordinate(value: Any, name: str, limit: int, e: FieldErrors) -> Decimal | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        e.add(name, _("Enter a number."))
-        return None
-    if not number.is_finite() or not -limit <= number <= limit:
-        e.add(name, _("Must lie between -%(limit)d and %(limit)d degrees.") % {"limit": limit})
-        return None
-    return number.quantize(Decimal("0.000001"))
-
-
 def _post_snapshot(post: DutyPost) -> dict[str, Any]:
     """The audited values of a post, JSON-ready (coordinates and hours as text)."""
     values = snapshot(post, POST_FIELDS)
@@ -583,8 +568,8 @@ def _post_clean(actor: User, data: PostInput) -> dict[str, Any]:
         )
     out["kind"] = data.kind
     out["address"] = e.run(check_length, data.address, "address", 200) or ""
-    lat = _coordinate(data.latitude, "latitude", 90, e)
-    lon = _coordinate(data.longitude, "longitude", 180, e)
+    lat = e.run(check_coordinate, data.latitude, "latitude", 90)
+    lon = e.run(check_coordinate, data.longitude, "longitude", 180)
     if (
         (lat is None) != (lon is None)
         and "latitude" not in e.errors

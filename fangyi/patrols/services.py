@@ -13,7 +13,6 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
@@ -28,7 +27,7 @@ from fangyi.core.idempotency import create_once, replay
 from fangyi.core.models import Node, NodeKind, Role, User, subtree_q
 from fangyi.core.photos import photo_discard, photos_store
 from fangyi.core.selectors import ancestor_paths, nearest_workers
-from fangyi.core.validators import check_length
+from fangyi.core.validators import check_coordinate, check_length
 from fangyi.linkage.models import Agency, Urgency
 from fangyi.linkage.services import support_request_create
 from fangyi.tips.models import Resolution, Tip, TipCategory, TipSource
@@ -117,24 +116,10 @@ def _aware(at: dt.datetime | None, now: dt.datetime) -> dt.datetime:
     return timezone.make_aware(at) if timezone.is_naive(at) else at
 
 
-def _coordinate(e: FieldErrors, value: Any, name: str, limit: int) -> Decimal | None:
-    if value in (None, ""):
-        return None
-    try:
-        number = Decimal(str(value)).quantize(Decimal("0.000001"))
-    except (InvalidOperation, ValueError):
-        e.add(name, _("Enter a number."))
-        return None
-    if not number.is_finite() or not -limit <= number <= limit:
-        e.add(name, _("Must be between -%(n)s and %(n)s.") % {"n": limit})
-        return None
-    return number
-
-
 def position_clean(e: FieldErrors, pos: Position, prefix: str = "") -> tuple:
     """(latitude, longitude, accuracy) checked; both coordinates or neither."""
-    lat = _coordinate(e, pos.latitude, f"{prefix}latitude", 90)
-    lon = _coordinate(e, pos.longitude, f"{prefix}longitude", 180)
+    lat = e.run(check_coordinate, pos.latitude, f"{prefix}latitude", 90)
+    lon = e.run(check_coordinate, pos.longitude, f"{prefix}longitude", 180)
     acc = None
     if pos.accuracy not in (None, ""):
         try:
