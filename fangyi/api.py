@@ -91,6 +91,7 @@ from fangyi.health.api import router as health_router  # noqa: E402
 from fangyi.linkage.api import router as linkage_router  # noqa: E402
 from fangyi.notify.api import router as notify_router  # noqa: E402
 from fangyi.notify.api_delivery import router as delivery_router  # noqa: E402
+from fangyi.notify.api_inbound import router as inbound_router  # noqa: E402
 from fangyi.observation.api import router as observation_router  # noqa: E402
 from fangyi.patrols.api import router as patrols_router  # noqa: E402
 from fangyi.patrols.api_posts import router as posts_router  # noqa: E402
@@ -121,3 +122,4 @@ api.add_router("/", posts_router)
 api.add_router("/", worklog_router)
 api.add_router("/", notify_router)
 api.add_router("/", delivery_router)
+api.add_router("/", inbound_router)

@@ -279,3 +279,37 @@ FANGYI_PHOTO_MAX_BYTES = envint("FANGYI_PHOTO_MAX_BYTES", 8 * 1024 * 1024)
 # Public tips accepted from one address in a window of seconds; more answer 429.
 FANGYI_TIPS_PER_ADDRESS = envint("FANGYI_TIPS_PER_ADDRESS", 10)
 FANGYI_TIPS_WINDOW_SECONDS = envint("FANGYI_TIPS_WINDOW_SECONDS", 600)
+
+# --- notifications (issue 15; docs/notifications.md) -----------------------------------------
+# SMS: "console" (prints, the default), "file" (one JSON line per message under
+# DATA_DIR / "sms"), or "http" (the gateway: FANGYI_SMS_URL, FANGYI_SMS_KEY, and
+# FANGYI_SMS_TEMPLATES as kind=template-id pairs, comma-separated, for gateways that need
+# registered templates). E-mail goes through Django's EMAIL_BACKEND (console by default).
+FANGYI_SMS_BACKEND = os.environ.get("FANGYI_SMS_BACKEND", "console")
+FANGYI_SMS_URL = os.environ.get("FANGYI_SMS_URL", "")
+FANGYI_SMS_KEY = os.environ.get("FANGYI_SMS_KEY", "")
+FANGYI_SMS_TEMPLATES = dict(
+    pair.split("=", 1) for pair in envlist("FANGYI_SMS_TEMPLATES", []) if "=" in pair
+)
+FANGYI_SMS_TIMEOUT = float(os.environ.get("FANGYI_SMS_TIMEOUT", "5"))
+# Messages a second the worker sends at most (the gateway's contract), and attempts before a
+# message is given up (backoff doubles from 30 s).
+FANGYI_SMS_RATE = envint("FANGYI_SMS_RATE", 20)
+FANGYI_SMS_MAX_ATTEMPTS = envint("FANGYI_SMS_MAX_ATTEMPTS", 6)
+# The shared secret the gateway sends with residents' replies (POST /api/inbound/sms).
+FANGYI_SMS_INBOUND_KEY = os.environ.get("FANGYI_SMS_INBOUND_KEY", "")
+EMAIL_BACKEND = os.environ.get(
+    "FANGYI_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_HOST = os.environ.get("FANGYI_EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("FANGYI_EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("FANGYI_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("FANGYI_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = envbool("FANGYI_EMAIL_TLS", False)
+DEFAULT_FROM_EMAIL = os.environ.get("FANGYI_EMAIL_FROM", "fangyi@localhost")
+# Residents under home observation: the morning SMS with the self-report link, and the
+# afternoon reminder when the day's report is still missing (local time, HH:MM).
+FANGYI_REMINDER_MORNING = os.environ.get("FANGYI_REMINDER_MORNING", "08:00")
+FANGYI_REMINDER_AFTERNOON = os.environ.get("FANGYI_REMINDER_AFTERNOON", "15:00")
+# When the daily digest of what was not urgent is sent (local time, HH:MM).
+FANGYI_DIGEST_AT = os.environ.get("FANGYI_DIGEST_AT", "18:00")

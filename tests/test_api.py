@@ -90,6 +90,7 @@ TAGS = {
     "worklog",
     "notify",
     "delivery",
+    "inbound",
 }
 
 

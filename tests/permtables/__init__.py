@@ -62,5 +62,6 @@ MODULES = [
         "worklog",
         "notify",
         "delivery",
+        "inbound",
     )
 ]
