@@ -51,6 +51,7 @@ PAGES = [
     ("officer", "/patrols/coverage/", 7),
     ("officer", "/posts/", 11),
     ("officer", "/worklog/", 24),  # one aggregate per kind of work (18), one for response times
+    ("officer", "/notifications/", 11),  # one EXISTS per kind of record, not one per row
     ("supervisor", "/worklog/team/", 29),
 ]
 
@@ -62,6 +63,7 @@ APIS = [
     ("officer", "/api/duty-shifts", 9),
     ("officer", "/api/worklog", 24),
     ("supervisor", "/api/worklog/team", 29),
+    ("officer", "/api/notifications", 9),
     ("admin", "/api/users", 10),
     ("supervisor", "/api/audit", 9),
     ("supervisor", "/api/access-log", 9),

@@ -89,6 +89,10 @@ ITEMS = [
     Item("imports", _("Import"), "/imports/", "import.run", ("/imports/",)),
     Item("worklog", _("Work log"), "/worklog/", "worklog.view", ("/worklog/",)),
     Item("audit", _("Audit"), "audit", "audit.view", ("/audit/",)),
+    Item("notifications", _("Notifications"), "notification_list", None, ("/notifications/",)),
+    Item("notify_kinds", _("Kinds of notification"), "notification_kinds", "notify.configure",
+         ("/notifications/kinds/",)),
+    Item("deliveries", _("Deliveries"), "/deliveries/", "delivery.view", ("/deliveries/",)),
 ]  # fmt: skip
 BY_KEY = {item.key: item for item in ITEMS}
 
