@@ -12,6 +12,9 @@
                     a pool of threads (--pool), each on its own connection: no bed given twice
     worklog         an officer's 20-day work log and its period sums, with a year of a whole
                     station's activity, against the same sums by raw SQL
+    notify_burst    the morning SMS to n people under home observation through a fake gateway
+                    (fails 1 in --fail-every) at --rate a second: seconds, duplicates, lost, and
+                    the day list's server time before and during the burst
 
 Each runs on a throwaway database (SQLite in a temporary folder, or PostgreSQL when
 DATABASE_URL is set) and prints one JSON line last. `all` runs each in its own process at
@@ -35,6 +38,7 @@ BENCHES = {
     "tips_intake_load": "bench.tips_intake_load",
     "placement_race": "bench.placement_race",
     "worklog": "bench.worklog",
+    "notify_burst": "bench.notify_burst",
 }
 # `all` runs every benchmark at a size a 2-core machine finishes in a few minutes.
 DEFAULT_N = 20_000
@@ -69,6 +73,9 @@ def main(argv: list[str] | None = None) -> int:
     race = parser.add_argument_group("placement_race")
     race.add_argument("--beds", type=int, default=None, help="beds at the site (default n/2)")
     race.add_argument("--pool", type=int, default=24, help="threads asking at once")
+    burst = parser.add_argument_group("notify_burst")
+    burst.add_argument("--rate", type=int, default=200, help="SMS a second (FANGYI_SMS_RATE)")
+    burst.add_argument("--fail-every", type=int, default=3, help="the gateway's 500s: 1 in N")
     args = parser.parse_args(argv)
     if args.n < 1:
         parser.error("--n must be at least 1")

@@ -180,7 +180,8 @@ def _daily_loop(stop, interval: float = 60.0) -> None:
 
 def _support_loop(stop, interval: float = 60.0) -> None:
     """Overdue support requests (linkage) and duty shifts nobody took (patrols) escalated to
-    the supervisors every minute, guest referrals checked. Each job is idempotent; a failure
+    the supervisors every minute, guest referrals checked, residents' self-report SMS queued
+    (observation.reminders: once a person a day). Each job is idempotent; a failure
     is logged and the next round tries again."""
     import logging
 
@@ -189,6 +190,7 @@ def _support_loop(stop, interval: float = 60.0) -> None:
 
     from fangyi.guests.services import guests_check
     from fangyi.linkage import services
+    from fangyi.observation.reminders import reminders_due
     from fangyi.patrols.posts import shifts_escalate
 
     log = logging.getLogger("fangyi.linkage")
@@ -211,9 +213,68 @@ def _support_loop(stop, interval: float = 60.0) -> None:
                 log.info("escalated %d unstaffed duty shifts", unstaffed)
         except Exception:
             log.exception("escalating unstaffed shifts failed; retrying in %ss", interval)
+        try:
+            sent = reminders_due(timezone.now())  # residents' self-report SMS, once a day each
+            if sent:
+                log.info("queued %d self-report reminders", sent)
+        except Exception:
+            log.exception("queueing self-report reminders failed; retrying in %ss", interval)
         finally:
             close_old_connections()
         stop.wait(interval)
+
+
+def _load_notification_kinds() -> None:
+    """The kinds of notification register at import of each app's services module; the
+    worker imports them all, so that the outbox can check who may still see a record."""
+    import importlib
+
+    from django.apps import apps
+
+    for config in apps.get_app_configs():
+        if config.name.startswith("fangyi."):
+            try:
+                importlib.import_module(f"{config.name}.services")
+            except ModuleNotFoundError:
+                continue
+
+
+def _delivery_loop(stop, interval: float = 10.0, busy: float = 1.0) -> None:
+    """The outbox sent (SMS and e-mail, docs/notifications.md): every `busy` seconds while
+    there is work, every `interval` when the last round found none; the daily digest checked
+    each round (it goes once a day). Claims are leased, so a second worker or a restart
+    never sends a message twice; a failure is logged and the next round tries again."""
+    import logging
+
+    from django.db import close_old_connections
+
+    from fangyi.notify.delivery import deliver_due, digest_send
+
+    log = logging.getLogger("fangyi.delivery")
+    try:
+        _load_notification_kinds()
+    except Exception:
+        log.exception("loading the notification kinds failed")
+    while not stop.is_set():
+        wait = interval
+        try:
+            counts = deliver_due()
+            if counts["claimed"]:
+                wait = busy
+                log.info("outbox: %s", counts)
+        except Exception:
+            log.exception("delivering the outbox failed; retrying in %ss", interval)
+        finally:
+            close_old_connections()
+        try:
+            queued = digest_send()
+            if queued:
+                log.info("queued %d daily digests", queued)
+        except Exception:
+            log.exception("sending the daily digest failed; retrying in %ss", interval)
+        finally:
+            close_old_connections()
+        stop.wait(wait)
 
 
 def cmd_worker(args) -> int:
@@ -226,6 +287,10 @@ def cmd_worker(args) -> int:
         target=_support_loop, args=(stop,), name="support-escalation", daemon=True
     )
     support.start()
+    outbox = threading.Thread(
+        target=_delivery_loop, args=(stop,), name="notify-delivery", daemon=True
+    )
+    outbox.start()
     try:
         _manage("db_worker")
     finally:

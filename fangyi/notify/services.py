@@ -162,6 +162,7 @@ def _queue_for_user(note: Notification, user: User, kind: Kind, now: dt.datetime
             recipient=user,
             to=user.phone,
             kind=note.kind,
+            params=note.params,  # a gateway with registered templates fills them from these
             text=_sms_text(text, note.url, language),
             language=language,
             urgent=True,
@@ -175,6 +176,7 @@ def _queue_for_user(note: Notification, user: User, kind: Kind, now: dt.datetime
             recipient=user,
             to=user.email,
             kind=note.kind,
+            params=note.params,  # a gateway with registered templates fills them from these
             subject=text[:200],
             text=_sms_text(text, note.url, language),
             language=language,

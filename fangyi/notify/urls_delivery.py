@@ -1,3 +1,10 @@
-"""Pages of the outbox's delivery log (filled in by its work)."""
+"""Pages of the outbox's delivery log (administrators)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import views_delivery as views
+
+urlpatterns = [
+    path("deliveries/", views.delivery_list, name="delivery_list"),
+    path("deliveries/<int:pk>/retry/", views.delivery_retry, name="delivery_retry"),
+]

@@ -63,6 +63,7 @@ VERBS = {
     "reserved": pgettext_lazy("audit action", "reserved"),
     "resolve": pgettext_lazy("audit action", "resolved"),
     "resolved": pgettext_lazy("audit action", "resolved"),
+    "retried": pgettext_lazy("audit action", "sent again"),
     "rooms_added": pgettext_lazy("audit action", "rooms added"),
     "started": pgettext_lazy("audit action", "started"),
     "ended": pgettext_lazy("audit action", "ended"),
