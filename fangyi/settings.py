@@ -311,5 +311,7 @@ DEFAULT_FROM_EMAIL = os.environ.get("FANGYI_EMAIL_FROM", "fangyi@localhost")
 # afternoon reminder when the day's report is still missing (local time, HH:MM).
 FANGYI_REMINDER_MORNING = os.environ.get("FANGYI_REMINDER_MORNING", "08:00")
 FANGYI_REMINDER_AFTERNOON = os.environ.get("FANGYI_REMINDER_AFTERNOON", "15:00")
+# No resident is texted after this hour (nor before the morning one).
+FANGYI_REMINDER_UNTIL = os.environ.get("FANGYI_REMINDER_UNTIL", "21:00")
 # When the daily digest of what was not urgent is sent (local time, HH:MM).
 FANGYI_DIGEST_AT = os.environ.get("FANGYI_DIGEST_AT", "18:00")

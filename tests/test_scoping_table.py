@@ -32,6 +32,7 @@ PERSONAL = {
     "observation.Observation": "the person's node",
     "observation.FollowUp": "the observation's node (site staff: their site's people)",
     "observation.Alert": "the observation's node",
+    "observation.ReminderSent": "the person's node (the days he was sent the self-report SMS)",
     "transfer.ImportJob": "the node the sheet was imported into",
     "tips.Tip": "the node it concerns",
     "tips.TipEvent": "its tip's node",

@@ -241,3 +241,37 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return self.message
+
+
+class ReminderKind(models.TextChoices):
+    MORNING = "morning", _("Morning self-report SMS")
+    AFTERNOON = "afternoon", _("Afternoon reminder")
+
+
+class ReminderSent(models.Model):
+    """One SMS queued to a person under home observation (fangyi.observation.reminders): at
+    most one per person, day and kind, written in the transaction that queues the message, so
+    a second worker, a repeated call or a crash never sends one twice."""
+
+    person = models.ForeignKey(
+        Person, verbose_name=_("person"), on_delete=models.CASCADE, related_name="+"
+    )
+    day = models.DateField(_("day"))
+    kind = models.CharField(_("kind"), max_length=10, choices=ReminderKind.choices)
+    message = models.ForeignKey(
+        "notify.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(_("queued"))
+
+    scope_fields = ("person__node__path",)
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("reminder sent")
+        verbose_name_plural = _("reminders sent")
+        constraints = [
+            models.UniqueConstraint(fields=["person", "day", "kind"], name="reminder_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.day} {self.kind}"

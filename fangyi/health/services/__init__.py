@@ -70,8 +70,11 @@ from .rules import (  # noqa: F401
     rules_evaluate,
 )
 from .selfreport import (  # noqa: F401
+    DAY_TOKEN_SALT,
     _digest,
+    selfreport_day_token,
     selfreport_declare,
     selfreport_link_create,
+    selfreport_links_in_force,
     selfreport_resolve,
 )

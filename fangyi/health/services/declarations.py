@@ -27,6 +27,7 @@ from fangyi.core.models import User
 from fangyi.core.validators import check_length
 from fangyi.people.models import Person
 
+from .. import notices
 from ..models import (
     Declaration,
     DeclarationSource,
@@ -328,6 +329,7 @@ def _store(
         node_path=person.node.path,
         changes=_created_changes(decl),
     )
+    notices.decision_needed(decl, person.node.path, person.name, now)
     return decl
 
 
@@ -426,5 +428,8 @@ def declaration_confirm(
         declaration,
         node_path=declaration.node.path,
         changes=diff(before, _decl_snapshot(declaration)),
+    )
+    notices.decision_needed(
+        declaration, declaration.node.path, declaration.person.name, declaration.confirmed_at
     )
     return declaration

@@ -8,17 +8,18 @@ import hashlib
 import secrets
 import uuid
 
+from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fangyi.core import access
-from fangyi.core.audit import audit_record
+from fangyi.core.audit import audit_entry, audit_record
 from fangyi.core.errors import (
     NotFound,
 )
 from fangyi.core.idempotency import replay
-from fangyi.core.models import User
+from fangyi.core.models import AuditEntry, User
 from fangyi.people.models import Person
 
 from ..models import (
@@ -60,12 +61,102 @@ def selfreport_link_create(*, actor: User, person: Person) -> tuple[SelfReportLi
     return link, token
 
 
+# A day's token: the link's id and the local date, signed (HMAC of SECRET_KEY, this salt), so a
+# message sent to the person (the morning SMS) carries a link to the same pages without the
+# raw token, which is never stored. "." never occurs in a raw token (URL-safe base64).
+DAY_TOKEN_SALT = "fangyi.selfreport_day_token"  # noqa: S105 - a salt, not a secret
+_DAY_SEP = "."
+
+
+def _day_signer() -> signing.Signer:
+    return signing.Signer(salt=DAY_TOKEN_SALT, sep=_DAY_SEP)
+
+
+def selfreport_day_token(link_id: int, day: dt.date) -> str:
+    """A token for the link `link_id` that opens its self-report pages on `day` (local date)
+    only, and only while the link itself is in force (a revoked or expired link ends it)."""
+    return _day_signer().sign(f"{link_id}-{day:%Y%m%d}")
+
+
+def _day_token_link_id(token: str) -> int | None:
+    try:
+        value = _day_signer().unsign(token)
+    except signing.BadSignature:
+        return None
+    link_id, _sep, day = value.partition("-")
+    if not link_id.isdigit() or day != f"{timezone.localdate():%Y%m%d}":
+        return None
+    return int(link_id)
+
+
+def selfreport_links_in_force(
+    person_paths: dict[int, str], now: dt.datetime | None = None
+) -> dict[int, int]:
+    """{person id: id of a link in force} for the persons (`person_paths`: person id → the
+    person's node path), a new link for those who have none: made by no one, its token thrown
+    away, so only day tokens open it; audited as the system's. Three queries however many
+    persons; the caller's transaction holds the new links."""
+    now = now or timezone.now()
+    found: dict[int, int] = {}
+    rows = (
+        SelfReportLink.objects.filter(
+            person_id__in=list(person_paths), revoked__isnull=True, expires__gt=now
+        )
+        .order_by("person_id", "-created", "-id")
+        .values_list("person_id", "id")
+    )
+    for person_id, link_id in rows:
+        found.setdefault(person_id, link_id)
+    missing = [p for p in person_paths if p not in found]
+    if not missing:
+        return found
+    expires = now + dt.timedelta(days=RiskSettings.current().self_report_days)
+    made = [
+        SelfReportLink(person_id=p, digest=_digest(secrets.token_urlsafe(24)), expires=expires)
+        for p in missing
+    ]
+    SelfReportLink.objects.bulk_create(made)
+    if any(link.pk is None for link in made):  # a database that returns no ids from a bulk insert
+        ids = dict(
+            SelfReportLink.objects.filter(digest__in=[m.digest for m in made]).values_list(
+                "digest", "id"
+            )
+        )
+        for link in made:
+            link.pk = ids[link.digest]
+    AuditEntry.objects.bulk_create(
+        [
+            audit_entry(
+                None,
+                "fangyi.selfreportlink.created",
+                None,
+                object_type="selfreportlink",
+                object_id=link.pk,
+                object_repr=f"{link.person_id} ({expires:%Y-%m-%d})",
+                node_path=person_paths[link.person_id],
+                changes={"expires": [None, expires.isoformat()], "for": [None, "sms"]},
+            )
+            for link in made
+        ]
+    )
+    found.update((link.person_id, link.pk) for link in made)
+    return found
+
+
 def selfreport_resolve(token: str) -> SelfReportLink:
     """The link a token names, if it is in force; unknown, expired and revoked links all
-    answer the same NotFound."""
+    answer the same NotFound. A day token (selfreport_day_token) names its link on its day."""
     token = (token or "").strip()
     link = None
-    if 10 <= len(token) <= 100:
+    if _DAY_SEP in token and 10 <= len(token) <= 100:
+        link_id = _day_token_link_id(token)
+        if link_id is not None:
+            link = (
+                SelfReportLink.objects.select_related("person", "person__node")
+                .filter(pk=link_id, revoked__isnull=True, expires__gt=timezone.now())
+                .first()
+            )
+    elif 10 <= len(token) <= 100:
         link = (
             SelfReportLink.objects.select_related("person", "person__node")
             .filter(digest=_digest(token), revoked__isnull=True, expires__gt=timezone.now())
