@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from fangyi.core import access
@@ -185,13 +186,14 @@ def sweep_reassign(request, pk: int):
 
 # --- the households of a sweep ---------------------------------------------------------------
 
+# Lazy: the module may load (reverse() loads every view) before any language is active.
 FILTERS = [
-    ("", _("All")),
+    ("", gettext_lazy("All")),
     ("pending", DoorStatus.PENDING.label),
-    ("revisits", _("Revisits due")),
+    ("revisits", gettext_lazy("Revisits due")),
     ("nobody_home", DoorStatus.NOBODY_HOME.label),
-    ("refused", _("Refused (needs police)")),
-    ("done", _("Done")),
+    ("refused", gettext_lazy("Refused (needs police)")),
+    ("done", gettext_lazy("Done")),
 ]
 
 
