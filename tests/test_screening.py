@@ -216,10 +216,11 @@ def test_a_late_upload_does_not_overrule_a_later_attempt(sweep, grid_worker, jiw
     a = door(sweep, jiwu_household)
     now = timezone.now()
     services.door_visit_record(actor=grid_worker, assignment=a, outcome="visited", at=now)
-    # the phone that was offline sends an earlier attempt afterwards
-    services.door_visit_record(
-        actor=grid_worker, assignment=a, outcome="nobody_home", at=now - dt.timedelta(hours=2)
-    )
+    # the phone that was offline sends an earlier attempt afterwards (of the same local day:
+    # the sweep starts today, and just after midnight two hours ago is yesterday)
+    midnight = timezone.make_aware(dt.datetime.combine(timezone.localdate(now), dt.time()))
+    earlier = max(now - dt.timedelta(hours=2), midnight + (now - midnight) / 2)
+    services.door_visit_record(actor=grid_worker, assignment=a, outcome="nobody_home", at=earlier)
     a.refresh_from_db()
     assert (a.status, a.attempts, a.last_attempt) == (DoorStatus.VISITED, 2, now)
 
