@@ -47,6 +47,7 @@ from fangyi.people.services import PersonInput, normalize_name, person_create
 from fangyi.quarantine.models import Group, Placement, PlacementStatus, Site
 from fangyi.quarantine.services import placement_reserve_unchecked, site_choices
 
+from . import notices
 from .models import GuestReport, GuestSettings, GuestStatus
 
 # A guest shows a document at the desk: "no document" is not a choice here.
@@ -238,6 +239,7 @@ def guest_report(
                 node_path=hotel.node.path,
                 changes=_changes(report),
             )
+            notices.guest_flagged(report, hotel.name, hotel.node.path)
     except IntegrityError:
         done = replay(GuestReport, client_id, lambda d: d.place_id == hotel.pk)
         if done is None:
@@ -596,7 +598,7 @@ def guests_check(now: dt.datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     arrived = overdue = 0
     referred = GuestReport.objects.filter(status=GuestStatus.REFERRED).select_related(
-        "placement", "node"
+        "placement", "node", "place"
     )
     for report in referred:
         if _arrived(report.placement):
@@ -630,6 +632,7 @@ def guests_check(now: dt.datetime | None = None) -> dict[str, int]:
                             "confirm_by": [None, report.confirm_by.isoformat()],
                         },
                     )
+                    notices.arrival_overdue(report, now)
     return {"arrived": arrived, "overdue": overdue}
 
 

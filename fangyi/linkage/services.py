@@ -22,6 +22,7 @@ from fangyi.core.transitions import Lifecycle, Move, Step, allowed_steps, regist
 from fangyi.core.validators import check_length
 from fangyi.screening.models import DoorStatus
 
+from . import notices
 from .models import (
     AGENCY_ROLES,
     DEFAULT_MINUTES,
@@ -243,6 +244,7 @@ def support_request_create(
                 changes=created(snapshot(request, CREATE_FIELDS)),
                 node_path=node.path,
             )
+            notices.support_requested(request, now)
     except IntegrityError:
         done = replay(
             SupportRequest,
@@ -554,6 +556,14 @@ def support_escalate_overdue(now: dt.datetime | None = None) -> int:
             ],
             batch_size=500,
         )
+        # The supervisors of both sides are told (the rows just marked: once each).
+        for start in range(0, len(ids), 900):
+            notices.support_overdue(
+                SupportRequest.objects.filter(
+                    pk__in=ids[start : start + 900], escalated_at=now
+                ).select_related("node", "from_node"),
+                now,
+            )
     return n
 
 

@@ -36,6 +36,7 @@ from fangyi.core.selectors import nearest_workers
 from fangyi.health.models import Decision, Outcome, RiskSettings, SelfReportLink, Symptom
 from fangyi.people.models import END_PLACE_KINDS, Person, Place, PlaceKind
 
+from . import notices
 from .models import (
     WORKER_STATUSES,
     Alert,
@@ -637,7 +638,7 @@ def followups_mark_missed(day: dt.date) -> dict[str, int]:
                 status=ObservationStatus.ACTIVE,
                 escalated=False,
                 missed_streak__gte=settings.missed_escalation,
-            ).select_related("person")
+            ).select_related("person", "node")
         )
         alerts = [
             Alert(
@@ -656,6 +657,7 @@ def followups_mark_missed(day: dt.date) -> dict[str, int]:
             for obs in to_escalate
         ]
         Alert.objects.bulk_create(alerts, batch_size=1000)
+        notices.missed_in_a_row(alerts, day)
         escalated = [o.pk for o in to_escalate]
         # SQLite caps the parameters of a statement; PostgreSQL takes them in one UPDATE.
         step = 900 if connection.vendor == "sqlite" else 50_000
@@ -814,6 +816,7 @@ def _store_followup(
             proposal=Outcome.FEVER_CLINIC,
         )
         changes["alert"] = [None, alert.pk]
+        notices.alert_raised(alert, observation, observation.person.name, observation.node.path)
     audit_record(
         actor,
         f"fangyi.followup.{verb}",

@@ -49,6 +49,7 @@ from fangyi.observation.selectors import DAYLIST_LIMIT, URGENCY, DayItem, DaySec
 from fangyi.people.models import Person
 from fangyi.people.services import PersonInput, person_clean, person_create
 
+from . import notices
 from .models import DutyPost, DutyShift, PostKind, PostRegistration, ShiftTally, Tally
 
 # A shift is unstaffed once its start passed this long ago with nobody checked in.
@@ -1020,6 +1021,14 @@ def shifts_escalate(now: dt.datetime | None = None) -> int:
             ],
             batch_size=500,
         )
+        # The supervisors above each post are told (the rows just marked: once each).
+        for start in range(0, len(ids), 900):
+            notices.shifts_unstaffed(
+                DutyShift.objects.filter(
+                    pk__in=ids[start : start + 900], escalated_at=now
+                ).select_related("node", "post"),
+                now,
+            )
     return n
 
 

@@ -33,6 +33,7 @@ from fangyi.linkage.services import support_request_create
 from fangyi.tips.models import Resolution, Tip, TipCategory, TipSource
 from fangyi.tips.services import TipInput, tip_record, tip_resolve
 
+from . import notices  # noqa: F401  (the app's notification kinds register with it)
 from .models import (
     Activity,
     EventKind,

@@ -37,7 +37,7 @@ from fangyi.linkage.services import support_request_create
 from fangyi.observation.models import Observation
 from fangyi.observation.selectors import DAYLIST_LIMIT, URGENCY, DayItem, DaySection
 
-from . import services
+from . import notices, services
 from .models import (
     Persuasion,
     PersuasionOutcome,
@@ -227,6 +227,8 @@ def refusal_record(
                 changes=created(snapshot(refusal, REFUSAL_FIELDS)),
                 node_path=fresh.node.path,
             )
+            site = fresh.site.place.name if fresh.site_id else ""
+            notices.refusal_recorded(refusal, fresh.person.name, site, fresh.node.path)
     except IntegrityError:
         again = _replay(Refusal, actor, client_id, lambda r: _refusal_visible(actor, r))
         if again is not None:

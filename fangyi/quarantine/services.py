@@ -49,6 +49,7 @@ from fangyi.observation.services import (
 )
 from fangyi.people.models import Person, Place
 
+from . import notices  # noqa: F401  (the app's notification kinds register with it)
 from .models import (
     HOLDING,
     Bed,

@@ -45,6 +45,7 @@ from fangyi.core.transitions import (
 from fangyi.core.validators import check_length, check_public_text, normalize_phone
 from fangyi.people.models import Household, Person
 
+from . import notices
 from .models import (
     OPEN_STATUSES,
     Resolution,
@@ -387,6 +388,7 @@ def _create(*, actor, data: TipInput, node, household, source, sender, client_id
                         )
                     )
                 TipEvent.objects.bulk_create(events)
+                notices.tip_assigned(tip, assignees, now)
                 audit_record(
                     actor,
                     "fangyi.tip.create",
@@ -784,6 +786,15 @@ def _assign_prepare(move: Move) -> dict:
 def _assign_apply(move: Move) -> None:
     names = "、".join(u.display_name for u in move.data["users"])
     _event(move.fresh, move.actor, move.after, note=names, public=False)
+    # Those newly given the tip are told (a retried request gives it to no one new).
+    was = set(move.data["was"])
+    notices.tip_assigned(
+        move.fresh, [u for u in move.data["users"] if u.username not in was], move.at
+    )
+
+
+def _answer_apply(move: Move) -> None:
+    notices.tip_answered(move.fresh, move.at)
 
 
 def _assign_changes(move: Move) -> dict:
@@ -951,6 +962,7 @@ TIP_STEPS = register(
                     only="not merged into another tip",
                     stamp="answered_at",
                     sets=("answer",),
+                    apply=_answer_apply,
                 ),
                 Step(
                     "correct_answer",
