@@ -175,3 +175,19 @@ def test_the_worker_delivery_loop_keeps_going_after_a_failure(monkeypatch):
     monkeypatch.setattr(delivery, "digest_send", lambda *a, **k: 0)
     cli._delivery_loop(stop, interval=0.01, busy=0.01)
     assert len(calls) == 2
+
+
+def test_the_log_shows_no_self_report_token(admin):
+    """The morning SMS carries the person's link for the day; the log shows the text without
+    the token, on the page and through the API."""
+    message = send_to_resident(
+        RESIDENT.key, phone="13812340099", message="Your daily self-report: %(l)s",
+        params={"l": "https://fy.example.cn/r/SeCrEtToKeN.abc:xyz/daily/"},
+    )  # fmt: skip
+    assert message is not None and "SeCrEtToKeN" in message.text
+    adm = login(admin)
+    page = adm.get("/deliveries/").content.decode()
+    api = adm.get(f"/api/deliveries/{message.pk}").json()["text"]
+    for shown in (page, api):
+        assert "SeCrEtToKeN" not in shown
+        assert "/r/…/daily/" in shown

@@ -12,6 +12,7 @@ is seen by the administrators whose jurisdiction holds that path; a message with
 
 from __future__ import annotations
 
+import re
 from functools import reduce
 from operator import or_
 from typing import Any
@@ -93,5 +94,13 @@ def shown_to(message: Message) -> str:
 
 
 def shown_text(message: Message) -> str | None:
-    """The text of a message to a resident; None for a staff message (it names a record)."""
-    return message.text if message.recipient_id is None and message.kind != DIGEST_KIND else None
+    """The text of a message to a resident; None for a staff message (it names a record).
+    The self-report link's token is cut out: it opens that person's page for the day, which
+    an administrator reading the log has no business opening."""
+    if message.recipient_id is not None or message.kind == DIGEST_KIND:
+        return None
+    return SELF_REPORT_TOKEN.sub(r"\1…/", message.text)
+
+
+# The token of a self-report link (/r/<token>/ or /r/<token>/daily/) inside a text.
+SELF_REPORT_TOKEN = re.compile(r"(/r/)[^/\s]+/")
