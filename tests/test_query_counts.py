@@ -52,6 +52,7 @@ PAGES = [
     ("officer", "/posts/", 11),
     ("officer", "/worklog/", 24),  # one aggregate per kind of work (18), one for response times
     ("officer", "/notifications/", 11),  # one EXISTS per kind of record, not one per row
+    ("admin", "/deliveries/", 9),
     ("supervisor", "/worklog/team/", 29),
 ]
 
@@ -64,6 +65,7 @@ APIS = [
     ("officer", "/api/worklog", 24),
     ("supervisor", "/api/worklog/team", 29),
     ("officer", "/api/notifications", 9),
+    ("admin", "/api/deliveries", 9),
     ("admin", "/api/users", 10),
     ("supervisor", "/api/audit", 9),
     ("supervisor", "/api/access-log", 9),
