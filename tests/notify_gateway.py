@@ -47,6 +47,8 @@ class FakeGateway:
         self.requests = 0
         self.received: list[str] = []
         self.delivered: Counter[str] = Counter()
+        self.accepted: Counter[str] = Counter()
+        self.slowed: set[str] = set()
         self.payloads: dict[str, dict] = {}
         self.headers: list[dict[str, str]] = []
         self.server: ThreadingHTTPServer | None = None
@@ -125,7 +127,14 @@ class FakeGateway:
             if not duplicate:
                 self.delivered[key] += 1
                 self.payloads[key] = data
-        if self.slow_every and (n - 1) % self.slow_every == 0 and self.slow_seconds:
+            # Every accepted post counts here, deduplicated or not: a key answered at once
+            # (not slowed past the client's timeout) must never be posted again; that is
+            # what "never twice" means on Fangyi's side, whatever the gateway hides.
+            self.accepted[key] += 1
+            slow = bool(self.slow_every and (n - 1) % self.slow_every == 0 and self.slow_seconds)
+            if slow:
+                self.slowed.add(key)
+        if slow:
             time.sleep(self.slow_seconds)
         return self._answer(request, 200, {"id": f"gw-{key[:8]}", "duplicate": duplicate})
 

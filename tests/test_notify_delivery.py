@@ -91,7 +91,12 @@ def test_every_message_is_delivered_exactly_once_through_a_flaky_slow_gateway(ga
     assert sent.count() == 30, list(Message.objects.values_list("status", "attempts", "answer"))
     keys = {str(k) for k in sent.values_list("key", flat=True)}
     assert set(gw.delivered) == keys  # none lost
-    assert gw.doubled == 0  # none twice, though the slow ones were sent again
+    assert gw.doubled == 0  # none reached a phone twice, though the slow ones were sent again
+    # ...and Fangyi posted again only what the gateway answered too late: a key answered at
+    # once was never posted a second time, and no key more often than its message's attempts.
+    attempts = {str(k): a for k, a in sent.values_list("key", "attempts")}
+    assert all(gw.accepted[k] == 1 for k in keys - gw.slowed), gw.accepted
+    assert all(gw.accepted[k] <= attempts[k] for k in keys)
     assert gw.repeats > 0  # a timed-out send was retried with the same key
     assert all(m.attempts >= 1 and m.sent_at and m.answer.startswith("200") for m in sent)
     assert Message.objects.filter(attempts__gt=1).exists()

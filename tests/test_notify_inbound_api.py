@@ -195,6 +195,11 @@ def test_any_other_reply_is_recorded_on_the_person_and_told_to_the_responsible(
     )
     assert entry.changes["text"][1] == "我今天有点咳嗽"
     assert entry.node_path == person.node.path
+    # The receipt of the callback belongs to no jurisdiction: it keeps no text.
+    receipt = AuditEntry.objects.get(
+        action=inbound.RECEIVED_ACTION, object_type=inbound.RECEIPT_TYPE, object_repr="reply-1"
+    )
+    assert receipt.node_path == "" and "咳嗽" not in str(receipt.changes)
     # Staff who may see the person read it in his history.
     history = login(grid_worker).get(f"/people/{person.pk}/history/")
     assert history.status_code == 200 and "我今天有点咳嗽" in history.content.decode()

@@ -174,7 +174,10 @@ def sms_received(
             object_repr=message_id,
             changes={
                 "from": [None, mask_tail(number)],
-                "text": [None, text],
+                # Not the text: the receipt belongs to no jurisdiction (every administrator
+                # reads it), and a reply is often health data. The text is on the person's
+                # own entries, scoped to his node (observation.reminders).
+                "length": [None, len(text)],
                 "outcome": [None, outcome],
                 "cancelled": [None, cancelled],
             },

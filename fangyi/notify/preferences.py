@@ -166,7 +166,7 @@ def kind_configure(
     chosen = sorted(set(roles))
     if any(r not in allowed for r in chosen):
         errors.add("roles", _("Choose among the roles that may see these records."))
-    elif not chosen:
+    elif not chosen and enabled:
         errors.add("roles", _("Choose at least one role, or switch the kind off."))
     errors.raise_if_any()
     row = KindSetting.objects.select_for_update().filter(key=key).first()

@@ -102,5 +102,6 @@ def shown_text(message: Message) -> str | None:
     return SELF_REPORT_TOKEN.sub(r"\1…/", message.text)
 
 
-# The token of a self-report link (/r/<token>/ or /r/<token>/daily/) inside a text.
-SELF_REPORT_TOKEN = re.compile(r"(/r/)[^/\s]+/")
+# The credential inside a resident's link: the self-report token (/r/<token>/daily/) or a
+# tip's tracking code (/track/<code>/), the reporter's only key to his tip.
+SELF_REPORT_TOKEN = re.compile(r"(/(?:r|track)/)[^/\s]+/?")
