@@ -191,3 +191,24 @@ def test_the_log_shows_no_self_report_token(admin):
     for shown in (page, api):
         assert "SeCrEtToKeN" not in shown
         assert "/r/…/daily/" in shown
+
+
+def test_a_residents_message_is_seen_by_the_administrators_of_his_jurisdiction(admin):
+    """A reminder to a resident of another city is not in this administrator's log; one of
+    his own jurisdiction is, and one placed nowhere (no node known) is too."""
+    far_path = elsewhere().path
+    here_path = node("机务小区").path
+
+    def to(path: str, i: int) -> Message:
+        message = send_to_resident(
+            RESIDENT.key, phone=f"1381234{i:04d}", message="Your daily self-report: %(l)s",
+            params={"l": "https://fy.example.cn/r/x/daily/"}, node_path=path,
+        )  # fmt: skip
+        assert message is not None
+        return message
+
+    far, here, nowhere = to(far_path, 41), to(here_path, 42), to("", 43)
+    listed = {m["id"] for m in login(admin).get("/api/deliveries").json()["items"]}
+    assert here.pk in listed and nowhere.pk in listed
+    assert far.pk not in listed
+    assert login(admin).get(f"/api/deliveries/{far.pk}").status_code == 404

@@ -94,6 +94,7 @@ def test_the_morning_sms_goes_once_per_person_however_often_called(jiwu_househol
     assert sms.kind == reminders.MORNING.key and sms.status == "queued"
     assert ReminderSent.objects.filter(person=person, kind="morning").count() == 1
     assert ReminderSent.objects.get(person=person).message_id == sms.pk
+    assert sms.node_path == person.node.path  # the delivery log's administrators are his
 
 
 @pytest.mark.django_db

@@ -110,6 +110,10 @@ class Message(models.Model):
         related_name="messages",
     )
     to = models.CharField(_("to"), max_length=254)
+    # Where a message to a resident lies (his node, or the tip's): the delivery log shows it
+    # to the administrators of that jurisdiction. A staff message lies where its
+    # notification's record does.
+    node_path = models.CharField(max_length=255, blank=True)
     kind = models.CharField(_("kind"), max_length=40)
     template = models.CharField(max_length=60, blank=True)
     params = models.JSONField(default=dict, blank=True)

@@ -32,11 +32,20 @@ FAILURES = (MessageStatus.GIVEN_UP, MessageStatus.FAILED)
 
 
 def _scope_q(user: User) -> Q:
-    unplaced = Q(notification__isnull=True) | Q(notification__node_path="")
+    staff = Q(notification__isnull=False)
+    resident = Q(notification__isnull=True)
+    unplaced = (staff & Q(notification__node_path="")) | (resident & Q(node_path=""))
     paths = access.user_paths(user)
     if not paths:
         return unplaced
-    return unplaced | reduce(or_, (Q(notification__node_path__startswith=p) for p in paths))
+    return unplaced | reduce(
+        or_,
+        (
+            (staff & Q(notification__node_path__startswith=p))
+            | (resident & Q(node_path__startswith=p))
+            for p in paths
+        ),
+    )
 
 
 def message_list(

@@ -223,6 +223,7 @@ def send_to_resident(
     language: str = DEFAULT_LANGUAGE,
     not_before: dt.datetime | None = None,
     now: dt.datetime | None = None,
+    node_path: str = "",
 ) -> Message | None:
     """Queue one SMS to a resident (no account). A number that is not a mainland mobile, or
     one that asked to stop, gets nothing (None). The text must carry no health data beyond
@@ -246,6 +247,7 @@ def send_to_resident(
         urgent=False,
         not_before=not_before or now,
         created_at=now,
+        node_path=node_path,
     )
 
 

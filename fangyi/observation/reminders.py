@@ -243,6 +243,7 @@ def _send_batch(
                     urgent=False,
                     not_before=now,
                     created_at=now,
+                    node_path=c.node_path,  # the delivery log shows it to his jurisdiction
                 )
             )
         Message.objects.bulk_create(messages)

@@ -89,4 +89,5 @@ def tip_answered(tip: Tip, now: dt.datetime | None = None) -> None:
         message=ANSWERED,
         params={"code": tip.code, "link": link},
         now=now,
+        node_path=tip.node.path if tip.node_id else "",
     )
